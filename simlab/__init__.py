@@ -1,0 +1,23 @@
+"""simlab: mail-server security taught by simulation.
+
+Servers come from :mod:`simlab.presets`; each hands out SMTP and POP3
+sessions that answer as the real product did::
+
+    import simlab
+    server = simlab.presets.postfix(myhostname="mail.example.com", mydestination=["example.com"],
+                                    mynetworks=["192.0.2.0/24"], accounts={"bob": "s3cret"})
+    s = server.smtp_session(client_ip="203.0.113.7")
+    s.send("EHLO client.test")
+"""
+
+from simlab import presets, restrictions
+from simlab.clock import ManualClock
+from simlab.errors import ConfigError, SessionClosed
+from simlab.protocol import MailServer, Pop3Reply, Pop3Session, Reply, SmtpSession
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError", "MailServer", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
+    "SmtpSession", "__version__", "presets", "restrictions",
+]

@@ -1,0 +1,255 @@
+"""Mail addresses as an SMTP relay decision sees them (RFC 5321 §4.1.2).
+
+The parser keeps every form a relay tester throws at a server, because each
+product interprets them its own way (see :mod:`simlab.addresses.routing`):
+
+* angle brackets, or a bare address (lax 1998-era clients);
+* the null reverse-path ``<>`` (RFC 5321 §4.5.5: bounces);
+* a bare local part such as ``postmaster`` (RFC 5321 §4.5.1);
+* quoted local parts ``"to@D"`` (RFC 5321 §4.1.2 Quoted-string);
+* address literals ``user@[192.0.2.25]`` (RFC 5321 §4.1.3);
+* source routes ``@a,@b:user@c`` (RFC 5321 §4.1.2, Appendix C: deprecated);
+* the percent hack ``user%domain@relay`` and UUCP bang paths ``domain!user``
+  (neither in any RFC; RFC 2505 §2.1 asks relays to account for them).
+
+Domains compare case-insensitively; local parts keep their case, as RFC 5321
+§2.4 requires, and each product decides whether to fold them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["MailAddress", "MailPath", "AddressSyntaxError", "parse_path", "parse_address", "is_valid_domain"]
+
+
+class AddressSyntaxError(ValueError):
+    """The client wrote something that is not an address; the reason says why."""
+
+
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_PARAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*(?:=[^\s=]*)?$")
+
+
+def is_valid_domain(domain: str) -> bool:
+    """True for a hostname (``mail.example.com``, trailing dot allowed) or an address literal."""
+    if not domain:
+        return False
+    if domain.startswith("["):
+        return _literal_ip(domain) is not None
+    name = domain[:-1] if domain.endswith(".") else domain
+    if not name or len(name) > 253:
+        return False
+    return all(_LABEL.match(label) for label in name.split("."))
+
+
+def _literal_ip(domain: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not (domain.startswith("[") and domain.endswith("]")):
+        return None
+    inner = domain[1:-1]
+    if inner.lower().startswith("ipv6:"):
+        inner = inner[5:]
+    try:
+        return ipaddress.ip_address(inner)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    """One mailbox as the client wrote it, split the way RFC 5321 splits it.
+
+    ``local`` is the local part with quotes removed; ``domain`` is the part
+    after the last unquoted ``@`` (``None`` when there is none), lower-cased,
+    with an address literal kept in brackets; ``route`` holds source-route
+    hosts, ``text`` the address exactly as written (inside the brackets).
+    """
+
+    text: str
+    local: str
+    domain: str | None
+    route: tuple[str, ...] = ()
+    quoted: bool = False
+
+    @property
+    def literal_ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+        """The address of a literal domain such as ``[192.0.2.25]``, else ``None``."""
+        return _literal_ip(self.domain) if self.domain else None
+
+    @property
+    def has_routing(self) -> bool:
+        """True when the address names more than one hop: a source route, or
+        ``@``, ``%`` or ``!`` inside the local part (RFC 2505 §2.1)."""
+        return bool(self.route) or any(c in self.local for c in "@%!")
+
+    @property
+    def bare_domain(self) -> str | None:
+        """The domain without a trailing dot, lower-cased."""
+        if self.domain is None:
+            return None
+        return self.domain[:-1] if self.domain.endswith(".") else self.domain
+
+    def with_domain(self, domain: str | None) -> MailAddress:
+        """The same local part at another domain (``None``: no domain)."""
+        local = quote_local(self.local)
+        text = local if domain is None else f"{local}@{domain}"
+        return MailAddress(text, self.local, domain.lower() if domain else None, (), self.quoted)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+#: The null reverse-path ``<>`` (RFC 5321 §4.5.5), used by bounces.
+NULL = None
+
+
+@dataclass(frozen=True)
+class MailPath:
+    """The argument of ``MAIL FROM:`` or ``RCPT TO:``.
+
+    ``address`` is ``None`` for the null path ``<>``; ``bracketed`` tells
+    whether the client used angle brackets; ``params`` holds ESMTP
+    parameters such as ``SIZE=1000`` (keys upper-cased).
+    """
+
+    address: MailAddress | None
+    bracketed: bool
+    params: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The address as written, without brackets (empty for ``<>``)."""
+        return "" if self.address is None else self.address.text
+
+
+def quote_local(local: str) -> str:
+    """Quote a local part when it needs it (RFC 5321 §4.1.2)."""
+    if local and re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+", local) and "@" not in local:
+        return local
+    escaped = local.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _split_outside_quotes(text: str) -> int:
+    """Index of the last ``@`` outside a quoted string, or -1."""
+    in_quote = False
+    escaped = False
+    last = -1
+    for i, ch in enumerate(text):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            in_quote = not in_quote
+        elif ch == "@" and not in_quote:
+            last = i
+    if in_quote:
+        raise AddressSyntaxError("unbalanced quotes")
+    return last
+
+
+def _dequote(local: str) -> tuple[str, bool]:
+    if '"' not in local:
+        return local, False
+    out = []
+    in_quote = False
+    escaped = False
+    for ch in local:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\" and in_quote:
+            escaped = True
+        elif ch == '"':
+            in_quote = not in_quote
+        else:
+            out.append(ch)
+    return "".join(out), True
+
+
+def parse_address(text: str) -> MailAddress:
+    """Parse a mailbox (the part inside the angle brackets).
+
+    >>> parse_address("@relay.test,@hop.test:user@example.com").route
+    ('relay.test', 'hop.test')
+    >>> parse_address('"to@remote.test"').domain is None
+    True
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise AddressSyntaxError("control character in address")
+    route: tuple[str, ...] = ()
+    mailbox = text
+    if text.startswith("@"):
+        head, colon, tail = text.partition(":")
+        if not colon:
+            raise AddressSyntaxError("source route without ':'")
+        hops = tuple(h.strip() for h in head.split(","))
+        if not all(h.startswith("@") and is_valid_domain(h[1:]) for h in hops):
+            raise AddressSyntaxError("bad source route")
+        route = tuple(h[1:].lower() for h in hops)
+        mailbox = tail
+    at = _split_outside_quotes(mailbox)
+    if at < 0:
+        local_raw, domain = mailbox, None
+    else:
+        local_raw, domain = mailbox[:at], mailbox[at + 1 :]
+        if not domain or not is_valid_domain(domain):
+            raise AddressSyntaxError("bad domain")
+        domain = domain.lower()
+    if not local_raw:
+        raise AddressSyntaxError("empty local part")
+    local, quoted = _dequote(local_raw)
+    unquoted_part = re.sub(r'"(?:[^"\\]|\\.)*"', "", local_raw)
+    if any(c in unquoted_part for c in ' <>(),;:[]\\"') or not local:
+        raise AddressSyntaxError("bad local part")
+    return MailAddress(text, local, domain, route, quoted)
+
+
+def parse_path(argument: str) -> MailPath:
+    """Parse what follows ``MAIL FROM:`` / ``RCPT TO:``.
+
+    >>> p = parse_path("<alice@remote.test> SIZE=1000")
+    >>> p.address.domain, p.params
+    ('remote.test', {'SIZE': '1000'})
+    >>> parse_path("<>").address is None
+    True
+    """
+    arg = argument.strip()
+    if not arg:
+        raise AddressSyntaxError("missing address")
+    if arg.startswith("<"):
+        end = _closing_bracket(arg)
+        inner, rest, bracketed = arg[1:end], arg[end + 1 :], True
+        if rest and not rest[0].isspace():
+            raise AddressSyntaxError("text after '>'")
+    else:
+        inner, _, rest = arg.partition(" ")
+        bracketed = False
+        if inner.endswith(">") or "<" in inner:
+            raise AddressSyntaxError("unbalanced angle brackets")
+    params: dict[str, str | None] = {}
+    for word in rest.split():
+        if not _PARAM.match(word):
+            raise AddressSyntaxError(f"bad parameter {word!r}")
+        key, eq, value = word.partition("=")
+        params[key.upper()] = value if eq else None
+    address = parse_address(inner) if inner else None
+    return MailPath(address, bracketed, params)
+
+
+def _closing_bracket(arg: str) -> int:
+    in_quote = False
+    escaped = False
+    for i, ch in enumerate(arg[1:], start=1):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            in_quote = not in_quote
+        elif ch == ">" and not in_quote:
+            return i
+    raise AddressSyntaxError("missing '>'")

@@ -1,0 +1,116 @@
+"""Client networks as the products wrote them.
+
+Three spellings are accepted, each with :mod:`ipaddress`:
+
+* CIDR blocks, as in Postfix ``mynetworks`` (``192.0.2.0/24``);
+* single addresses, as in SIMS "Client Hosts" (``192.0.2.25``);
+* from-to ranges, as in the EIMS 2.1 *IP Range Restriction*
+  (``192.0.2.10-192.0.2.99``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from simlab.errors import ConfigError
+
+__all__ = ["IPAddress", "AddressRange", "ClientNetworks", "parse_ip", "parse_range"]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_EXPECTED = "a CIDR block ('192.0.2.0/24'), an address ('192.0.2.25') or a range ('192.0.2.10-192.0.2.99')"
+
+
+def parse_ip(text: object, setting: str = "client_ip") -> IPAddress:
+    """An IPv4 or IPv6 address, or :class:`ConfigError` naming ``setting``."""
+    if isinstance(text, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return text
+    try:
+        return ipaddress.ip_address(str(text).strip())
+    except ValueError:
+        raise ConfigError(setting, text, "is not an IP address", "dotted quad such as '203.0.113.7'") from None
+
+
+@dataclass(frozen=True)
+class AddressRange:
+    """An inclusive range of addresses, ``first`` to ``last``."""
+
+    first: IPAddress
+    last: IPAddress
+    text: str
+
+    def __contains__(self, ip: object) -> bool:
+        try:
+            addr = ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(
+                str(ip))
+        except ValueError:
+            return False
+        return addr.version == self.first.version and self.first <= addr <= self.last
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_range(text: object, setting: str = "networks") -> AddressRange:
+    """Parse one CIDR block, address or from-to range.
+
+    >>> parse_range("192.0.2.10-192.0.2.99").last
+    IPv4Address('192.0.2.99')
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(setting, text, "is not an address range", _EXPECTED)
+    spec = text.strip()
+    if "-" in spec:
+        left, _, right = spec.partition("-")
+        try:
+            first = ipaddress.ip_address(left.strip())
+            last = ipaddress.ip_address(right.strip())
+        except ValueError:
+            raise ConfigError(setting, text, "is not an address range", _EXPECTED) from None
+        if first.version != last.version:
+            raise ConfigError(setting, text, "mixes IPv4 and IPv6", "both ends of the same family")
+        if first > last:
+            raise ConfigError(setting, text, "is a reversed range", "the lower address first ('A-B')")
+        return AddressRange(first, last, f"{first}-{last}")
+    try:
+        if "/" in spec:
+            net = ipaddress.ip_network(spec, strict=False)
+            return AddressRange(net.network_address, net.broadcast_address, str(net))
+        addr = ipaddress.ip_address(spec)
+    except ValueError:
+        raise ConfigError(setting, text, "is not an address range", _EXPECTED) from None
+    return AddressRange(addr, addr, str(addr))
+
+
+class ClientNetworks:
+    """A list of ranges a client address is matched against.
+
+    >>> nets = ClientNetworks(["192.0.2.0/24", "198.51.100.5"], setting="mynetworks")
+    >>> "192.0.2.77" in nets, "203.0.113.7" in nets
+    (True, False)
+    """
+
+    def __init__(self, specs: Iterable[str] | str | None = (), setting: str = "networks") -> None:
+        if specs is None:
+            specs = ()
+        if isinstance(specs, str):
+            specs = [s for s in specs.replace(",", " ").split() if s]
+        self.setting = setting
+        self.ranges: tuple[AddressRange, ...] = tuple(parse_range(s, setting) for s in specs)
+
+    def __contains__(self, ip: object) -> bool:
+        return any(ip in r for r in self.ranges)
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def __iter__(self):
+        return iter(self.ranges)
+
+    def __repr__(self) -> str:
+        return f"ClientNetworks({[str(r) for r in self.ranges]!r}, setting={self.setting!r})"
+
+    def __str__(self) -> str:
+        return ", ".join(str(r) for r in self.ranges)

@@ -1,0 +1,142 @@
+"""Command line: talk SMTP or POP3 to a simulated server on standard input and output.
+
+    python -m simlab smtp --preset eims-2.1 --client-ip 203.0.113.7
+    python -m simlab pop3 --preset eims-2.1 --account webmaster:webmaster
+    python -m simlab presets
+
+The server answers each line you type, with CRLF line ends as on the wire,
+so ``swaks --pipe "python -m simlab smtp ..."`` works. ``--set NAME=VALUE``
+sets any preset setting by its product name (``--set relay_restriction=yes``,
+``--set mynetworks=192.0.2.0/24``); lists are comma-separated. ``--log``
+prints the server's log to standard error when the session ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from simlab.errors import ConfigError
+from simlab.presets import PRESETS
+from simlab.protocol.server import MailServer
+
+__all__ = ["main", "build_server"]
+
+_TRUE = {"1", "yes", "true", "on"}
+_FALSE = {"0", "no", "false", "off"}
+
+
+def _convert(name: str, text: str, default: object) -> object:
+    if isinstance(default, bool):
+        lowered = text.lower()
+        if lowered in _TRUE | _FALSE:
+            return lowered in _TRUE
+        raise ConfigError(name, text, "is not yes or no", "one of yes/no, true/false, on/off, 1/0")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(name, text, "is not a whole number", "digits such as 20") from None
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(name, text, "is not a number", "a number such as 2.5") from None
+    if isinstance(default, tuple | list) or default is None or isinstance(default, str) and "," in text:
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def build_server(preset: str, settings: Sequence[str] = (), accounts: Sequence[str] = ()) -> MailServer:
+    """Build a preset from ``NAME=VALUE`` strings and ``user:password`` accounts."""
+    if preset not in PRESETS:
+        raise ConfigError("--preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
+    factory = PRESETS[preset]
+    parameters = inspect.signature(factory).parameters
+    kwargs: dict[str, object] = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ConfigError("--set", item, "has no '='", "NAME=VALUE")
+        if name not in parameters or name in ("clock", "restrictions", "accounts", "dns"):
+            usable = [p for p in parameters if p not in ("clock", "restrictions", "accounts", "dns")]
+            raise ConfigError("--set", name, f"is not a setting of {preset}", f"one of {', '.join(usable)}")
+        kwargs[name] = _convert(name, value.strip(), parameters[name].default)
+    table: dict[str, str] = {}
+    for item in accounts:
+        user, sep, password = item.partition(":")
+        if not sep or not user:
+            raise ConfigError("--account", item, "is not an account", "user:password")
+        table[user] = password
+    if table:
+        kwargs["accounts"] = table
+    return factory(**kwargs)
+
+
+def _serve(session, stdin: TextIO, stdout: TextIO) -> None:
+    def write(reply) -> None:
+        for line in reply.wire_lines:
+            stdout.write(line + "\r\n")
+        stdout.flush()
+
+    if session.greeting is None:
+        stdout.write("(connection dropped: no banner)\r\n")
+        return
+    write(session.greeting)
+    for raw in stdin:
+        if session.closed:
+            break
+        reply = session.send(raw.rstrip("\r\n"))
+        if reply is not None:
+            write(reply)
+        closing = getattr(session, "closing_reply", None)
+        if closing is not None:
+            write(closing)
+        if session.closed:
+            break
+    if not session.closed:
+        session.close()
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    parser = argparse.ArgumentParser(prog="python -m simlab", description="Talk to a simulated mail server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, port in (("smtp", 25), ("pop3", 110)):
+        p = sub.add_parser(name, help=f"speak {name.upper()} on standard input and output")
+        p.add_argument("--preset", default="postfix", help=f"one of {', '.join(PRESETS)} (default postfix)")
+        p.add_argument("--client-ip", default="203.0.113.7", help="the address the server sees you at")
+        p.add_argument("--port", type=int, default=port, help=f"server port (default {port}; 587 = submission)")
+        p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a preset setting")
+        p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help="a mailbox")
+        p.add_argument("--log", action="store_true", help="print the server log to standard error at the end")
+    sub.add_parser("presets", help="list presets and their settings")
+    args = parser.parse_args(argv)
+    if args.command == "presets":
+        for name, factory in PRESETS.items():
+            summary = (inspect.getdoc(factory) or "").splitlines()[0]
+            settings = [p for p in inspect.signature(factory).parameters
+                        if p not in ("clock", "restrictions", "dns")]
+            stdout.write(f"{name}: {summary}\n  settings: {', '.join(settings)}\n")
+        return 0
+    try:
+        server = build_server(args.preset, args.set, args.account)
+        if args.command == "smtp":
+            session = server.smtp_session(args.client_ip, port=args.port)
+        else:
+            session = server.pop3_session(args.client_ip, port=args.port)
+    except ConfigError as exc:
+        stderr.write(f"simlab: error: {exc}\n")
+        return 2
+    _serve(session, stdin, stdout)
+    if args.log:
+        for line in server.log:
+            stderr.write(line + "\n")
+    return 0

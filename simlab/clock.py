@@ -1,0 +1,48 @@
+"""A clock the caller controls.
+
+Log timestamps and rate-limit windows (Postfix ``anvil``, fail2ban
+``findtime``) read this clock, never the wall clock, so the same calls give
+byte-identical logs. The traffic engine advances it as simulated time passes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+__all__ = ["ManualClock", "DEFAULT_START"]
+
+#: The week the thread's admin was away: June 1998.
+DEFAULT_START = datetime(1998, 6, 11, 1, 25, 32)
+
+
+class ManualClock:
+    """Simulated time in seconds since ``start``; moves only when told to.
+
+    >>> clock = ManualClock()
+    >>> clock.advance(90)
+    >>> clock.now
+    90.0
+    >>> clock.datetime()
+    datetime.datetime(1998, 6, 11, 1, 27, 2)
+    """
+
+    def __init__(self, start: datetime = DEFAULT_START, now: float = 0.0) -> None:
+        self.start = start
+        self.now = float(now)
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` (never backward)."""
+        if seconds < 0:
+            raise ValueError(f"advance: {seconds!r} is negative; expected seconds >= 0")
+        self.now += seconds
+
+    def set(self, now: float) -> None:
+        """Jump to ``now`` seconds since start; a time in the past is an error."""
+        if now < self.now:
+            raise ValueError(f"set: {now!r} is before the current time {self.now!r}")
+        self.now = float(now)
+
+    def datetime(self, at: float | None = None) -> datetime:
+        """The calendar time of ``at`` (default: now), whole seconds."""
+        seconds = self.now if at is None else at
+        return self.start + timedelta(seconds=int(seconds))

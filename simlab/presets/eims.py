@@ -1,0 +1,221 @@
+"""Eudora Internet Mail Server (EIMS) 1.2 and 2.1 for the classic Mac OS, as the 1998 thread knew them.
+
+Documented (thread, vendor knowledge base):
+
+* EIMS 1.2 has no relay control at all: anyone can relay through it (S2).
+* EIMS 2.1 adds *Relay Restriction* (a list of domains; "only route for
+  local domains and the following domains") and *IP Range Restriction*
+  (allowed from-to ranges); both are off as installed, so a fresh 2.1 is
+  still an open relay (S3). The relay rule reads the *sender's* domain,
+  which the client writes freely (S4). SMTP AUTH exists from 2.1 on.
+* An SMTP IP Range Restriction refuses every outside connection, inbound
+  mail from other servers included (S5).
+* Error-log lines quoted in the thread: ``POP3 wrong password for
+  webmaster from 203.216.11.226``, ``DNR timed out to <addr> for
+  simkin.com``, ``Connection timed out to 199.175.137.111 (simkin.com)``.
+
+Our modelling choices (nothing public records them):
+
+* Reply texts, the banner and the log lines other than the quoted ones. EIMS
+  predates RFC 2034, so no enhanced status codes. EIMS 1.2 answers EHLO
+  with no extensions.
+* A connection refused by IP Range Restriction gets ``554 <host> Access
+  denied`` and is closed: RFC 821/5321 §3.1 gives 554 for a server that will
+  not talk, and the thread only says connections were refused.
+* Log time in the classic Mac long format, in English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from simlab.addresses.routing import LastDomainResolver, domain_list
+from simlab.clock import ManualClock
+from simlab.presets.common import extra_restrictions, ip_range_restrictions, mac_log_time, server_address
+from simlab.protocol.persona import Persona
+from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
+from simlab.protocol.reply import Pop3Reply, Reply
+from simlab.protocol.server import MailServer
+from simlab.restrictions.relay import RelayRestriction
+from simlab.restrictions.submission import SubmissionAuthRequired
+
+__all__ = ["EimsPersona", "eims_1_2", "eims_2_1"]
+
+
+class EimsPersona(Persona):
+    """Words of EIMS (see the module docstring for what is documented)."""
+
+    enhanced = False
+    hard_error_limit = None
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.product = f"EIMS {version}"
+
+    def banner(self, server: MailServer) -> Reply:
+        return Reply.of(220, f"{server.hostname} Eudora Internet Mail Server {self.version} ready")
+
+    def refused_at_connect(self, server: MailServer, ctx: SmtpContext) -> Reply:
+        return Reply.of(554, f"{server.hostname} Access denied", close=True)
+
+    def ehlo_keywords(self, server: MailServer, ctx: SmtpContext) -> list[str]:
+        if self.version.startswith("1."):
+            return []
+        keywords = [f"SIZE {server.message_size_limit}"] if server.message_size_limit else []
+        if server.auth_offered(ctx):
+            keywords.append("AUTH PLAIN LOGIN")
+        return keywords
+
+    def helo_ok(self, server, ctx, hostname) -> Reply:
+        return Reply.of(250, f"{server.hostname} Hello {hostname}, pleased to meet you")
+
+    def ehlo_ok(self, server, ctx, hostname) -> Reply:
+        return Reply.of(250, f"{server.hostname} Hello {hostname}", *self.ehlo_keywords(server, ctx))
+
+    def mail_ok(self, address: str) -> Reply:
+        return Reply.of(250, f"Sender <{address}> OK")
+
+    def rcpt_ok(self, address: str) -> Reply:
+        return Reply.of(250, f"Recipient <{address}> OK")
+
+    def data_go(self) -> Reply:
+        return Reply.of(354, "Send message, end with <CRLF>.<CRLF>")
+
+    def queued(self, queue_id: str) -> Reply:
+        return Reply.of(250, "Message accepted for delivery")
+
+    def quit(self, server: MailServer) -> Reply:
+        return Reply.of(221, f"{server.hostname} closing connection", close=True)
+
+    def unknown_local_user(self, text: str) -> Reply:
+        return Reply.of(550, f"<{text}> No such user here")
+
+    def relay_denied(self, text: str, defer: bool = False) -> Reply:
+        return Reply.of(550, f"Relaying to <{text}> not permitted")
+
+    def format_log(self, when: datetime, process: str, pid: int, text: str, server: MailServer) -> str:
+        return f"{mac_log_time(when)}  {text}"
+
+    def log_refused_connect(self, ctx: SmtpContext, reply: Reply) -> str:
+        return f"SMTP connection from {ctx.client_ip} refused by IP Range Restriction"
+
+    def log_reject(self, ctx: SmtpContext, stage: str, reply: Reply, recipient: str | None, sender=None) -> str:
+        if stage == "RCPT" and reply.text.startswith("Relaying"):
+            return f"SMTP relay refused for <{recipient}> from {ctx.client_ip}"
+        if stage == "RCPT" and reply.text.endswith("No such user here"):
+            return f"SMTP unknown recipient <{recipient}> from {ctx.client_ip}"
+        return f"SMTP {stage} from {ctx.client_ip} refused: {reply.code} {reply.text}"
+
+    def log_accepted(self, ctx: SmtpContext, message, recipients: list[Recipient]) -> list[tuple[str, int, str]]:
+        to = ", ".join(f"<{r.path.text}>" for r in recipients)
+        return [("smtp", 0, f"SMTP message from <{message.sender}> to {to} received from {ctx.client_ip}")]
+
+    def log_auth_failed(self, ctx: SmtpContext, mechanism: str, username: str | None) -> str:
+        return f"SMTP AUTH wrong password for {username or '?'} from {ctx.client_ip}"
+
+    # POP3
+    def pop3_banner(self, server: MailServer, timestamp: str | None) -> Pop3Reply:
+        return Pop3Reply(True, f"{server.hostname} EIMS POP3 server {self.version} ready {timestamp}")
+
+    def pop3_refused_at_connect(self, server: MailServer) -> Pop3Reply:
+        return Pop3Reply(False, f"{server.hostname} Access denied", close=True)
+
+    def pop3_user_ok(self, user: str, exists: bool) -> Pop3Reply:
+        return Pop3Reply(True, f"Password required for {user}")
+
+    def pop3_login_ok(self, user: str, count: int, size: int) -> Pop3Reply:
+        return Pop3Reply(True, f"{user} has {count} message(s) ({size} octets)")
+
+    def pop3_login_failed(self, user: str) -> Pop3Reply:
+        return Pop3Reply(False, "Wrong password")
+
+    def log_pop3_failed(self, ctx: Pop3Context, user: str, known: bool) -> str:
+        if known:
+            return f"POP3 wrong password for {user} from {ctx.client_ip}"
+        return f"POP3 unknown user {user} from {ctx.client_ip}"
+
+    def log_pop3_login(self, ctx: Pop3Context, user: str, method: str) -> str:
+        return f"POP3 connection from {ctx.client_ip} for {user}"
+
+    def log_pop3_refused(self, ctx: Pop3Context) -> str:
+        return f"POP3 connection from {ctx.client_ip} refused by IP Range Restriction"
+
+    def log_dns_timeout(self, server: MailServer, dns_ip: str, domain: str) -> str:
+        return f"DNR timed out to {dns_ip} for {domain}"
+
+    def log_connection_timeout(self, server: MailServer, ip: str, domain: str) -> str:
+        return f"Connection timed out to {ip} ({domain})"
+
+
+def _eims(version: str, hostname: str, local_domains, accounts, aliases, clock, address, restrictions,
+          auth: bool, settings: dict) -> MailServer:
+    domains = domain_list(local_domains, "local_domains")
+    if not domains:
+        domains = (hostname.lower(),)
+    own = server_address(address)
+    resolver = LastDomainResolver(domains, own_addresses=(own,))
+    return MailServer(persona=EimsPersona(version), hostname=hostname, resolver=resolver, accounts=accounts,
+                      aliases=aliases, restrictions=restrictions, clock=clock,
+                      auth_ports=(25, 587) if auth else (), settings={"local_domains": domains, "address": own,
+                                                                         **settings})
+
+
+def eims_1_2(hostname: str = "mail.example.com", local_domains: Iterable[str] | str = ("example.com",),
+             accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
+             address: str = "192.0.2.25", clock: ManualClock | None = None,
+             restrictions: Iterable[Restriction] | None = None) -> MailServer:
+    """EIMS 1.2: accepts mail for anyone, to anyone - an open relay, with no setting to stop it.
+
+    Args:
+        hostname: the server's name. local_domains: domains delivered here.
+        accounts: ``{"name": "password"}``. address: the server's own IP.
+        restrictions: extra defences outside the product (router filter, fail2ban).
+    """
+    return _eims("1.2", hostname, local_domains, accounts, aliases, clock, address,
+                 extra_restrictions(restrictions), auth=False, settings={"relay control": "none"})
+
+
+def eims_2_1(hostname: str = "mail.example.com", local_domains: Iterable[str] | str = ("example.com",),
+             accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
+             relay_restriction: bool = False, relay_domains: Iterable[str] | str = (),
+             ip_range_restriction: Iterable[str] | str | Mapping[str, Iterable[str] | str] | None = None,
+             smtp_auth: bool = False, valid_ips: Iterable[str] | str = (), require_valid_ip: bool = False,
+             address: str = "192.0.2.25", clock: ManualClock | None = None,
+             restrictions: Iterable[Restriction] | None = None) -> MailServer:
+    """EIMS 2.1, defaults as shipped: both restrictions off, so still an open relay.
+
+    Args:
+        relay_restriction: check "only route for local domains and the following domains".
+        relay_domains: the following domains.
+        ip_range_restriction: allowed ranges (``"192.0.2.1-192.0.2.254"``), for SMTP and POP3,
+            or ``{"smtp": [...], "pop3": [...]}`` per service.
+        smtp_auth: offer SMTP AUTH; an authenticated client may relay and, on port 587, must.
+        valid_ips, require_valid_ip: the later EIMS option "AND if from a valid IP".
+        restrictions: extra defences outside the product (router filter, fail2ban).
+    """
+    chain: list[Restriction] = extra_restrictions(restrictions)
+    chain += ip_range_restrictions(ip_range_restriction)
+    domains = domain_list(local_domains, "local_domains")
+    if smtp_auth:
+        chain.append(SubmissionAuthRequired())
+    if relay_restriction:
+        chain.append(_AuthenticatedRelay(RelayRestriction(domains, relay_domains, valid_ips, require_valid_ip))
+                     if smtp_auth else RelayRestriction(domains, relay_domains, valid_ips, require_valid_ip))
+    settings = {"Relay Restriction": relay_restriction, "relay_domains": domain_list(relay_domains, "relay_domains"),
+                "IP Range Restriction": ip_range_restriction, "SMTP AUTH": smtp_auth}
+    return _eims("2.1", hostname, local_domains, accounts, aliases, clock, address, chain, smtp_auth, settings)
+
+
+class _AuthenticatedRelay(Restriction):
+    """With SMTP AUTH on, an authenticated client relays whatever the Relay Restriction says."""
+
+    def __init__(self, inner: RelayRestriction) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def check_rcpt(self, ctx, path, resolution):
+        return None if ctx.user is not None else self.inner.check_rcpt(ctx, path, resolution)
+
+    def describe(self) -> str:
+        return self.inner.describe() + "; or SMTP AUTH"

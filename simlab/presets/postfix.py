@@ -1,0 +1,401 @@
+"""Postfix 3.7 (``compatibility_level = 3.6``) with Dovecot 2.3 for POP3: today's reference.
+
+Replies to MAIL and RCPT - code, enhanced code and text - follow Postfix's
+``smtpd.c`` and ``smtpd_check.c`` and were compared with a real Postfix 3.7
+given the same ``main.cf`` (``tests/data/postfix_reference.json``, recorded
+by ``scripts/postfix_reference/``). Log lines follow Postfix's formats
+(``connect from``, ``NOQUEUE: reject: RCPT from ...``, ``client=``,
+``disconnect from ... commands=``). Settings keep their ``main.cf`` names
+and defaults, including ``$myhostname`` / ``$mydomain`` expansion in
+``mydestination``.
+
+Modelling choices:
+
+* The EHLO reply leaves out STARTTLS, ETRN and CHUNKING (BDAT), which simlab
+  does not simulate; the real server lists ETRN and CHUNKING.
+* ``smtpd_error_sleep_time`` is applied as a reply delay for the traffic
+  engine, never as a real sleep.
+* SMTP AUTH is PLAIN and LOGIN against ``accounts`` (Dovecot SASL in real
+  life). Port 587 is the submission service of Debian's ``master.cf`` with
+  AUTH enabled and required before MAIL (``530 5.7.0``, RFC 6409).
+* POP3 speaks as Dovecot 2.3 with ``disable_plaintext_auth = no`` (simlab
+  simulates no TLS) and ``auth_failure_delay = 2s`` with its per-address
+  penalty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from simlab.addresses.networks import ClientNetworks, parse_ip
+from simlab.addresses.routing import PostfixResolver, domain_list
+from simlab.clock import ManualClock
+from simlab.errors import ConfigError
+from simlab.presets.common import extra_restrictions
+from simlab.protocol.persona import Persona
+from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
+from simlab.protocol.reply import Pop3Reply, Reply
+from simlab.protocol.server import MailServer
+from simlab.restrictions.dnsbl import Dns
+from simlab.restrictions.guards import FailureDelay
+from simlab.restrictions.postfix import DEFAULT_RELAY_RESTRICTIONS, PostfixRestrictions
+from simlab.restrictions.rates import Anvil
+from simlab.restrictions.submission import SubmissionAuthRequired
+
+__all__ = ["PostfixPersona", "postfix"]
+
+_COMMAND_ORDER = ("helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy",
+                  "etrn", "quit", "unknown")
+
+
+class PostfixPersona(Persona):
+    """Postfix 3.7 ``smtpd`` replies and log lines; Dovecot 2.3 for POP3."""
+
+    product = "Postfix 3.7"
+    enhanced = True
+    max_command_line = 2048  # line_length_limit
+    verbs = ("HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "QUIT", "AUTH")
+    pop3_capabilities = ("CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN")
+    apop = False
+    recipient_limit = 1000  # smtpd_recipient_limit
+
+    def __init__(self, hard_error_limit: int = 20, soft_error_limit: int = 10, error_sleep: float = 1.0,
+                 server_ip: str = "192.0.2.25") -> None:
+        self.hard_error_limit = hard_error_limit
+        self.soft_error_limit = soft_error_limit
+        self.error_sleep = error_sleep
+        self.server_ip = server_ip
+
+    # --- SMTP -----------------------------------------------------------------------
+    def banner(self, server: MailServer) -> Reply:
+        return Reply.of(220, f"{server.hostname} ESMTP Postfix")
+
+    def ehlo_keywords(self, server: MailServer, ctx: SmtpContext) -> list[str]:
+        keywords = ["PIPELINING"]
+        if server.message_size_limit:
+            keywords.append(f"SIZE {server.message_size_limit}")
+        keywords.append("VRFY")
+        if server.auth_offered(ctx):
+            keywords.append("AUTH PLAIN LOGIN")
+        keywords += ["ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
+        return keywords
+
+    def helo_syntax(self, verb: str) -> Reply:
+        return Reply.of(501, f"Syntax: {verb} hostname")
+
+    def mail_ok(self, address: str) -> Reply:
+        return Reply.of(250, "2.1.0 Ok")
+
+    def rcpt_ok(self, address: str) -> Reply:
+        return Reply.of(250, "2.1.5 Ok")
+
+    def data_go(self) -> Reply:
+        return Reply.of(354, "End data with <CR><LF>.<CR><LF>")
+
+    def queued(self, queue_id: str) -> Reply:
+        return Reply.of(250, f"2.0.0 Ok: queued as {queue_id}")
+
+    def rset(self) -> Reply:
+        return Reply.of(250, "2.0.0 Ok")
+
+    def noop(self) -> Reply:
+        return Reply.of(250, "2.0.0 Ok")
+
+    def quit(self, server: MailServer) -> Reply:
+        return Reply.of(221, "2.0.0 Bye", close=True)
+
+    def vrfy(self, server: MailServer, argument: str) -> Reply:
+        if not argument.strip():
+            return Reply.of(501, "5.5.4 Syntax: VRFY address")
+        text = argument.strip().strip("<>")
+        local = text.split("@")[0]
+        if "@" in text and text.rsplit("@", 1)[1].lower() not in server.resolver.mydestination:
+            return Reply.of(252, f"2.0.0 {text}")
+        if server.local_account(local) is None:
+            return self.unknown_local_user(text)
+        return Reply.of(252, f"2.0.0 {text}")
+
+    def unknown_command(self, line: str) -> Reply:
+        return Reply.of(502, "5.5.2 Error: command not recognized")
+
+    def empty_command(self) -> Reply:
+        return Reply.of(500, "5.5.2 Error: bad syntax")
+
+    def line_too_long(self) -> Reply:
+        return Reply.of(500, "5.5.2 Error: bad syntax")
+
+    def need_helo(self) -> Reply:
+        return Reply.of(503, "5.5.1 Error: send HELO/EHLO first")
+
+    def need_mail(self) -> Reply:
+        return Reply.of(503, "5.5.1 Error: need MAIL command")
+
+    def need_rcpt(self) -> Reply:
+        return Reply.of(503, "5.5.1 Error: need RCPT command")
+
+    def nested_mail(self) -> Reply:
+        return Reply.of(503, "5.5.1 Error: nested MAIL command")
+
+    def no_valid_recipients(self) -> Reply:
+        return Reply.of(554, "5.5.1 Error: no valid recipients")
+
+    def data_without_recipients(self, in_transaction: bool) -> Reply:
+        return self.no_valid_recipients() if in_transaction else self.need_rcpt()
+
+    def too_many_recipients(self) -> Reply:
+        return Reply.of(452, "4.5.3 Error: too many recipients")
+
+    def unknown_local_user(self, text: str) -> Reply:
+        return Reply.of(550, f"5.1.1 <{text}>: Recipient address rejected: User unknown in local recipient table")
+
+    def relay_denied(self, text: str, defer: bool = False) -> Reply:
+        if defer:
+            return Reply.of(454, f"4.7.1 <{text}>: Relay access denied")
+        return Reply.of(554, f"5.7.1 <{text}>: Relay access denied")
+
+    def auth_not_enabled(self) -> Reply:
+        return Reply.of(503, "5.5.1 Error: authentication not enabled")
+
+    def auth_needs_ehlo(self) -> Reply:
+        return Reply.of(503, "5.5.1 Error: send HELO/EHLO first")
+
+    def auth_unsupported(self, mechanism: str) -> Reply:
+        return Reply.of(535, "5.7.8 Error: authentication failed: Invalid authentication mechanism")
+
+    def auth_failed(self, mechanism: str) -> Reply:
+        reason = "UGFzc3dvcmQ6" if mechanism == "LOGIN" else "authentication failure"
+        return Reply.of(535, f"5.7.8 Error: authentication failed: {reason}")
+
+    def too_many_errors(self, server: MailServer) -> Reply:
+        return Reply.of(421, f"4.7.0 {server.hostname} Error: too many errors", close=True)
+
+    def queue_id(self, serial: int) -> str:
+        return f"{(0x4A3C10B000 + serial * 0x2F5B3) & 0xFFFFFFFFFF:010X}"
+
+    # --- log ---------------------------------------------------------------------------
+    def format_log(self, when: datetime, process: str, pid: int, text: str, server: MailServer) -> str:
+        host = server.hostname.split(".")[0]
+        prefix = "dovecot" if process.startswith("dovecot") or process == "pop3" else f"postfix/{process}[{pid}]"
+        return f"{when:%b} {when.day:>2} {when:%H:%M:%S} {host} {prefix}: {text}"
+
+    def log_connect(self, ctx: SmtpContext) -> str:
+        return f"connect from {ctx.client}"
+
+    def log_disconnect(self, ctx: SmtpContext, counts: dict[str, list[int]]) -> str:
+        parts = []
+        total_ok = total = 0
+        for name in _COMMAND_ORDER:
+            if name not in counts:
+                continue
+            ok, n = counts[name]
+            total_ok += ok
+            total += n
+            parts.append(f"{name}={ok}" if ok == n else f"{name}={ok}/{n}")
+        parts.append(f"commands={total_ok}" if total_ok == total else f"commands={total_ok}/{total}")
+        return f"disconnect from {ctx.client} {' '.join(parts)}"
+
+    def log_lost_connection(self, ctx: SmtpContext, after: str) -> str:
+        return f"lost connection after {after} from {ctx.client}"
+
+    def log_refused_connect(self, ctx: SmtpContext, reply: Reply) -> str:
+        return f"NOQUEUE: reject: CONNECT from {ctx.client}: {reply.code} {reply.text}; proto=SMTP"
+
+    def _envelope(self, ctx: SmtpContext, recipient: str | None, sender=None) -> str:
+        path = sender if sender is not None else ctx.sender
+        parts = []
+        if path is not None:
+            parts.append(f"from=<{path.text}>")
+        if recipient is not None:
+            parts.append(f"to=<{recipient}>")
+        parts.append(f"proto={'ESMTP' if ctx.esmtp else 'SMTP'}")
+        if ctx.helo is not None:
+            parts.append(f"helo=<{ctx.helo}>")
+        return " ".join(parts)
+
+    def log_reject(self, ctx: SmtpContext, stage: str, reply: Reply, recipient: str | None, sender=None) -> str:
+        qid = ctx.queue_id or "NOQUEUE"
+        return (f"{qid}: reject: {stage} from {ctx.client}: {reply.code} {reply.text}; "
+                f"{self._envelope(ctx, recipient, sender)}")
+
+    def log_transaction_start(self, ctx: SmtpContext, queue_id: str) -> str:
+        sasl = f", sasl_method=PLAIN, sasl_username={ctx.user}" if ctx.user else ""
+        return f"{queue_id}: client={ctx.client}{sasl}"
+
+    def log_accepted(self, ctx: SmtpContext, message, recipients: list[Recipient]) -> list[tuple[str, int, str]]:
+        qid = message.queue_id
+        lines: list[tuple[str, int, str]] = []
+        message_id = message.header.get("message-id")
+        if message_id:
+            lines.append(("cleanup", 1501, f"{qid}: message-id={message_id}"))
+        lines.append(("qmgr", 1100, f"{qid}: from=<{message.sender}>, size={message.size}, "
+                                    f"nrcpt={len(recipients)} (queue active)"))
+        relayed = False
+        for rcpt in recipients:
+            if rcpt.account is not None:
+                lines.append(("local", 1502, f"{qid}: to=<{rcpt.resolution.address}>, relay=local, delay=0, "
+                                             "delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)"))
+            else:
+                relayed = True
+        if not relayed:
+            lines.append(("qmgr", 1100, f"{qid}: removed"))
+        return lines
+
+    def log_auth_failed(self, ctx: SmtpContext, mechanism: str, username: str | None) -> str:
+        reason = "UGFzc3dvcmQ6" if mechanism == "LOGIN" else "authentication failure"
+        user = f", sasl_username={username}" if username else ""
+        return f"warning: {ctx.client}: SASL {mechanism} authentication failed: {reason}{user}"
+
+    def log_too_many_errors(self, ctx: SmtpContext, after: str) -> str:
+        return f"too many errors after {after} from {ctx.client}"
+
+    # --- POP3: Dovecot 2.3 -----------------------------------------------------------------
+    def pop3_banner(self, server: MailServer, timestamp: str | None) -> Pop3Reply:
+        return Pop3Reply(True, "Dovecot ready.")
+
+    def pop3_refused_at_connect(self, server: MailServer) -> Pop3Reply:
+        return Pop3Reply(False, "[SYS/TEMP] Access denied", close=True)
+
+    def pop3_user_ok(self, user: str, exists: bool) -> Pop3Reply:
+        return Pop3Reply(True, "")
+
+    def pop3_need_user(self) -> Pop3Reply:
+        return Pop3Reply(False, "No username given.")
+
+    def pop3_login_ok(self, user: str, count: int, size: int) -> Pop3Reply:
+        return Pop3Reply(True, "Logged in.")
+
+    def pop3_login_failed(self, user: str) -> Pop3Reply:
+        return Pop3Reply(False, "[AUTH] Authentication failed.")
+
+    def pop3_locked_out(self, user: str) -> Pop3Reply:
+        return Pop3Reply(False, "[AUTH] Authentication failed.")
+
+    def pop3_unknown_command(self) -> Pop3Reply:
+        return Pop3Reply(False, "Unknown command.")
+
+    def pop3_wrong_state(self) -> Pop3Reply:
+        return Pop3Reply(False, "Unknown command.")
+
+    def pop3_syntax(self) -> Pop3Reply:
+        return Pop3Reply(False, "Invalid arguments.")
+
+    def pop3_no_message(self) -> Pop3Reply:
+        return Pop3Reply(False, "There's no message 0.")
+
+    def pop3_quit(self, server: MailServer, authenticated: bool) -> Pop3Reply:
+        return Pop3Reply(True, "Logging out." if authenticated else "Logging out", close=True)
+
+    def _dovecot_ids(self, ctx: Pop3Context) -> str:
+        return f"rip={ctx.client_ip}, lip={self.server_ip}"
+
+    def log_pop3_login(self, ctx: Pop3Context, user: str, method: str) -> str:
+        return f"pop3-login: Login: user=<{user}>, method=PLAIN, {self._dovecot_ids(ctx)}, mpid={3000 + ctx.session_id}"
+
+    def log_pop3_failed(self, ctx: Pop3Context, user: str, known: bool) -> str:
+        return (f"pop3-login: Disconnected: auth failed, 1 attempts: user=<{user}>, method=PLAIN, "
+                f"{self._dovecot_ids(ctx)},")
+
+    def log_pop3_blocked(self, ctx: Pop3Context, user: str) -> str:
+        return f"pop3-login: Disconnected: auth failed, account locked: user=<{user}>, {self._dovecot_ids(ctx)},"
+
+    def log_pop3_logout(self, ctx: Pop3Context, deleted: int) -> str:
+        return f"pop3({ctx.user}): Disconnected: Logged out top=0/0, retr=0/0, del={deleted}/{deleted}"
+
+    def log_pop3_refused(self, ctx: Pop3Context) -> str:
+        return f"pop3-login: Disconnected: connection refused: {self._dovecot_ids(ctx)},"
+
+
+def _expand(value: str, variables: Mapping[str, str]) -> str:
+    for name, replacement in variables.items():
+        value = value.replace(f"${{{name}}}", replacement).replace(f"${name}", replacement)
+    return value
+
+
+def _names(value: Iterable[str] | str | None, setting: str, variables: Mapping[str, str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    expanded = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(setting, item, "is not a domain name", "a name such as 'example.com'")
+        expanded.append(_expand(item, variables))
+    return domain_list(expanded, setting)
+
+
+def postfix(myhostname: str = "mail.example.com",
+            mydestination: Iterable[str] | str = ("$myhostname", "localhost.$mydomain", "localhost"),
+            mynetworks: Iterable[str] | str | None = None, relay_domains: Iterable[str] | str = (),
+            smtpd_relay_restrictions: Iterable[str] | str = DEFAULT_RELAY_RESTRICTIONS,
+            smtpd_recipient_restrictions: Iterable[str] | str = (),
+            smtpd_client_restrictions: Iterable[str] | str = (),
+            smtpd_helo_restrictions: Iterable[str] | str = (),
+            smtpd_sender_restrictions: Iterable[str] | str = (),
+            smtpd_data_restrictions: Iterable[str] | str = (),
+            smtpd_sender_login_maps: Mapping[str, str] | None = None,
+            access_maps: Mapping[str, Mapping[str, str]] | None = None,
+            accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
+            inet_interfaces: Iterable[str] | str = ("192.0.2.25",), mydomain: str | None = None,
+            myorigin: str = "$myhostname", smtpd_sasl_auth_enable: bool = False, submission: bool = True,
+            smtpd_client_connection_count_limit: int = 50, smtpd_client_connection_rate_limit: int = 0,
+            smtpd_client_message_rate_limit: int = 0, smtpd_client_recipient_rate_limit: int = 0,
+            smtpd_client_auth_rate_limit: int = 0,
+            smtpd_client_event_limit_exceptions: Iterable[str] | str | None = None,
+            smtpd_hard_error_limit: int = 20, smtpd_soft_error_limit: int = 10, smtpd_error_sleep_time: float = 1.0,
+            message_size_limit: int = 10_240_000, dns: Dns | None = None, auth_failure_delay: float = 2.0,
+            login_trusted_networks: Iterable[str] | str = (), clock: ManualClock | None = None,
+            restrictions: Iterable[Restriction] | None = None) -> MailServer:
+    """Postfix 3.7 with its defaults, settings named as in ``main.cf``.
+
+    ``mynetworks`` defaults to ``mynetworks_style = host``: loopback and the
+    server's own addresses. ``accounts`` are the mailbox users (``local_recipient_maps``)
+    and their passwords (Dovecot, SASL). ``restrictions`` adds defences outside
+    Postfix (fail2ban, a router filter), checked before Postfix's own.
+    """
+    if not isinstance(myhostname, str) or "." not in myhostname:
+        raise ConfigError("myhostname", myhostname, "is not a fully-qualified host name", "e.g. 'mail.example.com'")
+    mydomain = mydomain or myhostname.split(".", 1)[1]
+    variables = {"myhostname": myhostname.lower(), "mydomain": mydomain.lower()}
+    origin = _expand(myorigin, variables)
+    domain_list([origin], "myorigin")
+    interfaces = tuple(str(parse_ip(i, "inet_interfaces")) for i in (
+        inet_interfaces.replace(",", " ").split() if isinstance(inet_interfaces, str) else inet_interfaces))
+    if not interfaces:
+        raise ConfigError("inet_interfaces", inet_interfaces, "lists no address", "e.g. ['192.0.2.25']")
+    destinations = _names(mydestination, "mydestination", variables)
+    relays = _names(relay_domains, "relay_domains", variables)
+    if mynetworks is None:
+        mynetworks = ("127.0.0.0/8", *(f"{i}/32" for i in interfaces))
+    networks = ClientNetworks(mynetworks, setting="mynetworks")
+    exceptions = networks if smtpd_client_event_limit_exceptions is None else ClientNetworks(
+        smtpd_client_event_limit_exceptions, setting="smtpd_client_event_limit_exceptions")
+    for name, value in (("smtpd_hard_error_limit", smtpd_hard_error_limit),
+                        ("smtpd_soft_error_limit", smtpd_soft_error_limit)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(name, value, "is not a limit", "a whole number >= 1")
+    resolver = PostfixResolver(destinations, origin, relays, interfaces)
+    chain = extra_restrictions(restrictions)
+    anvil = Anvil(smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
+                  smtpd_client_message_rate_limit, smtpd_client_recipient_rate_limit, smtpd_client_auth_rate_limit,
+                  exceptions=[str(r) for r in exceptions])
+    chain.append(anvil)
+    if submission:
+        chain.append(SubmissionAuthRequired((587,)))
+    chain.append(PostfixRestrictions(networks, {
+        "smtpd_client_restrictions": smtpd_client_restrictions, "smtpd_helo_restrictions": smtpd_helo_restrictions,
+        "smtpd_sender_restrictions": smtpd_sender_restrictions, "smtpd_relay_restrictions": smtpd_relay_restrictions,
+        "smtpd_recipient_restrictions": smtpd_recipient_restrictions,
+        "smtpd_data_restrictions": smtpd_data_restrictions,
+    }, smtpd_sender_login_maps=smtpd_sender_login_maps, access_maps=access_maps, dns=dns))
+    chain.append(FailureDelay(base=auth_failure_delay, trusted=login_trusted_networks))
+    ports = {587} if submission else set()
+    if smtpd_sasl_auth_enable:
+        ports.add(25)
+    persona = PostfixPersona(smtpd_hard_error_limit, smtpd_soft_error_limit, smtpd_error_sleep_time, interfaces[0])
+    settings = {"myhostname": myhostname, "mydestination": destinations, "mynetworks": str(networks),
+                "relay_domains": relays, "myorigin": origin, "inet_interfaces": interfaces,
+                "smtpd_relay_restrictions": smtpd_relay_restrictions, "smtpd_sasl_auth_enable": smtpd_sasl_auth_enable}
+    return MailServer(persona=persona, hostname=myhostname, resolver=resolver, accounts=accounts, aliases=aliases,
+                      restrictions=chain, clock=clock, message_size_limit=message_size_limit, auth_ports=ports,
+                      settings=settings)

@@ -1,0 +1,63 @@
+"""A message a simulated server accepted, and the server's mail store.
+
+RFC 5321 §6.1: once a server has answered 250 to the end of DATA it is
+responsible for the message: here that means it is in a local mailbox or in
+the relay queue, never dropped. Each message records the envelope (what the
+client claimed) and the connection facts (what the server saw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Message", "MailStore"]
+
+
+@dataclass
+class Message:
+    """A message and its envelope.
+
+    ``recipients`` are the accepted RCPT addresses as written by the client;
+    ``lines`` the body after dot-unstuffing, starting with the server's own
+    ``Received:`` header (RFC 5321 §4.4).
+    """
+
+    queue_id: str
+    sender: str
+    recipients: list[str]
+    lines: list[str]
+    client_ip: str
+    helo: str | None
+    received_at: float
+    authenticated_user: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Size in octets as POP3 counts it: each line plus CRLF (RFC 1939 §5)."""
+        return sum(len(line.encode("utf-8", "surrogateescape")) + 2 for line in self.lines)
+
+    @property
+    def header(self) -> dict[str, str]:
+        """The message's header fields (first occurrence of each, names lower-cased)."""
+        fields: dict[str, str] = {}
+        for line in self.lines:
+            if not line:
+                break
+            name, sep, value = line.partition(":")
+            if sep and not name.startswith((" ", "\t")):
+                fields.setdefault(name.strip().lower(), value.strip())
+        return fields
+
+
+@dataclass
+class MailStore:
+    """Local mailboxes (by account) and the relay queue of one server."""
+
+    mailboxes: dict[str, list[Message]] = field(default_factory=dict)
+    queue: list[Message] = field(default_factory=list)
+
+    def deliver_local(self, account: str, message: Message) -> None:
+        self.mailboxes.setdefault(account, []).append(message)
+
+    def enqueue(self, message: Message) -> None:
+        self.queue.append(message)

@@ -1,0 +1,232 @@
+"""Defences against password guessing.
+
+* :class:`AccountLockout` - lock an account after ``max_failures`` failed
+  logins in a row, for ``lock_seconds``. It stops a guesser, and it also
+  lets anyone lock a real user out: a small denial of service.
+* :class:`FailureDelay` - Dovecot's ``auth_failure_delay`` (2 s) with its
+  per-address penalty that doubles 2 → 4 → 8 → 15 s (the maximum), cleared by
+  a successful login from that address; ``login_trusted_networks`` are
+  exempt. The simulation does not sleep: the delay is put on the reply for
+  the traffic engine to honour.
+* :class:`Fail2Ban` - fail2ban's jail, fed by the server's own log lines:
+  ``maxretry`` matches within ``findtime`` ban the address for ``bantime``
+  (defaults 5, 600 s, 600 s), optionally growing with ``bantime.increment``
+  (×1, ×2, ×4 …). It counts per address, so an attacker with a pool of
+  addresses spreads guesses below the threshold (fail2ban's README: it
+  lowers the rate of guessing, it does not remove the risk of weak
+  passwords). A banned address is dropped by the firewall: no banner.
+  :func:`recidive` builds the long-ban jail that reads the other jails' bans.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from simlab.addresses.networks import ClientNetworks
+from simlab.errors import ConfigError
+from simlab.protocol.policy import Dropped, Pop3Context, Restriction, SmtpContext
+from simlab.protocol.reply import Pop3Reply
+
+__all__ = ["AccountLockout", "FailureDelay", "Fail2Ban", "Ban", "FILTERS", "recidive"]
+
+
+def _positive(value: object, setting: str, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(setting, value, "is not a positive number", "a number > 0")
+    return value
+
+
+class AccountLockout(Restriction):
+    """Lock an account after ``max_failures`` consecutive failed POP3 logins."""
+
+    name = "account lockout"
+
+    def __init__(self, max_failures: int = 5, lock_seconds: float = 900.0) -> None:
+        self.max_failures = int(_positive(max_failures, "lockout.max_failures"))
+        self.lock_seconds = _positive(lock_seconds, "lockout.lock_seconds")
+        self.failures: dict[str, int] = {}
+        self.locked_until: dict[str, float] = {}
+        self.lockouts = 0
+
+    def check_pop3_login(self, ctx: Pop3Context, user: str) -> Pop3Reply | None:
+        key = user.lower()
+        until = self.locked_until.get(key)
+        if until is not None and ctx.now < until:
+            return ctx.server.persona.pop3_locked_out(user)
+        if until is not None:
+            del self.locked_until[key]
+            self.failures[key] = 0
+        return None
+
+    def on_pop3_login(self, ctx: Pop3Context, user: str, ok: bool) -> float:
+        key = user.lower()
+        if ok:
+            self.failures[key] = 0
+            return 0.0
+        self.failures[key] = self.failures.get(key, 0) + 1
+        if self.failures[key] >= self.max_failures:
+            self.locked_until[key] = ctx.now + self.lock_seconds
+            self.lockouts += 1
+        return 0.0
+
+    def describe(self) -> str:
+        return f"lock an account for {self.lock_seconds:g}s after {self.max_failures} failed logins"
+
+
+class FailureDelay(Restriction):
+    """Dovecot-like failure delay with a per-address penalty (2, 4, 8, 15 s)."""
+
+    name = "failure delay"
+
+    def __init__(self, base: float = 2.0, maximum: float = 15.0, trusted: Iterable[str] | str = (),
+                 penalty_timeout: float = 3600.0) -> None:
+        self.base = _positive(base, "auth_failure_delay")
+        self.maximum = _positive(maximum, "auth_failure_delay.maximum")
+        self.trusted = ClientNetworks(trusted, setting="login_trusted_networks")
+        self.penalty_timeout = penalty_timeout
+        self.penalties: dict[str, tuple[int, float]] = {}
+
+    def on_pop3_login(self, ctx: Pop3Context, user: str, ok: bool) -> float:
+        ip = str(ctx.client_ip)
+        if ok or ctx.client_ip in self.trusted:
+            self.penalties.pop(ip, None)
+            return 0.0
+        count, last = self.penalties.get(ip, (0, ctx.now))
+        if ctx.now - last > self.penalty_timeout:
+            count = 0
+        count += 1
+        self.penalties[ip] = (count, ctx.now)
+        return min(self.base * 2 ** (count - 1), self.maximum)
+
+    def describe(self) -> str:
+        return f"failure delay {self.base:g}s doubling to {self.maximum:g}s per address"
+
+
+#: fail2ban-style filters (``failregex`` with ``<HOST>``) for the log lines simlab writes.
+FILTERS: dict[str, str] = {
+    "eims-pop3": r"POP3 wrong password for \S+ from <HOST>$",
+    "dovecot": r"pop3-login: Disconnected: auth failed, \d+ attempts?.*rip=<HOST>,",
+    "postfix-sasl": r"warning: [-._\w]+\[<HOST>\]: SASL (?:LOGIN|PLAIN) authentication failed",
+    "postfix-relay": r"NOQUEUE: reject: RCPT from \S+\[<HOST>\]: [45]54 [45]\.7\.1 .*Relay access denied",
+    "eims-relay": r"SMTP relay refused for \S+ from <HOST>",
+    "sims-relay": r"SMTP relaying to \S+ for \[<HOST>\] prohibited",
+}
+
+
+@dataclass(frozen=True)
+class Ban:
+    """One ban: when, whom, for how long, by which jail."""
+
+    time: float
+    ip: str
+    seconds: float
+    jail: str
+
+
+class Fail2Ban(Restriction):
+    """A fail2ban jail reading this server's log.
+
+    Args:
+        jail: the jail's name (for the ban log).
+        failregex: a regular expression with ``<HOST>`` where the address is,
+            or the name of one of :data:`FILTERS`.
+        maxretry, findtime, bantime: as in ``jail.conf``.
+        increment: ``bantime.increment``: each further ban of an address
+            lasts ``bantime * 2**(n-1)`` (capped by ``maxtime``).
+        ignoreip: networks never banned.
+        services: ``"smtp"``, ``"pop3"``: the ports the ban action closes.
+    """
+
+    name = "fail2ban"
+
+    def __init__(self, jail: str = "pop3", failregex: str = "eims-pop3", maxretry: int = 5, findtime: float = 600,
+                 bantime: float = 600, increment: bool = False, maxtime: float = 7 * 86400,
+                 ignoreip: Iterable[str] | str = (), services: Iterable[str] | str = ("smtp", "pop3")) -> None:
+        pattern = FILTERS.get(failregex, failregex)
+        if "<HOST>" not in pattern:
+            raise ConfigError("failregex", failregex, "has no <HOST>", f"a regex with <HOST> or one of {list(FILTERS)}")
+        try:
+            self.regex = re.compile(pattern.replace("<HOST>", r"(?P<host>[0-9A-Fa-f.:]+)"))
+        except re.error as exc:
+            raise ConfigError("failregex", failregex, f"is not a regular expression ({exc})", "a valid regex") from None
+        self.jail = jail
+        self.maxretry = int(_positive(maxretry, "maxretry"))
+        self.findtime = _positive(findtime, "findtime")
+        self.bantime = _positive(bantime, "bantime")
+        self.increment = increment
+        self.maxtime = maxtime
+        self.ignoreip = ClientNetworks(ignoreip, setting="ignoreip")
+        self.services = {services} if isinstance(services, str) else set(services)
+        self.failures: dict[str, deque[float]] = {}
+        self.banned_until: dict[str, float] = {}
+        self.ban_counts: dict[str, int] = {}
+        self.bans: list[Ban] = []
+        #: fail2ban's own log (``fail2ban.actions``), separate from the mail server's.
+        self.log: list[str] = []
+        #: Called with ``(ban, server)`` after each ban (the recidive jail listens here).
+        self.ban_listeners: list = []
+
+    def on_log(self, server, line: str, now: float) -> None:
+        match = self.regex.search(line)
+        if not match:
+            return
+        ip = match.group("host")
+        if ip in self.ignoreip or self.is_banned(ip, now):
+            return
+        times = self.failures.setdefault(ip, deque())
+        times.append(now)
+        while times and now - times[0] > self.findtime:
+            times.popleft()
+        if len(times) >= self.maxretry:
+            self.ban(ip, now, server)
+
+    def ban(self, ip: str, now: float, server=None) -> Ban:
+        """Ban ``ip`` from ``now`` (also used by an admin banning by hand)."""
+        n = self.ban_counts.get(ip, 0) + 1
+        self.ban_counts[ip] = n
+        seconds = min(self.bantime * 2 ** (n - 1), self.maxtime) if self.increment else self.bantime
+        self.banned_until[ip] = now + seconds
+        self.failures.pop(ip, None)
+        ban = Ban(now, ip, seconds, self.jail)
+        self.bans.append(ban)
+        when = server.clock.datetime(now) if server is not None else None
+        stamp = f"{when:%Y-%m-%d %H:%M:%S},000 " if when is not None else ""
+        self.log.append(f"{stamp}fail2ban.actions        [1000]: NOTICE  [{self.jail}] Ban {ip}")
+        for listener in self.ban_listeners:
+            listener(ban, server)
+        return ban
+
+    def is_banned(self, ip: object, now: float) -> bool:
+        until = self.banned_until.get(str(ip))
+        return until is not None and now < until
+
+    def check_connect(self, ctx: SmtpContext) -> Dropped | None:
+        if "smtp" in self.services and self.is_banned(ctx.client_ip, ctx.now):
+            return Dropped(f"fail2ban jail {self.jail}")
+        return None
+
+    def check_pop3_connect(self, ctx: Pop3Context) -> Dropped | None:
+        if "pop3" in self.services and self.is_banned(ctx.client_ip, ctx.now):
+            return Dropped(f"fail2ban jail {self.jail}")
+        return None
+
+    def describe(self) -> str:
+        grow = ", growing" if self.increment else ""
+        return (f"fail2ban [{self.jail}]: ban for {self.bantime:g}s{grow} after {self.maxretry} failures "
+                f"within {self.findtime:g}s")
+
+
+def recidive(jails: Iterable[Fail2Ban], maxretry: int = 5, findtime: float = 86400,
+             bantime: float = 7 * 86400) -> Fail2Ban:
+    """fail2ban's ``recidive`` jail: bans an address banned ``maxretry`` times within a day, for a week.
+
+    It reads the other jails' bans (their log), as the real one reads ``fail2ban.log``.
+    """
+    jail = Fail2Ban(jail="recidive", failregex=r"\] Ban <HOST>$", maxretry=maxretry, findtime=findtime,
+                    bantime=bantime)
+    for source in jails:
+        source.ban_listeners.append(lambda ban, server: jail.on_log(server, f"[{ban.jail}] Ban {ban.ip}", ban.time))
+    return jail
