@@ -45,7 +45,7 @@ def _convert(name: str, text: str, default: object) -> object:
             return float(text)
         except ValueError:
             raise ConfigError(name, text, "is not a number", "a number such as 2.5") from None
-    if isinstance(default, tuple | list) or default is None or isinstance(default, str) and "," in text:
+    if isinstance(default, tuple | list) or default is None or (isinstance(default, str) and "," in text):
         return [item.strip() for item in text.split(",") if item.strip()]
     return text
 

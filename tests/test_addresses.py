@@ -41,7 +41,7 @@ class TestNetworks:
 class TestMailAddresses:
     def test_plain(self):
         a = parse_address("Bob@Example.COM")
-        assert (a.local, a.domain) == ("Bob", "example.com")
+        assert (a.local, a.domain, a.bare_domain) == ("Bob", "Example.COM", "example.com")
 
     def test_null_and_params(self):
         p = parse_path("<> SIZE=100 BODY=8BITMIME")

@@ -62,7 +62,7 @@ class MailAddress:
     """One mailbox as the client wrote it, split the way RFC 5321 splits it.
 
     ``local`` is the local part with quotes removed; ``domain`` is the part
-    after the last unquoted ``@`` (``None`` when there is none), lower-cased,
+    after the last unquoted ``@`` as written (``None`` when there is none),
     with an address literal kept in brackets; ``route`` holds source-route
     hosts, ``text`` the address exactly as written (inside the brackets).
     """
@@ -85,17 +85,33 @@ class MailAddress:
         return bool(self.route) or any(c in self.local for c in "@%!")
 
     @property
+    def internal(self) -> str:
+        """The address as Postfix holds it internally: source route dropped, quotes removed
+        (``"b o b"@example.com`` becomes ``b o b@example.com``)."""
+        return self.local if self.domain is None else f"{self.local}@{self.domain}"
+
+    @property
+    def external(self) -> str:
+        """The internal form quoted again for display (RFC 5321 §4.1.2), as Postfix logs it:
+        ``b o b@example.com`` becomes ``"b o b"@example.com``."""
+        local, at, domain = self.internal.rpartition("@")
+        if not at:
+            return quote_local(self.internal)
+        return f"{quote_local(local)}@{domain}"
+
+    @property
     def bare_domain(self) -> str | None:
         """The domain without a trailing dot, lower-cased."""
         if self.domain is None:
             return None
-        return self.domain[:-1] if self.domain.endswith(".") else self.domain
+        domain = self.domain.lower()
+        return domain[:-1] if domain.endswith(".") else domain
 
     def with_domain(self, domain: str | None) -> MailAddress:
         """The same local part at another domain (``None``: no domain)."""
         local = quote_local(self.local)
         text = local if domain is None else f"{local}@{domain}"
-        return MailAddress(text, self.local, domain.lower() if domain else None, (), self.quoted)
+        return MailAddress(text, self.local, domain, (), self.quoted)
 
     def __str__(self) -> str:
         return self.text
@@ -117,16 +133,23 @@ class MailPath:
     address: MailAddress | None
     bracketed: bool
     params: dict[str, str | None] = field(default_factory=dict)
+    #: The parameters exactly as written, in order (``NOTIFY=NEVER``).
+    param_words: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         """The address as written, without brackets (empty for ``<>``)."""
         return "" if self.address is None else self.address.text
 
+    @property
+    def internal(self) -> str:
+        """The address in Postfix's internal form (see :attr:`MailAddress.internal`)."""
+        return "" if self.address is None else self.address.internal
+
 
 def quote_local(local: str) -> str:
     """Quote a local part when it needs it (RFC 5321 §4.1.2)."""
-    if local and re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]+", local) and "@" not in local:
+    if local and re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+", local):
         return local
     escaped = local.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
@@ -198,7 +221,6 @@ def parse_address(text: str) -> MailAddress:
         local_raw, domain = mailbox[:at], mailbox[at + 1 :]
         if not domain or not is_valid_domain(domain):
             raise AddressSyntaxError("bad domain")
-        domain = domain.lower()
     if not local_raw:
         raise AddressSyntaxError("empty local part")
     local, quoted = _dequote(local_raw)
@@ -231,13 +253,14 @@ def parse_path(argument: str) -> MailPath:
         if inner.endswith(">") or "<" in inner:
             raise AddressSyntaxError("unbalanced angle brackets")
     params: dict[str, str | None] = {}
-    for word in rest.split():
+    words = tuple(rest.split())
+    for word in words:
         if not _PARAM.match(word):
             raise AddressSyntaxError(f"bad parameter {word!r}")
         key, eq, value = word.partition("=")
         params[key.upper()] = value if eq else None
     address = parse_address(inner) if inner else None
-    return MailPath(address, bracketed, params)
+    return MailPath(address, bracketed, params, words)
 
 
 def _closing_bracket(arg: str) -> int:

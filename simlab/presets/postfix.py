@@ -11,8 +11,9 @@ and defaults, including ``$myhostname`` / ``$mydomain`` expansion in
 
 Modelling choices:
 
-* The EHLO reply leaves out STARTTLS, ETRN and CHUNKING (BDAT), which simlab
-  does not simulate; the real server lists ETRN and CHUNKING.
+* The EHLO reply leaves out CHUNKING (BDAT), which simlab does not
+  simulate; STARTTLS is neither offered nor accepted (no TLS is simulated,
+  as with ``smtpd_tls_security_level = none``).
 * ``smtpd_error_sleep_time`` is applied as a reply delay for the traffic
   engine, never as a real sleep.
 * SMTP AUTH is PLAIN and LOGIN against ``accounts`` (Dovecot SASL in real
@@ -25,6 +26,7 @@ Modelling choices:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -55,10 +57,12 @@ class PostfixPersona(Persona):
     product = "Postfix 3.7"
     enhanced = True
     max_command_line = 2048  # line_length_limit
-    verbs = ("HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "QUIT", "AUTH")
+    verbs = ("HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "QUIT", "AUTH", "STARTTLS", "ETRN")
     pop3_capabilities = ("CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN")
     apop = False
     recipient_limit = 1000  # smtpd_recipient_limit
+    truncate_long_commands = True  # smtp_get() with line_length_limit, the rest is skipped
+    vrfy_checks_recipient = True  # vrfy_cmd() runs smtpd_check_rcpt()
 
     def __init__(self, hard_error_limit: int = 20, soft_error_limit: int = 10, error_sleep: float = 1.0,
                  server_ip: str = "192.0.2.25") -> None:
@@ -75,7 +79,7 @@ class PostfixPersona(Persona):
         keywords = ["PIPELINING"]
         if server.message_size_limit:
             keywords.append(f"SIZE {server.message_size_limit}")
-        keywords.append("VRFY")
+        keywords += ["VRFY", "ETRN"]
         if server.auth_offered(ctx):
             keywords.append("AUTH PLAIN LOGIN")
         keywords += ["ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8"]
@@ -105,19 +109,38 @@ class PostfixPersona(Persona):
     def quit(self, server: MailServer) -> Reply:
         return Reply.of(221, "2.0.0 Bye", close=True)
 
+    def address_text(self, path) -> str:
+        return path.internal
+
+    def log_address_text(self, path) -> str:
+        return "" if path.address is None else path.address.external
+
     def vrfy(self, server: MailServer, argument: str) -> Reply:
         if not argument.strip():
             return Reply.of(501, "5.5.4 Syntax: VRFY address")
-        text = argument.strip().strip("<>")
-        local = text.split("@")[0]
-        if "@" in text and text.rsplit("@", 1)[1].lower() not in server.resolver.mydestination:
-            return Reply.of(252, f"2.0.0 {text}")
-        if server.local_account(local) is None:
-            return self.unknown_local_user(text)
-        return Reply.of(252, f"2.0.0 {text}")
+        return Reply.of(252, f"2.0.0 {argument.strip()}")
 
     def unknown_command(self, line: str) -> Reply:
-        return Reply.of(502, "5.5.2 Error: command not recognized")
+        return Reply.of(500, "5.5.2 Error: command not recognized")
+
+    def etrn(self, server: MailServer, domain: str) -> Reply:
+        """``fast_flush_domains = $relay_domains``: only those may be flushed."""
+        name = domain.lstrip("@#").lower()
+        if server.resolver.is_relay_domain(name):
+            return Reply.of(250, "Queuing started")
+        return Reply.of(459, f"<{domain}>: service unavailable")
+
+    def log_etrn_refused(self, ctx: SmtpContext, domain: str) -> str:
+        return f"warning: reject: ETRN {domain}... from {ctx.client}"
+
+    def non_smtp_command(self, line: str) -> Reply | None:
+        """``smtpd_forbidden_commands`` (CONNECT, GET, POST, and anything not starting with a letter)
+        and lines that look like a message header: Postfix hangs up."""
+        first = line.strip().split(" ")[0]
+        if (first.upper() in ("CONNECT", "GET", "POST") or not first[:1].isascii() or not first[:1].isalpha()
+                or re.fullmatch(r"[!-9;-~]+:", first)):
+            return Reply.of(221, "2.7.0 Error: I can break rules, too. Goodbye.", close=True)
+        return None
 
     def empty_command(self) -> Reply:
         return Reply.of(500, "5.5.2 Error: bad syntax")
@@ -164,8 +187,7 @@ class PostfixPersona(Persona):
         return Reply.of(535, "5.7.8 Error: authentication failed: Invalid authentication mechanism")
 
     def auth_failed(self, mechanism: str) -> Reply:
-        reason = "UGFzc3dvcmQ6" if mechanism == "LOGIN" else "authentication failure"
-        return Reply.of(535, f"5.7.8 Error: authentication failed: {reason}")
+        return Reply.of(535, "5.7.8 Error: authentication failed: (reason unavailable)")
 
     def too_many_errors(self, server: MailServer) -> Reply:
         return Reply.of(421, f"4.7.0 {server.hostname} Error: too many errors", close=True)
@@ -205,7 +227,7 @@ class PostfixPersona(Persona):
         path = sender if sender is not None else ctx.sender
         parts = []
         if path is not None:
-            parts.append(f"from=<{path.text}>")
+            parts.append(f"from=<{self.log_address_text(path)}>")
         if recipient is not None:
             parts.append(f"to=<{recipient}>")
         parts.append(f"proto={'ESMTP' if ctx.esmtp else 'SMTP'}")
@@ -242,9 +264,26 @@ class PostfixPersona(Persona):
         return lines
 
     def log_auth_failed(self, ctx: SmtpContext, mechanism: str, username: str | None) -> str:
-        reason = "UGFzc3dvcmQ6" if mechanism == "LOGIN" else "authentication failure"
-        user = f", sasl_username={username}" if username else ""
-        return f"warning: {ctx.client}: SASL {mechanism} authentication failed: {reason}{user}"
+        return (f"warning: {ctx.client}: SASL {mechanism} authentication failed: (reason unavailable), "
+                f"sasl_username={username or '(unavailable)'}")
+
+    def log_bad_address(self, ctx: SmtpContext, verb: str, argument: str) -> str | None:
+        if not argument.endswith(">"):
+            return None  # an unclosed "<" is refused before the address parser that warns
+        return f"warning: Illegal address syntax from {ctx.client} in {verb} command: {argument}"
+
+    def log_auth_aborted(self, ctx: SmtpContext, mechanism: str) -> str:
+        return f"warning: {ctx.client}: SASL {mechanism} authentication aborted"
+
+    def log_auth_unsupported(self, ctx: SmtpContext, mechanism: str) -> str:
+        return (f"warning: {ctx.client}: SASL {mechanism} authentication failed: Invalid authentication "
+                "mechanism, sasl_username=(unavailable)")
+
+    def log_long_command(self, ctx: SmtpContext, line: str) -> str:
+        return f"warning: {ctx.client}: request longer than {self.max_command_line}: {line[:30]}..."
+
+    def log_non_smtp_command(self, ctx: SmtpContext, line: str) -> str:
+        return f"warning: non-SMTP command from {ctx.client}: {line}"
 
     def log_too_many_errors(self, ctx: SmtpContext, after: str) -> str:
         return f"too many errors after {after} from {ctx.client}"

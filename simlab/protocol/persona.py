@@ -49,8 +49,20 @@ class Persona:
     error_sleep = 0.0
     #: Recipients accepted per message (RFC 5321 §4.5.3.1.8: at least 100).
     recipient_limit = 100
+    #: Cut an over-long command to ``max_command_line`` and go on (Postfix), instead of refusing it.
+    truncate_long_commands = False
+    #: VRFY answers as RCPT would, through the same restrictions (Postfix).
+    vrfy_checks_recipient = False
 
     # --- helpers -----------------------------------------------------------
+    def address_text(self, path: MailPath) -> str:
+        """How the product quotes an address back in replies and logs (as written, by default)."""
+        return path.text
+
+    def log_address_text(self, path: MailPath) -> str:
+        """How the product writes an address in its log."""
+        return self.address_text(path)
+
     def _r(self, code: int, enhanced: str, text: str, **kw) -> Reply:
         return Reply.of(code, f"{enhanced} {text}" if self.enhanced and enhanced else text, **kw)
 
@@ -119,6 +131,26 @@ class Persona:
 
     def not_implemented(self, verb: str) -> Reply:
         return self._r(502, "5.5.1", "Command not implemented")
+
+    def non_smtp_command(self, line: str) -> Reply | None:
+        """A reply that ends the session for something that is not SMTP at all, or ``None``."""
+        return None
+
+    def starttls_unavailable(self) -> Reply:
+        return self._r(502, "5.5.1", "Error: command not implemented")
+
+    def etrn(self, server: MailServer, domain: str) -> Reply:
+        """RFC 1985 ETRN: start the queue for a domain this server spools for."""
+        return self._r(458, "4.3.0", f"Unable to queue messages for {domain}")
+
+    def etrn_syntax(self) -> Reply:
+        return self._r(500, "5.5.4", "Syntax: ETRN domain")
+
+    def etrn_in_transaction(self) -> Reply:
+        return self._r(503, "5.5.1", "Error: MAIL transaction in progress")
+
+    def log_etrn_refused(self, ctx: SmtpContext, domain: str) -> str | None:
+        return None
 
     def line_too_long(self) -> Reply:
         return self._r(500, "5.5.2", "Line too long")
@@ -256,6 +288,21 @@ class Persona:
         return f"SMTP {stage} from {ctx.client_ip} refused: {reply.text}"
 
     def log_lost_connection(self, ctx: SmtpContext, after: str) -> str | None:
+        return None
+
+    def log_long_command(self, ctx: SmtpContext, line: str) -> str | None:
+        return None
+
+    def log_non_smtp_command(self, ctx: SmtpContext, line: str) -> str | None:
+        return None
+
+    def log_bad_address(self, ctx: SmtpContext, verb: str, argument: str) -> str | None:
+        return None
+
+    def log_auth_aborted(self, ctx: SmtpContext, mechanism: str) -> str | None:
+        return None
+
+    def log_auth_unsupported(self, ctx: SmtpContext, mechanism: str) -> str | None:
         return None
 
     def log_transaction_start(self, ctx: SmtpContext, queue_id: str) -> str | None:

@@ -58,7 +58,7 @@ class Reply:
         out = []
         for i, line in enumerate(self.lines):
             sep = " " if i == last else "-"
-            out.append(f"{self.code}{sep}{line}" if line else f"{self.code}{sep}".rstrip())
+            out.append(f"{self.code}{sep}{line}")
         return out
 
     def __str__(self) -> str:

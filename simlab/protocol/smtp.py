@@ -16,7 +16,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING
 
-from simlab.addresses.mail import AddressSyntaxError, parse_path
+from simlab.addresses.mail import AddressSyntaxError, MailPath, parse_path
 from simlab.addresses.networks import parse_ip
 from simlab.addresses.routing import Destination
 from simlab.errors import SessionClosed
@@ -29,7 +29,16 @@ if TYPE_CHECKING:
 
 __all__ = ["SmtpSession"]
 
-_KNOWN_PARAMS = {"SIZE", "BODY", "AUTH", "RET", "ENVID", "NOTIFY", "ORCPT", "SMTPUTF8"}
+#: ESMTP parameters: RFC 1870 SIZE, RFC 6152 BODY, RFC 4954 AUTH, RFC 3461 DSN, RFC 6531 SMTPUTF8.
+MAIL_PARAMS = {"SIZE", "BODY", "AUTH", "RET", "ENVID", "SMTPUTF8"}
+RCPT_PARAMS = {"NOTIFY", "ORCPT"}
+
+
+def _unknown_param(path: MailPath, known: set[str]) -> str | None:
+    for word in path.param_words:
+        if word.partition("=")[0].upper() not in known:
+            return word
+    return None
 
 
 class SmtpSession:
@@ -162,8 +171,11 @@ class SmtpSession:
     def _command(self, line: str) -> Reply:
         persona = self.persona
         if len(line.encode("utf-8", "surrogateescape")) > persona.max_command_line:
-            self._count("unknown", False)
-            return persona.line_too_long()
+            if not persona.truncate_long_commands:
+                self._count("unknown", False)
+                return persona.line_too_long()
+            self.server.log_line(persona.log_long_command(self.ctx, line), "smtpd", self._pid)
+            line = line[: persona.max_command_line]
         verb, _, argument = line.strip(" ").partition(" ")
         verb = verb.upper()
         if not verb:
@@ -172,6 +184,10 @@ class SmtpSession:
         if verb not in persona.verbs:
             self._count("unknown", False)
             self._last_command = "UNKNOWN"
+            hangup = persona.non_smtp_command(line)
+            if hangup is not None:
+                self.server.log_line(persona.log_non_smtp_command(self.ctx, line), "smtpd", self._pid)
+                return hangup
             return persona.unknown_command(line)
         self._last_command = verb
         handler = getattr(self, f"_cmd_{verb.lower()}")
@@ -225,17 +241,22 @@ class SmtpSession:
         try:
             path = parse_path(rest)
         except AddressSyntaxError:
+            self.server.log_line(persona.log_bad_address(self.ctx, "MAIL", rest.strip()), "smtpd", self._pid)
             return persona.bad_sender(rest.strip())
         if not path.bracketed and persona.strict_envelopes:
             return persona.mail_syntax()
+        unknown = _unknown_param(path, MAIL_PARAMS)
+        if unknown is not None:
+            return persona.bad_parameter(unknown)
         for name, value in path.params.items():
-            if name not in _KNOWN_PARAMS:
-                return persona.bad_parameter(name)
             if name == "SIZE":
                 if not (value or "").isdigit():
                     return persona.bad_size_syntax()
                 if self.server.message_size_limit and int(value) > self.server.message_size_limit:
-                    return persona.size_exceeded()
+                    refusal = persona.size_exceeded()
+                    self.server.log_line(persona.log_reject(self.ctx, "MAIL", refusal, None, sender=path), "smtpd",
+                                         self._pid)
+                    return refusal
         refusal = self.server.check_mail(self.ctx, path)
         if refusal is not None:
             self.server.log_line(persona.log_reject(self.ctx, "MAIL", refusal, None, sender=path), "smtpd", self._pid)
@@ -253,11 +274,16 @@ class SmtpSession:
         try:
             path = parse_path(rest)
         except AddressSyntaxError:
+            self.server.log_line(persona.log_bad_address(self.ctx, "RCPT", rest.strip()), "smtpd", self._pid)
             return persona.bad_recipient(rest.strip())
         if path.address is None:
+            self.server.log_line(persona.log_bad_address(self.ctx, "RCPT", rest.strip()), "smtpd", self._pid)
             return persona.empty_recipient()
         if not path.bracketed and persona.strict_envelopes:
             return persona.rcpt_syntax()
+        unknown = _unknown_param(path, RCPT_PARAMS)
+        if unknown is not None:
+            return persona.bad_parameter(unknown)
         if len(self.ctx.recipients) >= persona.recipient_limit:
             return persona.too_many_recipients()
         resolution = self.server.resolver.resolve(path.address)
@@ -266,9 +292,10 @@ class SmtpSession:
         if refusal is None and resolution.destination is Destination.LOCAL:
             account = self.server.local_account(resolution.local_part)
             if account is None:
-                refusal = persona.unknown_local_user(path.text)
+                refusal = persona.unknown_local_user(persona.address_text(path))
         if refusal is not None:
-            self.server.log_line(persona.log_reject(self.ctx, "RCPT", refusal, path.text), "smtpd", self._pid)
+            self.server.log_line(persona.log_reject(self.ctx, "RCPT", refusal, persona.log_address_text(path)),
+                                 "smtpd", self._pid)
             return refusal
         if self.ctx.queue_id is None:
             self.ctx.queue_id = self.server.next_queue_id()
@@ -334,10 +361,45 @@ class SmtpSession:
         return self.persona.noop()
 
     def _cmd_vrfy(self, argument: str) -> Reply:
-        return self.persona.vrfy(self.server, argument)
+        persona = self.persona
+        if not persona.vrfy_checks_recipient or not argument:
+            return persona.vrfy(self.server, argument)
+        try:
+            path = parse_path(argument)
+        except AddressSyntaxError:
+            return persona.bad_recipient(argument)
+        if path.address is None:
+            return persona.bad_recipient(argument)
+        resolution = self.server.resolver.resolve(path.address)
+        refusal = self.server.check_rcpt(self.ctx, path, resolution)
+        if refusal is None and resolution.destination is Destination.LOCAL:
+            if self.server.local_account(resolution.local_part) is None:
+                refusal = persona.unknown_local_user(persona.address_text(path))
+        if refusal is not None:
+            self.server.log_line(persona.log_reject(self.ctx, "VRFY", refusal, persona.log_address_text(path)),
+                                 "smtpd", self._pid)
+            return refusal
+        return persona.vrfy(self.server, argument)
 
     def _cmd_help(self, argument: str) -> Reply:
         return self.persona.help()
+
+    def _cmd_starttls(self, argument: str) -> Reply:
+        return self.persona.starttls_unavailable()
+
+    def _cmd_etrn(self, argument: str) -> Reply:
+        persona = self.persona
+        if self.ctx.helo is None:
+            return persona.need_helo()
+        if self.ctx.sender is not None:
+            return persona.etrn_in_transaction()
+        domain = argument.strip()
+        if not domain:
+            return persona.etrn_syntax()
+        reply = persona.etrn(self.server, domain)
+        if reply.code >= 400:
+            self.server.log_line(persona.log_etrn_refused(self.ctx, domain), "smtpd", self._pid)
+        return reply
 
     def _cmd_quit(self, argument: str) -> Reply:
         self._quit = True
@@ -359,6 +421,7 @@ class SmtpSession:
         if not mechanism:
             return persona.auth_syntax()
         if mechanism not in ("PLAIN", "LOGIN"):
+            server.log_line(persona.log_auth_unsupported(ctx, mechanism), "smtpd", self._pid)
             return persona.auth_unsupported(mechanism)
         refusal = server.check_auth(ctx, mechanism)
         if refusal is not None:
@@ -392,6 +455,7 @@ class SmtpSession:
         if line.strip() == "*":
             self._auth = None
             self._count("auth", False)
+            self.server.log_line(self.persona.log_auth_aborted(self.ctx, state["mechanism"]), "smtpd", self._pid)
             return self.persona.auth_aborted()
         if state["mechanism"] == "PLAIN":
             self._auth = None

@@ -147,10 +147,10 @@ class PostfixRestrictions(Restriction):
     # --- the words ---------------------------------------------------------------
     @staticmethod
     def authorized_destination(resolution: Resolution) -> bool:
-        """``permit_auth_destination``: ours or relay_domains, and not sender-routed."""
-        if resolution.routed:
-            return False
-        return resolution.destination in (Destination.LOCAL, Destination.RELAY)
+        """``permit_auth_destination``: final delivery here, or relay_domains without sender routing."""
+        if resolution.destination is Destination.LOCAL:
+            return True
+        return resolution.destination is Destination.RELAY and not resolution.routed
 
     def _owners(self, sender: MailPath) -> list[str] | None:
         address = sender.address
@@ -187,8 +187,8 @@ class PostfixRestrictions(Restriction):
         name = word.name
         server = ctx.server
         subject = {"smtpd_client_restrictions": f"<{ctx.client}>", "smtpd_helo_restrictions": f"<{ctx.helo}>",
-                   "smtpd_sender_restrictions": f"<{ctx.sender.text if ctx.sender else ''}>",
-                   "smtpd_data_restrictions": "<DATA>"}.get(key, f"<{path.text if path else ''}>")
+                   "smtpd_sender_restrictions": f"<{ctx.sender.internal if ctx.sender else ''}>",
+                   "smtpd_data_restrictions": "<DATA>"}.get(key, f"<{path.internal if path else ''}>")
         if name == "permit":
             return _PERMIT
         if name == "dunno":
@@ -214,7 +214,7 @@ class PostfixRestrictions(Restriction):
         if name == "reject_non_fqdn_sender":
             address = ctx.sender.address if ctx.sender else None
             if address is not None and (address.bare_domain is None or "." not in address.bare_domain):
-                return Reply.of(504, f"5.5.2 <{address.text}>: Sender address rejected: "
+                return Reply.of(504, f"5.5.2 <{ctx.sender.internal}>: Sender address rejected: "
                                      "need fully-qualified address")
             return _DUNNO
         if name == "reject_non_fqdn_helo_hostname":
@@ -229,15 +229,15 @@ class PostfixRestrictions(Restriction):
         if name in ("reject_unauth_destination", "defer_unauth_destination"):
             if self.authorized_destination(resolution):
                 return _DUNNO
-            return server.persona.relay_denied(path.text, defer=name.startswith("defer"))
+            return server.persona.relay_denied(path.internal, defer=name.startswith("defer"))
         if name == "reject_unlisted_recipient":
             if resolution.destination is Destination.LOCAL and server.local_account(resolution.local_part) is None:
-                return server.persona.unknown_local_user(path.text)
+                return server.persona.unknown_local_user(path.internal)
             return _DUNNO
         if name == "reject_non_fqdn_recipient":
             address = path.address
             if address is not None and (address.bare_domain is None or "." not in address.bare_domain):
-                return Reply.of(504, f"5.5.2 <{path.text}>: Recipient address rejected: "
+                return Reply.of(504, f"5.5.2 <{path.internal}>: Recipient address rejected: "
                                      "need fully-qualified address")
             return _DUNNO
         return _DUNNO
@@ -249,9 +249,10 @@ class PostfixRestrictions(Restriction):
         owners = self._owners(sender)
         if ctx.user is not None and name != "reject_unauthenticated_sender_login_mismatch":
             if owners is None or ctx.user not in owners:
-                return Reply.of(553, f"5.7.1 <{sender.text}>: Sender address rejected: not owned by user {ctx.user}")
+                return Reply.of(553, f"5.7.1 <{sender.internal}>: Sender address rejected: "
+                                     f"not owned by user {ctx.user}")
         if ctx.user is None and name != "reject_authenticated_sender_login_mismatch" and owners is not None:
-            return Reply.of(553, f"5.7.1 <{sender.text}>: Sender address rejected: not logged in")
+            return Reply.of(553, f"5.7.1 <{sender.internal}>: Sender address rejected: not logged in")
         return _DUNNO
 
     def _run(self, key: str, ctx: SmtpContext, path: MailPath | None, resolution: Resolution | None) -> Reply | None:
@@ -289,6 +290,9 @@ class PostfixRestrictions(Restriction):
             ctx.sender = saved
 
     def check_rcpt(self, ctx: SmtpContext, path: MailPath, resolution: Resolution) -> Reply | None:
+        address = path.address
+        if address is not None and address.domain is None and address.local.lower() == "postmaster":
+            return None  # smtpd_check.c: always OK for the bare postmaster (RFC 5321 §4.5.1)
         keys = _LISTS if self.delay_reject else _LISTS[3:]
         for key in keys:
             reply = self._run(key, ctx, path, resolution)

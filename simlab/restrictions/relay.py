@@ -68,7 +68,8 @@ class RelayRestriction(Restriction):
         if self.sender_allows_relay(ctx.sender):
             if not self.require_valid_ip or ctx.client_ip in self.valid_ips:
                 return None
-        return ctx.server.persona.relay_denied(path.text)
+        persona = ctx.server.persona
+        return persona.relay_denied(persona.address_text(path))
 
     def describe(self) -> str:
         listed = ", ".join(sorted(self.relay_domains)) or "(none)"
@@ -93,7 +94,8 @@ class ClientHosts(Restriction):
             return None
         if ctx.client_ip in self.client_hosts or ctx.user is not None:
             return None
-        return ctx.server.persona.relay_denied(path.text)
+        persona = ctx.server.persona
+        return persona.relay_denied(persona.address_text(path))
 
     def describe(self) -> str:
         return f"Client Hosts: {self.client_hosts or '(none)'}"
