@@ -13,16 +13,18 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,lab,live]'
 	touch $@
 
 $(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/python -m pip install --quiet -e '.[lab,live]'
 	touch $@
 
+# The notebooks are executed too (nbmake): a lesson that fails to run fails the suite.
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check simlab tests
+	$(BIN)/ruff check simlab tests benchmarks
 	$(BIN)/python -m pytest simlab tests
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest --nbmake notebooks; fi
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check simlab tests

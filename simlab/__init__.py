@@ -8,16 +8,22 @@ sessions that answer as the real product did::
                                     mynetworks=["192.0.2.0/24"], accounts={"bob": "s3cret"})
     s = server.smtp_session(client_ip="203.0.113.7")
     s.send("EHLO client.test")
+
+A day of traffic around a server is a scenario run::
+
+    result = simlab.run(simlab.scenarios.relay_probe(preset="eims-1.2"), seed=1)
+    result.summary["bounces_to_postmaster"]
 """
 
-from simlab import presets, restrictions
+from simlab import presets, restrictions, scenarios
 from simlab.clock import ManualClock
 from simlab.errors import ConfigError, SessionClosed
 from simlab.protocol import MailServer, Pop3Reply, Pop3Session, Reply, SmtpSession
+from simlab.scenarios import run
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "MailServer", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
-    "SmtpSession", "__version__", "presets", "restrictions",
+    "SmtpSession", "__version__", "presets", "restrictions", "run", "scenarios",
 ]

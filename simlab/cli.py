@@ -3,6 +3,8 @@
     python -m simlab smtp --preset eims-2.1 --client-ip 203.0.113.7
     python -m simlab pop3 --preset eims-2.1 --account webmaster:webmaster
     python -m simlab presets
+    python -m simlab list
+    python -m simlab run relay_probe --preset eims-1.2 --seed 1
 
 The server answers each line you type, with CRLF line ends as on the wire,
 so ``swaks --pipe "python -m simlab smtp ..."`` works. ``--set NAME=VALUE``
@@ -22,6 +24,7 @@ from typing import TextIO
 from simlab.errors import ConfigError
 from simlab.presets import PRESETS
 from simlab.protocol.server import MailServer
+from simlab.scenarios import SCENARIOS, run
 
 __all__ = ["main", "build_server"]
 
@@ -77,6 +80,39 @@ def build_server(preset: str, settings: Sequence[str] = (), accounts: Sequence[s
     return factory(**kwargs)
 
 
+def build_scenario(name: str, preset: str | None, settings: Sequence[str] = ()):
+    """A scenario from its name and ``NAME=VALUE`` knobs."""
+    if name not in SCENARIOS:
+        raise ConfigError("scenario", name, "is not a scenario", f"one of {', '.join(SCENARIOS)}")
+    factory = SCENARIOS[name]
+    parameters = inspect.signature(factory).parameters
+    kwargs: dict[str, object] = {}
+    if preset is not None:
+        kwargs["preset"] = preset
+    for item in settings:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ConfigError("--set", item, "has no '='", "NAME=VALUE")
+        if key not in parameters:
+            raise ConfigError("--set", key, f"is not a knob of {name}", f"one of {', '.join(parameters)}")
+        kwargs[key] = _convert(key, value.strip(), parameters[key].default)
+    return factory(**kwargs)
+
+
+def _run(args, stdout: TextIO) -> None:
+    scenario = build_scenario(args.scenario, args.preset, args.set)
+    result = run(scenario, seed=args.seed, counts_only=args.counts_only)
+    stdout.write(f"{scenario.title} - preset {scenario.preset}, seed {args.seed}\n\n")
+    width = max(len(key) for key in result.summary)
+    for key, value in result.summary.items():
+        stdout.write(f"  {key:<{width}}  {value}\n")
+    if args.tail and result.log:
+        stdout.write(f"\nLast {min(args.tail, len(result.log))} of {len(result.log)} log lines:\n")
+        for line in result.tail(args.tail):
+            stdout.write(f"  {line}\n")
+
+
 def _serve(session, stdin: TextIO, stdout: TextIO) -> None:
     def write(reply) -> None:
         for line in reply.wire_lines:
@@ -118,7 +154,28 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help="a mailbox")
         p.add_argument("--log", action="store_true", help="print the server log to standard error at the end")
     sub.add_parser("presets", help="list presets and their settings")
+    sub.add_parser("list", help="list the scenarios")
+    runner = sub.add_parser("run", help="run a scenario and print its summary and the end of the log")
+    runner.add_argument("scenario", help=f"one of {', '.join(SCENARIOS)}")
+    runner.add_argument("--preset", default=None, help=f"the site's server: one of {', '.join(PRESETS)}")
+    runner.add_argument("--seed", type=int, default=1, help="the same seed gives the same run (default 1)")
+    runner.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a scenario knob")
+    runner.add_argument("--tail", type=int, default=15, help="log lines to show (default 15)")
+    runner.add_argument("--counts-only", action="store_true", help="keep only counts (long runs)")
     args = parser.parse_args(argv)
+    if args.command == "list":
+        for name, factory in SCENARIOS.items():
+            summary = (inspect.getdoc(factory) or "").splitlines()[0]
+            knobs = [p for p in inspect.signature(factory).parameters]
+            stdout.write(f"{name}: {summary}\n  knobs: {', '.join(knobs)}\n")
+        return 0
+    if args.command == "run":
+        try:
+            _run(args, stdout)
+        except ConfigError as exc:
+            stderr.write(f"simlab: error: {exc}\n")
+            return 2
+        return 0
     if args.command == "presets":
         for name, factory in PRESETS.items():
             summary = (inspect.getdoc(factory) or "").splitlines()[0]

@@ -88,3 +88,28 @@ def test_cli_dropped_connection():
     code, out, _ = cli(["smtp", "--preset", "eims-2.1", "--client-ip", "203.0.113.7", "--set",
                         "ip_range_restriction=192.0.2.1-192.0.2.254"], "HELO x\n")
     assert code == 0 and out == "554 mail.example.com Access denied\r\n"
+
+
+def test_cli_run_prints_summary_and_log_tail():
+    code, out, err = cli(["run", "relay_probe", "--preset", "eims-1.2", "--seed", "1", "--tail", "5"])
+    assert code == 0 and err == ""
+    assert out.startswith("S2/S3: the open-relay probe and the bounce to postmaster - preset eims-1.2, seed 1")
+    assert "  bounces_to_postmaster  1\n" in out and "  spam_relayed           1\n" in out
+    assert out.count("\n  Thu, Jun 11, 1998") + out.count("\n  Fri, Jun 12, 1998") == 5
+    assert cli(["run", "relay_probe", "--preset", "eims-1.2", "--seed", "1", "--tail", "5"])[1] == out
+
+
+def test_cli_run_knobs_and_errors():
+    code, out, _ = cli(["run", "ip_rotation", "--set", "defence=allowlist", "--set", "pool_size=20", "--tail", "0"])
+    assert code == 0 and "  spam_relayed           0\n" in out
+    code, _, err = cli(["run", "ip_rotation", "--set", "defense=allowlist"])
+    assert code == 2 and "'defense' is not a knob of ip_rotation; expected one of preset, duration" in err
+    assert cli(["run", "nonsense"])[2].startswith("simlab: error: scenario: 'nonsense' is not a scenario")
+
+
+def test_cli_list():
+    code, out, _ = cli(["list"])
+    assert code == 0
+    for name in ("wrong_password", "relay_probe", "spoofed_postmaster", "strict_ip_range", "ip_rotation", "flood",
+                 "mixed_traffic"):
+        assert out.count(f"{name}: ") == 1

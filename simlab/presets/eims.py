@@ -33,7 +33,7 @@ from datetime import datetime
 from simlab.addresses.routing import LastDomainResolver, domain_list
 from simlab.clock import ManualClock
 from simlab.presets.common import extra_restrictions, ip_range_restrictions, mac_log_time, server_address
-from simlab.protocol.persona import Persona
+from simlab.protocol.persona import DeliveryEvent, Persona
 from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
 from simlab.protocol.server import MailServer
@@ -141,11 +141,26 @@ class EimsPersona(Persona):
     def log_pop3_refused(self, ctx: Pop3Context) -> str:
         return f"POP3 connection from {ctx.client_ip} refused by IP Range Restriction"
 
-    def log_dns_timeout(self, server: MailServer, dns_ip: str, domain: str) -> str:
-        return f"DNR timed out to {dns_ip} for {domain}"
+    def log_delivery(self, server: MailServer, event: DeliveryEvent) -> list[tuple[str, int, str]]:
+        """The thread's own lines for the two failures, our wording for the rest."""
+        rcpts = ", ".join(f"<{r}>" for r in event.recipients)
+        text = {
+            "dns-timeout": f"DNR timed out to {event.dns_ip} for {event.domain}",
+            "connect-timeout": f"Connection timed out to {event.ip} ({event.domain})",
+            "no-such-domain": f"DNR no such domain {event.domain} for {rcpts}",
+            "sent": f"SMTP message to {rcpts} sent to {event.ip} ({event.domain})",
+            "rejected": f"SMTP message to {rcpts} rejected by {event.ip} ({event.domain}): {event.reply}",
+            "deferred": f"SMTP message to {rcpts} deferred by {event.ip} ({event.domain}): {event.reply}",
+            "expired": f"Message to {rcpts} could not be delivered, returning to sender",
+            "bounce": f"Returned message sent to <{event.sender or 'postmaster'}>",
+        }[event.kind]
+        return [("delivery", 0, text)]
 
-    def log_connection_timeout(self, server: MailServer, ip: str, domain: str) -> str:
-        return f"Connection timed out to {ip} ({domain})"
+    def dsn_subject(self) -> str:
+        return "Returned mail: Unable to deliver message"
+
+    def dsn_explanation(self, server: MailServer) -> list[str]:
+        return [f"The mail server {server.hostname} was unable to deliver your message", "to the following recipients:"]
 
 
 def _eims(version: str, hostname: str, local_domains, accounts, aliases, clock, address, restrictions,

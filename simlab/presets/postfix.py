@@ -35,7 +35,7 @@ from simlab.addresses.routing import PostfixResolver, domain_list
 from simlab.clock import ManualClock
 from simlab.errors import ConfigError
 from simlab.presets.common import extra_restrictions
-from simlab.protocol.persona import Persona
+from simlab.protocol.persona import DeliveryEvent, Persona
 from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
 from simlab.protocol.server import MailServer
@@ -287,6 +287,36 @@ class PostfixPersona(Persona):
 
     def log_too_many_errors(self, ctx: SmtpContext, after: str) -> str:
         return f"too many errors after {after} from {ctx.client}"
+
+    # --- outbound: the smtp client and bounce daemon ------------------------------------------
+    def log_delivery(self, server: MailServer, event: DeliveryEvent) -> list[tuple[str, int, str]]:
+        qid, delay = event.queue_id, f"{event.delay:.0f}"
+        to = ", ".join(f"to=<{r}>" for r in event.recipients)
+        head = f"{qid}: {to}, relay=none, delay={delay}, delays=0/0/{delay}/0"
+        if event.kind == "dns-timeout":
+            return [("smtp", 3001, f"{head}, dsn=4.4.3, status=deferred (Host or domain name not found. Name service "
+                                   f"error for name={event.domain} type=MX: Host not found, try again)")]
+        if event.kind == "no-such-domain":
+            return [("smtp", 3001, f"{head}, dsn=5.4.4, status=bounced (Host or domain name not found. Name service "
+                                   f"error for name={event.domain} type=A: Host not found)")]
+        if event.kind == "connect-timeout":
+            where = f"{event.host}[{event.ip}]:25"
+            return [("smtp", 3001, f"connect to {where}: Connection timed out"),
+                    ("smtp", 3001, f"{head}, dsn=4.4.1, status=deferred (connect to {where}: Connection timed out)")]
+        relay = f"{qid}: {to}, relay={event.host}[{event.ip}]:25, delay={delay}, delays=0/0/0/{delay}"
+        if event.kind == "sent":
+            return [("smtp", 3001, f"{relay}, dsn=2.0.0, status=sent ({event.reply})")]
+        if event.kind == "rejected":
+            return [("smtp", 3001, f"{relay}, dsn=5.0.0, status=bounced (host {event.host}[{event.ip}] said: "
+                                   f"{event.reply} (in reply to RCPT TO command))")]
+        if event.kind == "deferred":
+            return [("smtp", 3001, f"{relay}, dsn=4.0.0, status=deferred (host {event.host}[{event.ip}] said: "
+                                   f"{event.reply})")]
+        if event.kind == "expired":
+            return [("qmgr", 1100, f"{head}, dsn=4.4.7, status=expired, returned to sender")]
+        if event.sender:
+            return [("bounce", 3002, f"{qid}: sender non-delivery notification: {event.new_queue_id}")]
+        return [("bounce", 3002, f"{qid}: postmaster non-delivery notification: {event.new_queue_id}")]
 
     # --- POP3: Dovecot 2.3 -----------------------------------------------------------------
     def pop3_banner(self, server: MailServer, timestamp: str | None) -> Pop3Reply:

@@ -10,6 +10,7 @@ documented and which are our modelling choices.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,28 @@ if TYPE_CHECKING:
     from simlab.protocol.policy import Pop3Context, Recipient, SmtpContext
     from simlab.protocol.server import MailServer
 
-__all__ = ["Persona"]
+__all__ = ["Persona", "DeliveryEvent"]
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    """Something that happened while a server tried to pass a queued message on.
+
+    ``kind`` is ``"dns-timeout"``, ``"no-such-domain"``, ``"connect-timeout"``,
+    ``"sent"``, ``"rejected"``, ``"deferred"``, ``"expired"`` or ``"bounce"``.
+    """
+
+    kind: str
+    queue_id: str
+    recipients: tuple[str, ...]
+    domain: str
+    delay: float = 0.0
+    ip: str = ""
+    host: str = ""
+    dns_ip: str = ""
+    reply: str = ""
+    new_queue_id: str = ""
+    sender: str = ""
 
 
 class Persona:
@@ -401,8 +423,24 @@ class Persona:
         return f"POP3 connection refused from {ctx.client_ip}"
 
     # --- outbound delivery (used by the traffic simulation) -----------------------
-    def log_dns_timeout(self, server: MailServer, dns_ip: str, domain: str) -> str | None:
-        return f"DNS lookup of {domain} at {dns_ip} timed out"
+    def log_delivery(self, server: MailServer, event: DeliveryEvent) -> list[tuple[str, int, str]]:
+        """Log lines for a delivery attempt, as ``(process, pid, text)``."""
+        rcpts = ", ".join(f"<{r}>" for r in event.recipients)
+        text = {
+            "dns-timeout": f"DNS lookup of {event.domain} at {event.dns_ip} timed out",
+            "no-such-domain": f"{event.queue_id}: {rcpts}: domain {event.domain} not found",
+            "connect-timeout": f"Connection timed out to {event.ip} ({event.domain})",
+            "sent": f"{event.queue_id}: {rcpts} sent to {event.host}[{event.ip}]: {event.reply}",
+            "rejected": f"{event.queue_id}: {rcpts} rejected by {event.host}[{event.ip}]: {event.reply}",
+            "deferred": f"{event.queue_id}: {rcpts} deferred: {event.reply}",
+            "expired": f"{event.queue_id}: {rcpts} expired after {event.delay:.0f}s in the queue",
+            "bounce": f"{event.queue_id}: non-delivery report {event.new_queue_id} to <{event.sender}>",
+        }[event.kind]
+        return [("delivery", 3000, text)]
 
-    def log_connection_timeout(self, server: MailServer, ip: str, domain: str) -> str | None:
-        return f"Connection timed out to {ip} ({domain})"
+    def dsn_subject(self) -> str:
+        return "Undelivered Mail Returned to Sender"
+
+    def dsn_explanation(self, server: MailServer) -> list[str]:
+        return [f"This is the mail system at host {server.hostname}.", "",
+                "Your message could not be delivered to one or more recipients."]

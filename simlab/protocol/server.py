@@ -88,6 +88,10 @@ class MailServer:
         self.log: list[str] = []
         #: ``(time, line)`` for each log line, for plots and fail2ban-like readers.
         self.log_records: list[tuple[float, str]] = []
+        #: Keep log lines in :attr:`log` (off for very long runs; restrictions still read every line).
+        self.keep_log = True
+        #: Called with ``(ctx, message, recipients)`` for every accepted message (the traffic engine listens).
+        self.accept_listeners: list = []
         self._sessions = 0
         self._messages = 0
 
@@ -137,8 +141,9 @@ class MailServer:
             return
         now = self.clock.now
         line = self.persona.format_log(self.clock.datetime(now), process, pid, text, self)
-        self.log.append(line)
-        self.log_records.append((now, line))
+        if self.keep_log:
+            self.log.append(line)
+            self.log_records.append((now, line))
         for restriction in self.restrictions:
             restriction.on_log(self, line, now)
 
@@ -249,3 +254,5 @@ class MailServer:
             self.store.enqueue(queued)
         for process, pid, text in self.persona.log_accepted(ctx, message, recipients):
             self.log_line(text, process, pid if pid else self.smtpd_pid(ctx))
+        for listener in self.accept_listeners:
+            listener(ctx, message, recipients)

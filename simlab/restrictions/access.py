@@ -89,18 +89,25 @@ class RouterFilter(Restriction):
         self.allow = None if allow is None else ClientNetworks(allow, setting="router_filter.allow")
         self.services = _services(services, "router_filter.services")
 
-    def _blocks(self, ip) -> bool:
+    def blocks(self, ip: object, service: str) -> bool:
+        """True when this filter drops ``service`` traffic from ``ip``."""
+        if service not in self.services:
+            return False
         if self.allow is not None:
             return ip not in self.allow
         return ip in self.deny
 
+    def add_deny(self, spec: str) -> None:
+        """Add a network to the deny list (an admin blocking an address by hand)."""
+        self.deny = ClientNetworks([*(str(r) for r in self.deny), spec], setting="router_filter.deny")
+
     def check_connect(self, ctx: SmtpContext) -> Dropped | None:
-        if "smtp" in self.services and self._blocks(ctx.client_ip):
+        if self.blocks(ctx.client_ip, "smtp"):
             return Dropped("router filter")
         return None
 
     def check_pop3_connect(self, ctx: Pop3Context) -> Dropped | None:
-        if "pop3" in self.services and self._blocks(ctx.client_ip):
+        if self.blocks(ctx.client_ip, "pop3"):
             return Dropped("router filter")
         return None
 

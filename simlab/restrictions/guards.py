@@ -113,6 +113,7 @@ FILTERS: dict[str, str] = {
     "postfix-relay": r"NOQUEUE: reject: RCPT from \S+\[<HOST>\]: [45]54 [45]\.7\.1 .*Relay access denied",
     "eims-relay": r"SMTP relay refused for \S+ from <HOST>",
     "sims-relay": r"SMTP relaying to \S+ for \[<HOST>\] prohibited",
+    "sims-pop3": r"POP3 login for \S+ from \[<HOST>\] failed",
 }
 
 

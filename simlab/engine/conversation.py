@@ -1,0 +1,209 @@
+"""Client connections stepped on the event loop: every command and reply is an event.
+
+A client's behaviour is a *script*: a generator function that receives the
+server's greeting and then yields what the client sends, getting each reply
+back - the way a SimPy process yields events::
+
+    def deliver(greeting):
+        if greeting is None or greeting.code != 220:
+            return
+        reply = yield "HELO mta.remote.test"
+        reply = yield "MAIL FROM:<carol@remote.test>"
+        ...
+
+A yielded list is sent as one burst (a DATA body ending with "."); a
+yielded :class:`Hold` keeps the connection open and silent (a flood). Each
+exchange takes one round trip over the network plus any delay the server
+put on its reply (a tarpit or failure delay). The server side is the core's
+own session object: this module holds no protocol or policy logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from simlab.engine.network import Reach
+from simlab.protocol.reply import Pop3Reply, Reply
+
+if TYPE_CHECKING:
+    from simlab.engine.world import World
+
+__all__ = ["Hold", "Outcome", "Conversation", "Script"]
+
+Script = Callable[[Any], Generator[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Keep the connection open without sending anything for ``seconds``."""
+
+    seconds: float
+
+
+@dataclass
+class Outcome:
+    """How a connection went, for the actor that opened it."""
+
+    reach: Reach
+    greeting: Reply | Pop3Reply | None = None
+    replies: list[tuple[str, Reply | Pop3Reply]] = field(default_factory=list)
+    session_id: int | None = None
+    timed_out: bool = False
+    transcript: list[str] = field(default_factory=list)
+
+    @property
+    def connected(self) -> bool:
+        """A session started and the server sent a positive greeting."""
+        g = self.greeting
+        if g is None:
+            return False
+        return g.ok if isinstance(g, Pop3Reply) else g.code == 220
+
+    def reply_to(self, verb: str) -> Reply | Pop3Reply | None:
+        """The last reply to a command starting with ``verb`` (``"RCPT"``, ``"."``, ``"PASS"``)."""
+        for line, reply in reversed(self.replies):
+            if line.upper().startswith(verb):
+                return reply
+        return None
+
+    @property
+    def message_accepted(self) -> bool:
+        reply = self.reply_to(".")
+        return isinstance(reply, Reply) and reply.code == 250
+
+
+class Conversation:
+    """One client connection to a simulated server host, stepped on the world's event loop.
+
+    Args:
+        world: the running world.
+        client: the host the client runs on; ``client_ip`` the address it uses (a pool may vary it).
+        server: the host name of the server.
+        service: ``"smtp"`` or ``"pop3"``; ``port`` the port (25, 587, 110).
+        script: the client's behaviour (see module docstring).
+        actor: the actor's name, for events; ``on_end``: called with the :class:`Outcome`.
+    """
+
+    def __init__(self, world: World, client: str, client_ip: str, server: str, service: str, script: Script,
+                 actor: str, on_end: Callable[[Outcome], None] | None = None, port: int | None = None) -> None:
+        self.world = world
+        self.client = client
+        self.client_ip = client_ip
+        self.host = world.network.host(server)
+        self.service = service
+        self.port = port or (25 if service == "smtp" else 110)
+        self.script = script
+        self.actor = actor
+        self.on_end = on_end
+        self.rtt = 2 * world.network.latency(client, server)
+        self.session = None
+        self.generator = None
+        self.outcome = Outcome(Reach.OK)
+        self._ended = False
+        self._deadline_serial = 0
+
+    def start(self) -> None:
+        """Try to connect now; the rest follows on the event loop."""
+        world = self.world
+        reach = world.network.reach(self.client, self.host.name, self.client_ip, self.service)
+        if reach is Reach.OK and self.host.active >= self.host.max_connections:
+            reach = Reach.REFUSED
+        self.outcome.reach = reach
+        if reach is not Reach.OK:
+            world.record(self.host.name, self.client_ip, self.actor, "CONNECT", None, reach.value)
+            # a timeout is noticed after the client's connect timeout; a reset at once
+            delay = world.connect_timeout if reach in (Reach.FILTERED, Reach.DOWN) else self.rtt
+            world.loop.after(delay, self._finish)
+            return
+        self.host.active += 1
+        world.loop.after(self.rtt, self._open)
+
+    def _open(self) -> None:
+        server = self.host.server
+        if self.service == "smtp":
+            self.session = server.smtp_session(self.client_ip, port=self.port)
+        else:
+            self.session = server.pop3_session(self.client_ip, port=self.port)
+        greeting = self.session.greeting
+        self.outcome.greeting = greeting
+        self.outcome.session_id = self.session.ctx.session_id
+        self.world.sessions_opened(self)
+        self.world.record(self.host.name, self.client_ip, self.actor, "CONNECT", _code(greeting),
+                          "dropped" if greeting is None else "greeting")
+        self.generator = self.script(greeting)
+        self._advance(None, first=True)
+
+    def _advance(self, reply, first: bool = False) -> None:
+        if self.session.closed:
+            self._finish()
+            return
+        try:
+            step = next(self.generator) if first else self.generator.send(reply)
+        except StopIteration:
+            self._finish()
+            return
+        if isinstance(step, Hold):
+            self._deadline_serial += 1
+            if step.seconds >= self.host.idle_timeout:
+                self.world.loop.after(self.host.idle_timeout, self._idle_timeout)
+            else:
+                self.world.loop.after(step.seconds, self._advance, None)
+            return
+        self.world.loop.after(self.rtt / 2, self._deliver, step)
+
+    def _deliver(self, step) -> None:
+        """The client's line(s) reach the server; the reply travels back."""
+        if self.session.closed:
+            self._finish()
+            return
+        lines = step if isinstance(step, list) else [step]
+        reply = None
+        for line in lines:
+            if self.session.closed:
+                break
+            reply = self.session.send(line)
+        shown = lines[-1] if isinstance(step, list) else step
+        closing = getattr(self.session, "closing_reply", None)
+        if reply is not None:
+            self.outcome.replies.append((shown, reply))
+            self.world.record(self.host.name, self.client_ip, self.actor, _verb(shown), _code(reply), "reply")
+        if closing is not None:
+            self.outcome.replies.append(("", closing))
+        delay = self.rtt / 2 + (reply.delay if reply is not None else 0.0)
+        self.world.loop.after(delay, self._advance, reply)
+
+    def _idle_timeout(self) -> None:
+        self.outcome.timed_out = True
+        self.world.record(self.host.name, self.client_ip, self.actor, "TIMEOUT", None, "idle timeout")
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        if self.session is not None:
+            if not self.session.closed:
+                self.session.close()
+            self.host.active -= 1
+            self.outcome.transcript = self.session.transcript
+            self.world.sessions_closed(self)
+        if self.generator is not None:
+            self.generator.close()
+        if self.on_end is not None:
+            self.on_end(self.outcome)
+
+
+def _code(reply) -> int | None:
+    if reply is None:
+        return None
+    if isinstance(reply, Pop3Reply):
+        return reply.status
+    return reply.code
+
+
+def _verb(line: str) -> str:
+    if line == ".":
+        return "."
+    return line.split(" ", 1)[0].upper()[:12]

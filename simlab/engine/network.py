@@ -1,0 +1,179 @@
+"""The network a scenario runs on: hosts, links with latency, routers with filters, and DNS.
+
+* :class:`Network` - a networkx graph of hosts; link weights are one-way
+  latencies in seconds. A connection succeeds when the destination is up and
+  no router on the path filters it (the thread's advice: drop traffic from
+  networks that need no access at the router). A filtered or unreachable
+  destination is a connection *timeout* for the client, as on the Internet.
+* :class:`NetworkDns` - the simulated DNS: MX and A records, names that do
+  not resolve (the thread's ``DNR timed out`` for simkin.com) and names
+  whose lookups time out some of the time. DNS blocklists live with the
+  servers' restrictions (:mod:`simlab.restrictions.dnsbl`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from dataclasses import dataclass, field
+from enum import Enum
+
+import networkx as nx
+
+from simlab.errors import ConfigError
+from simlab.protocol.server import MailServer
+from simlab.restrictions.access import RouterFilter
+
+__all__ = ["Host", "Network", "NetworkDns", "Reach", "DnsAnswer"]
+
+
+@dataclass
+class Host:
+    """A machine on the simulated network.
+
+    ``role`` names what it is for (``"mail server"``, ``"LAN client"``,
+    ``"attacker"`` ...); ``stands_for`` says which machine of the thread it
+    plays; ``server`` is the simulated mail server it runs, if any.
+    """
+
+    name: str
+    ip: str
+    role: str
+    stands_for: str = ""
+    server: MailServer | None = None
+    up: bool = True
+    #: Most SMTP connections served at once (the process limit); beyond it connections are refused.
+    max_connections: int = 100
+    #: Seconds an idle SMTP connection is kept open (Postfix ``smtpd_timeout``: 300 s).
+    idle_timeout: float = 300.0
+    active: int = 0
+    filters: list[RouterFilter] = field(default_factory=list)
+
+
+class Reach(Enum):
+    """What a client's connection attempt meets."""
+
+    OK = "ok"
+    FILTERED = "filtered"  # a router dropped it: the client times out
+    DOWN = "down"  # nothing answers: the client times out
+    REFUSED = "refused"  # the host is up but at its connection limit: TCP reset
+
+
+class Network:
+    """Hosts and links; latencies in seconds (one way)."""
+
+    def __init__(self) -> None:
+        self.graph = nx.Graph()
+        self.hosts: dict[str, Host] = {}
+        self._by_ip: dict[str, Host] = {}
+        self._latency_cache: dict[str, dict[str, float]] = {}
+        self._path_cache: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, host: Host, *links: tuple[str, float]) -> Host:
+        """Add ``host``, linked to existing hosts: ``(name, latency)`` pairs."""
+        try:
+            ipaddress.ip_address(host.ip)
+        except ValueError:
+            raise ConfigError(f"host {host.name!r} ip", host.ip, "is not an IP address", "e.g. '192.0.2.25'") from None
+        if host.name in self.hosts:
+            raise ConfigError("host", host.name, "is already on the network", "a new name")
+        self.hosts[host.name] = host
+        self._by_ip.setdefault(host.ip, host)
+        self.graph.add_node(host.name, role=host.role, ip=host.ip)
+        for other, latency in links:
+            self.link(host.name, other, latency)
+        return host
+
+    def link(self, a: str, b: str, latency: float) -> None:
+        for name in (a, b):
+            if name not in self.hosts:
+                raise ConfigError("link", name, "is not a host on the network", f"one of {sorted(self.hosts)}")
+        if latency < 0:
+            raise ConfigError("link latency", latency, "is negative", "seconds >= 0")
+        self.graph.add_edge(a, b, latency=float(latency))
+        self._latency_cache.clear()
+        self._path_cache.clear()
+
+    def host(self, name: str) -> Host:
+        return self.hosts[name]
+
+    def host_at(self, ip: str) -> Host | None:
+        return self._by_ip.get(ip)
+
+    def latency(self, a: str, b: str) -> float:
+        """One-way latency along the fastest path (infinite if there is none)."""
+        table = self._latency_cache.get(a)
+        if table is None:
+            table = nx.single_source_dijkstra_path_length(self.graph, a, weight="latency")
+            self._latency_cache[a] = table
+        return table.get(b, float("inf"))
+
+    def path(self, a: str, b: str) -> list[str]:
+        key = (a, b)
+        if key not in self._path_cache:
+            try:
+                self._path_cache[key] = nx.shortest_path(self.graph, a, b, weight="latency")
+            except nx.NetworkXNoPath:
+                self._path_cache[key] = []
+        return self._path_cache[key]
+
+    def reach(self, src: str, dst: str, client_ip: str, service: str) -> Reach:
+        """Can ``client_ip`` (on host ``src``) open ``service`` on host ``dst``?"""
+        target = self.hosts[dst]
+        route = self.path(src, dst)
+        if not route or not target.up:
+            return Reach.DOWN
+        for hop in route[1:]:
+            for rule in self.hosts[hop].filters:
+                if rule.blocks(client_ip, service):
+                    return Reach.FILTERED
+        return Reach.OK
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    """A lookup's outcome: ``status`` is ``"ok"``, ``"timeout"`` or ``"nxdomain"``."""
+
+    status: str
+    hosts: tuple[str, ...] = ()
+
+
+class NetworkDns:
+    """MX and A records of the simulated world.
+
+    Args:
+        server_ip: the resolver the mail servers ask (named in EIMS's ``DNR timed out to <addr>``).
+    """
+
+    def __init__(self, server_ip: str = "192.0.2.53") -> None:
+        self.server_ip = server_ip
+        self.mx: dict[str, list[str]] = {}
+        self.addresses: dict[str, str] = {}
+        self.timeouts: dict[str, float] = {}
+
+    def add_mx(self, domain: str, *hosts: str) -> None:
+        self.mx[domain.lower()] = list(hosts)
+
+    def add_a(self, name: str, ip: str) -> None:
+        self.addresses[name.lower()] = ip
+
+    def flaky(self, domain: str, timeout_probability: float) -> None:
+        """Lookups for ``domain`` time out with this probability (1.0: always)."""
+        if not 0.0 <= timeout_probability <= 1.0:
+            raise ConfigError("timeout_probability", timeout_probability, "is not a probability", "0.0 to 1.0")
+        self.timeouts[domain.lower()] = timeout_probability
+
+    def lookup_mx(self, domain: str, rng: random.Random) -> DnsAnswer:
+        """The mail hosts for ``domain``: its MX records, else its A record (RFC 5321 §5.1)."""
+        name = domain.lower().rstrip(".")
+        chance = self.timeouts.get(name)
+        if chance is not None and rng.random() < chance:
+            return DnsAnswer("timeout")
+        if name in self.mx:
+            return DnsAnswer("ok", tuple(self.mx[name]))
+        if name in self.addresses:
+            return DnsAnswer("ok", (name,))
+        return DnsAnswer("nxdomain")
+
+    def address(self, name: str) -> str | None:
+        return self.addresses.get(name.lower())

@@ -1,0 +1,83 @@
+"""What a run returns: counts, the log as the admin saw it, dialogues, events and time series.
+
+``summary`` is a plain dict (see :data:`~simlab.engine.world.SUMMARY_KEYS`).
+``events`` and :meth:`Result.series` are pandas tables, built on first use
+so that importing simlab stays light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from simlab.engine.world import EVENT_COLUMNS, TranscriptRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simlab.engine.world import World
+
+__all__ = ["Result"]
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`simlab.run`.
+
+    Attributes:
+        scenario, preset, seed: what was run.
+        summary: counts (legit_delivered, legit_refused, spam_relayed, ...).
+        log: the site server's log lines, in its product's style.
+        transcripts: one :class:`TranscriptRecord` per session (empty in counts-only runs).
+        timeline: ``(time, what)`` pairs for plots (spam relayed, legit lost, bans ...).
+        world: the finished world (servers, network, DNS), for inspection.
+    """
+
+    scenario: str
+    preset: str
+    seed: int
+    summary: dict[str, int]
+    log: list[str]
+    transcripts: list[TranscriptRecord]
+    timeline: list[tuple[float, str]]
+    start: datetime
+    world: World | None = field(default=None, repr=False)
+    _events: list[tuple] = field(default_factory=list, repr=False)
+
+    @property
+    def server(self):
+        """The site's simulated mail server."""
+        return self.world.site_host.server
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """One row per command and reply: time, host, client IP, actor, command, reply code, outcome."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self._events, columns=list(EVENT_COLUMNS))
+        frame["time"] = [self.start + timedelta(seconds=t) for t in frame["time"]]
+        return frame
+
+    def series(self, freq: str = "1h") -> pd.DataFrame:
+        """Counts per time bin: each timeline item, and the site's log lines."""
+        import pandas as pd
+
+        rows: list[dict[str, Any]] = [{"time": self.start + timedelta(seconds=t), "what": what}
+                                      for t, what in self.timeline]
+        if self.world is not None:
+            rows += [{"time": self.start + timedelta(seconds=t), "what": "log_lines"}
+                     for t, _line in self.server.log_records]
+        if not rows:
+            return pd.DataFrame()
+        frame = pd.DataFrame(rows)
+        table = frame.groupby([pd.Grouper(key="time", freq=freq), "what"]).size().unstack(fill_value=0)
+        return table
+
+    def transcript(self, actor: str | None = None, index: int = 0) -> list[str]:
+        """The dialogue of the ``index``-th session (of ``actor``, if given)."""
+        chosen = [t for t in self.transcripts if actor is None or t.actor == actor]
+        return list(chosen[index].lines) if chosen else []
+
+    def tail(self, lines: int = 20) -> list[str]:
+        return self.log[-lines:]

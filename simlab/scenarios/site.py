@@ -1,0 +1,134 @@
+"""The site every scenario runs at, in documentation addresses, and the network around it.
+
+The thread's addresses are replaced by documentation ones (RFC 5737, RFC 2606):
+
+==========================  ====================================  ==========================
+simlab                      stands for                            role
+==========================  ====================================  ==========================
+example.com                 mycompany.co.jp (the admin's domain)  the site's mail domain
+mail.example.com            210.163.xxx.34, the site's Mac server the server under study
+192.0.2.0/24                the site's own network                LAN, trusted
+192.0.2.53                  the resolver EIMS named in its log    DNS
+198.51.100.25               the upstream provider's mail host     MX at the provider (S5)
+yourcompany.test            yourcompany.co.jp                     a foreign domain (S4)
+remote.test                 any correspondent's domain            legitimate mail
+survey.test, 203.0.113.111  simkin.com, 199.175.137.111           the relay survey (S2)
+203.0.113.226               203.216.11.226                        the password guesser (S1)
+203.0.113.0/24              the rest of the outside world         attackers
+==========================  ====================================  ==========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from simlab.clock import ManualClock
+from simlab.engine.network import Host, Network, NetworkDns
+from simlab.errors import ConfigError
+from simlab.presets import PRESETS
+from simlab.protocol.policy import Restriction
+from simlab.protocol.server import MailServer
+from simlab.restrictions.access import RouterFilter
+
+__all__ = ["DOMAIN", "HOSTNAME", "SERVER_IP", "LAN", "ACCOUNTS", "PROVIDER", "PROVIDER_IP", "ROAMING_IP",
+           "GUESSER_IP", "SCANNER_IP", "SPOOFER_IP", "PROCESS_LIMITS", "site_server", "build_network"]
+
+DOMAIN = "example.com"
+HOSTNAME = "mail.example.com"
+SERVER_IP = "192.0.2.25"
+LAN = "192.0.2.0/24"
+ROUTER_IP = "192.0.2.1"
+DNS_IP = "192.0.2.53"
+PROVIDER = "mx.provider.test"
+PROVIDER_IP = "198.51.100.25"
+YOURCOMPANY = "mail.yourcompany.test"
+REMOTE = "mail.remote.test"
+ROAMING_IP = "198.51.100.77"
+GUESSER_IP = "203.0.113.226"
+SCANNER_IP = "203.0.113.66"
+SPOOFER_IP = "203.0.113.50"
+SURVEY_MX_IP = "203.0.113.111"
+
+#: The site's mailboxes. Two have the password the thread warns about: the account's own name.
+ACCOUNTS = {"bob": "Tr0ub4dor&3", "alice": "wonderland42", "webmaster": "webmaster", "info": "info"}
+#: Accounts at the foreign sites that receive mail.
+REMOTE_ACCOUNTS = {"carol": "x", "dave": "x"}
+YOURCOMPANY_ACCOUNTS = {"user_name": "x", "sales": "x", "ceo": "x"}
+
+#: Most SMTP connections each product serves at once. Postfix: ``default_process_limit = 100``;
+#: for the 1998 Mac servers the figures are our modelling choice (a classic Mac OS server ran
+#: a handful of threads).
+PROCESS_LIMITS = {"eims-1.2": 10, "eims-2.1": 20, "sims": 30, "postfix": 100}
+
+
+def site_settings(preset: str, accounts: Mapping[str, str]) -> dict[str, Any]:
+    """The site's facts in each product's own setting names."""
+    if preset == "postfix":
+        return {"myhostname": HOSTNAME, "mydestination": ["$myhostname", DOMAIN], "mynetworks": [LAN],
+                "inet_interfaces": [SERVER_IP], "accounts": dict(accounts)}
+    base = {"hostname": HOSTNAME, "local_domains": [DOMAIN], "accounts": dict(accounts), "address": SERVER_IP}
+    if preset == "sims":
+        base["client_hosts"] = [LAN]
+    return base
+
+
+def site_server(preset: str, settings: Mapping[str, Any] | None = None, accounts: Mapping[str, str] = ACCOUNTS,
+                restrictions: Iterable[Restriction] = (), clock: ManualClock | None = None) -> MailServer:
+    """Build the site's server from a preset name and product settings (which override the site's)."""
+    if preset not in PRESETS:
+        raise ConfigError("preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
+    kwargs = site_settings(preset, accounts) | dict(settings or {})
+    try:
+        return PRESETS[preset](clock=clock, restrictions=list(restrictions), **kwargs)
+    except TypeError as exc:
+        import inspect
+
+        known = [p for p in inspect.signature(PRESETS[preset]).parameters if p not in ("clock", "restrictions")]
+        bad = sorted(set(kwargs) - set(known))
+        raise ConfigError("settings", ", ".join(bad) or str(exc), f"is not a setting of {preset}",
+                          f"one of {', '.join(known)}") from None
+
+
+def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, idle_timeout: float,
+                  router_filters: Iterable[RouterFilter] = ()) -> tuple[Network, NetworkDns, dict[str, dict]]:
+    """The standard world: LAN behind a router, the Internet, a provider, two foreign sites, the survey.
+
+    Returns the network, its DNS, and the transport maps of the servers that need one.
+    """
+    from simlab.presets import postfix
+
+    net = Network()
+    dns = NetworkDns(DNS_IP)
+    net.add(Host("internet", "198.51.100.1", "Internet"))
+    net.add(Host("router", ROUTER_IP, "router", "the site's router (filters here)",
+                 filters=[RouterFilter(deny=(), services=("smtp", "pop3")), *router_filters]), ("internet", 0.010))
+    net.add(Host("lan", "192.0.2.2", "LAN switch"), ("router", 0.0005))
+    net.add(Host(HOSTNAME, SERVER_IP, "mail server", "the site's mail server", server=site,
+                 max_connections=process_limit, idle_timeout=idle_timeout), ("lan", 0.0005))
+    net.add(Host("dns", DNS_IP, "DNS resolver"), ("lan", 0.0005))
+    for n, name in enumerate(("pc-bob", "pc-webmaster"), start=101):
+        net.add(Host(name, f"192.0.2.{n}", "LAN client"), ("lan", 0.0005))
+    net.add(Host("roaming", ROAMING_IP, "roaming user", "staff reading mail from outside"), ("internet", 0.020))
+    net.add(Host("attacker", "203.0.113.2", "attacker", "outside hosts of the thread"), ("internet", 0.030))
+    provider = postfix(myhostname=PROVIDER, mydestination=["provider.test"], relay_domains=[DOMAIN],
+                       mynetworks=[f"{PROVIDER_IP}/32"], inet_interfaces=[PROVIDER_IP])
+    net.add(Host(PROVIDER, PROVIDER_IP, "provider MX", "the upstream provider's mail host", server=provider),
+            ("internet", 0.005))
+    yourcompany = postfix(myhostname=YOURCOMPANY, mydestination=["yourcompany.test"], mynetworks=[],
+                          inet_interfaces=["198.51.100.80"], accounts=YOURCOMPANY_ACCOUNTS)
+    net.add(Host(YOURCOMPANY, "198.51.100.80", "remote MTA", "mail.yourcompany.co.jp", server=yourcompany),
+            ("internet", 0.020))
+    remote = postfix(myhostname=REMOTE, mydestination=["remote.test"], mynetworks=[],
+                     inet_interfaces=["198.51.100.90"], accounts=REMOTE_ACCOUNTS)
+    net.add(Host(REMOTE, "198.51.100.90", "remote MTA", "a correspondent's mail server", server=remote),
+            ("internet", 0.025))
+    for name, ip in ((HOSTNAME, SERVER_IP), (PROVIDER, PROVIDER_IP), (YOURCOMPANY, "198.51.100.80"),
+                     (REMOTE, "198.51.100.90"), ("mx.survey.test", SURVEY_MX_IP)):
+        dns.add_a(name, ip)
+    dns.add_mx(DOMAIN, PROVIDER if mx_via_provider else HOSTNAME)
+    dns.add_mx("yourcompany.test", YOURCOMPANY)
+    dns.add_mx("remote.test", REMOTE)
+    dns.add_mx("survey.test", "mx.survey.test")  # the survey's host never answers
+    dns.flaky("survey.test", 0.5)  # and its name server is slow half the time
+    return net, dns, {PROVIDER: {DOMAIN: HOSTNAME}}
