@@ -23,6 +23,18 @@ from simlab.scenarios import run
 
 __version__ = "0.1.0"
 
+#: Views loaded on first use, so that ``import simlab`` needs no widgets or matplotlib.
+_LAZY = {"ui": "simlab.ui", "plots": "simlab.plots", "exercises": "simlab.exercises", "live": "simlab.live"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(_LAZY[name])
+    raise AttributeError(f"module 'simlab' has no attribute {name!r}")
+
+
 __all__ = [
     "ConfigError", "MailServer", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
     "SmtpSession", "__version__", "presets", "restrictions", "run", "scenarios",

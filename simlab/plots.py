@@ -1,0 +1,160 @@
+"""Pictures for the lessons: the network, outcome bars, timelines and SMTP sequence diagrams.
+
+Each function returns a :class:`matplotlib.figure.Figure` built without
+pyplot's global state, so it works the same in a notebook, a test or a
+widget callback. Matplotlib is imported only when a picture is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from simlab.engine.network import Network
+    from simlab.engine.result import Result
+
+__all__ = ["outcome_bars", "compare_bars", "timeline", "network_figure", "sequence_diagram", "to_png", "LABELS"]
+
+#: Plain words for the summary keys, as lessons show them.
+LABELS = {
+    "legit_delivered": "legitimate mail delivered",
+    "legit_refused": "legitimate mail lost",
+    "spam_relayed": "spam relayed",
+    "spam_refused": "spam refused",
+    "spam_delivered_local": "spam to our users",
+    "bounces_to_postmaster": "bounces to postmaster",
+    "login_failures": "failed logins",
+    "accounts_compromised": "accounts broken into",
+    "legit_logins_refused": "staff logins refused",
+    "bans": "addresses banned",
+    "connections_dropped": "connections refused",
+    "log_lines": "log lines",
+}
+COLOURS = {"legit_delivered": "#4c9a2a", "legit_refused": "#d1495b", "spam_relayed": "#edae49",
+           "spam_refused": "#00798c", "accounts_compromised": "#8f2d56", "legit_logins_refused": "#d1495b",
+           "login_failures": "#30638e", "bans": "#66a182", "bounces_to_postmaster": "#edae49",
+           "connections_dropped": "#7d7d7d"}
+
+
+def _figure(width: float = 6.4, height: float = 3.2) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def to_png(figure: Figure, dpi: int = 90) -> bytes:
+    """The figure as PNG bytes (for image widgets)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def outcome_bars(summary: Mapping[str, int], keys: Sequence[str] = ("legit_delivered", "legit_refused",
+                                                                    "spam_relayed", "spam_refused"),
+                 title: str = "") -> Figure:
+    """Horizontal bars, one per summary key, with the count at the end of each bar."""
+    fig = _figure(6.4, 0.45 * len(keys) + 0.9)
+    ax = fig.add_subplot()
+    values = [summary.get(k, 0) for k in keys]
+    labels = [LABELS.get(k, k) for k in keys]
+    bars = ax.barh(labels, values, color=[COLOURS.get(k, "#30638e") for k in keys])
+    ax.bar_label(bars, padding=3)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max([*values, 1]) * 1.2)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def compare_bars(rows: Mapping[str, Mapping[str, int]], keys: Sequence[str] = ("spam_relayed", "legit_refused"),
+                 title: str = "") -> Figure:
+    """Grouped bars: one group per setting (``rows``), one bar per key - e.g. spam relayed vs legitimate mail lost."""
+    fig = _figure(6.8, 3.2)
+    ax = fig.add_subplot()
+    names = list(rows)
+    width = 0.8 / max(1, len(keys))
+    for i, key in enumerate(keys):
+        xs = [n + i * width for n in range(len(names))]
+        bars = ax.bar(xs, [rows[name].get(key, 0) for name in names], width, label=LABELS.get(key, key),
+                      color=COLOURS.get(key))
+        ax.bar_label(bars, padding=2, fontsize=8)
+    ax.set_xticks([n + width * (len(keys) - 1) / 2 for n in range(len(names))], names, rotation=15, ha="right")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def timeline(result: Result, what: Sequence[str] = ("spam_relayed", "legit_refused", "log_lines"),
+             freq: str = "1h", title: str = "") -> Figure:
+    """Counts per time bin for each item of ``what`` (log lines per hour, bans, spam relayed ...)."""
+    fig = _figure(7.0, 3.0)
+    ax = fig.add_subplot()
+    table = result.series(freq)
+    for key in what:
+        if key in getattr(table, "columns", ()):
+            ax.step(table.index, table[key], where="post", label=LABELS.get(key, key), color=COLOURS.get(key))
+    ax.set_ylabel(f"per {freq}")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.autofmt_xdate()
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+ROLE_COLOURS = {"mail server": "#edae49", "router": "#30638e", "LAN switch": "#9bb1c4", "LAN client": "#66a182",
+                "roaming user": "#66a182", "Internet": "#d9d9d9", "attacker": "#d1495b", "remote MTA": "#00798c",
+                "provider MX": "#00798c", "DNS resolver": "#9bb1c4"}
+
+
+def network_figure(network: Network, title: str = "") -> Figure:
+    """The simulated network: hosts coloured by role, labelled with name and address."""
+    import networkx as nx
+
+    fig = _figure(8.0, 5.0)
+    ax = fig.add_subplot()
+    graph = network.graph
+    pos = nx.kamada_kawai_layout(graph)
+    roles = [graph.nodes[n]["role"] for n in graph.nodes]
+    nx.draw_networkx_edges(graph, pos, ax=ax, edge_color="#999999")
+    nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[ROLE_COLOURS.get(r, "#cccccc") for r in roles],
+                           node_size=900, edgecolors="#333333")
+    labels = {n: f"{n}\n{graph.nodes[n]['ip']}" for n in graph.nodes}
+    nx.draw_networkx_labels(graph, pos, labels, ax=ax, font_size=7)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def sequence_diagram(transcript: Sequence[str], client: str = "client", server: str = "server",
+                     title: str = "", max_lines: int = 30) -> Figure:
+    """A session as a sequence diagram: client and server lanes, one arrow per line (``C:``/``S:``)."""
+    lines = [line for line in transcript if line[:3] in ("C: ", "S: ")][:max_lines]
+    fig = _figure(7.0, 0.32 * len(lines) + 1.0)
+    ax = fig.add_subplot()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(len(lines) + 0.5, -0.8)
+    for x, name in ((0.08, client), (0.92, server)):
+        ax.axvline(x, color="#777777", lw=1)
+        ax.text(x, -0.6, name, ha="center", va="center", fontsize=9, weight="bold")
+    for i, line in enumerate(lines):
+        from_client = line.startswith("C: ")
+        text = line[3:]
+        start, end = (0.08, 0.92) if from_client else (0.92, 0.08)
+        colour = "#30638e" if from_client else ("#d1495b" if text[:1] in "45" or text.startswith("-ERR")
+                                                else "#4c9a2a")
+        ax.annotate("", xy=(end, i + 0.15), xytext=(start, i), arrowprops={"arrowstyle": "->", "color": colour})
+        ax.text(0.5, i - 0.05, text if len(text) < 70 else text[:67] + "...", ha="center", va="bottom",
+                fontsize=7.5, family="monospace", color=colour)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, loc="left")
+    return fig

@@ -1,0 +1,176 @@
+"""Building blocks of the lesson panels: controls declared as data, and views of a result.
+
+A panel is a thin view: its controls are declared as a list of dicts (as in
+Mesa's model parameters), every change calls one pure function that runs the
+simulation, and the result is drawn into a chart, the server log and a
+transcript. A bad entry shows a message in the panel - never a traceback -
+and nothing the student typed is lost: the controls keep their values and the
+last good result stays on screen.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from simlab.errors import ConfigError
+from simlab.plots import LABELS, to_png
+
+__all__ = ["Panel", "build_control", "log_html", "transcript_html", "summary_html", "solution_button", "CONTROL_TYPES"]
+
+CONTROL_TYPES = {
+    "Dropdown": widgets.Dropdown, "Checkbox": widgets.Checkbox, "Text": widgets.Text,
+    "Textarea": widgets.Textarea, "IntSlider": widgets.IntSlider, "FloatSlider": widgets.FloatSlider,
+    "ToggleButtons": widgets.ToggleButtons, "SelectMultiple": widgets.SelectMultiple,
+}
+
+
+def build_control(spec: Mapping[str, Any]) -> widgets.Widget:
+    """One control from its declaration, e.g. ``{"name": "pool_size", "type": "IntSlider", "value": 50, ...}``.
+
+    Sliders and text fields report only finished edits (``continuous_update=False``).
+    """
+    spec = dict(spec)
+    kind = spec.pop("type")
+    name = spec.pop("name")
+    if kind not in CONTROL_TYPES:
+        raise ConfigError(f"control {name!r} type", kind, "is not a control type", f"one of {sorted(CONTROL_TYPES)}")
+    if kind in ("IntSlider", "FloatSlider", "Text", "Textarea"):
+        spec.setdefault("continuous_update", False)
+    spec.setdefault("description", name.replace("_", " "))
+    spec.setdefault("style", {"description_width": "initial"})
+    if kind in ("Text", "Textarea", "Dropdown"):
+        spec.setdefault("layout", widgets.Layout(width="auto" if kind != "Textarea" else "100%"))
+    return CONTROL_TYPES[kind](**spec)
+
+
+_PRE = ("<pre style='font-size:11px;line-height:1.35;max-height:{h}px;overflow:auto;background:#fafafa;"
+        "border:1px solid #ddd;padding:6px;margin:0'>{body}</pre>")
+
+
+def log_html(lines: Sequence[str], highlight: str | None = None, limit: int = 200, height: int = 260) -> str:
+    """Log lines as an HTML block, the last ``limit`` of them; lines matching ``highlight`` in bold red."""
+    shown = list(lines)[-limit:]
+    pattern = re.compile(highlight) if highlight else None
+    body = []
+    for line in shown:
+        text = html.escape(line)
+        if pattern and pattern.search(line):
+            text = f"<b style='color:#b00020'>{text}</b>"
+        body.append(text)
+    more = f"... {len(lines) - len(shown)} earlier lines\n" if len(lines) > len(shown) else ""
+    return _PRE.format(h=height, body=html.escape(more) + "\n".join(body) or "(no log lines)")
+
+
+def transcript_html(lines: Sequence[str], height: int = 260) -> str:
+    """A session's dialogue, client lines in blue, refusals in red."""
+    body = []
+    for line in lines:
+        text = html.escape(line)
+        if line.startswith("C: "):
+            text = f"<span style='color:#30638e'>{text}</span>"
+        elif line[3:4] in ("4", "5") or line.startswith("S: -ERR"):
+            text = f"<span style='color:#b00020'>{text}</span>"
+        body.append(text)
+    return _PRE.format(h=height, body="\n".join(body) or "(no session)")
+
+
+def summary_html(summary: Mapping[str, int], keys: Iterable[str]) -> str:
+    """A small two-column table of chosen summary counts."""
+    rows = "".join(f"<tr><td style='padding:1px 10px 1px 0'>{html.escape(LABELS.get(k, k))}</td>"
+                   f"<td style='text-align:right'><b>{summary.get(k, 0)}</b></td></tr>" for k in keys)
+    return f"<table style='font-size:12px'>{rows}</table>"
+
+
+class Panel(widgets.VBox):
+    """A lesson panel: controls, a message line, and views that follow the controls.
+
+    Args:
+        title: shown on top.
+        controls: declarations for :func:`build_control`.
+        compute: ``values -> outcome``; pure, may raise :class:`ConfigError` for a bad entry.
+        render: ``(panel, outcome) -> None``; fills the views from the outcome.
+        views: the view widgets to show below the controls, by tab title.
+
+    Attributes:
+        controls: the control widgets by name (set ``.value`` to drive the panel from code).
+        outcome: the last good outcome; ``error``: the message of the last bad entry, else ``None``.
+    """
+
+    def __init__(self, title: str, controls: Sequence[Mapping[str, Any]], compute: Callable[[dict], Any],
+                 render: Callable[[Panel, Any], None], views: Mapping[str, widgets.Widget],
+                 columns: int = 2) -> None:
+        self.controls: dict[str, widgets.Widget] = {spec["name"]: build_control(spec) for spec in controls}
+        self.message = widgets.HTML()
+        self.views = dict(views)
+        self.compute = compute
+        self.render = render
+        self.outcome: Any = None
+        self.error: str | None = None
+        self.runs = 0
+        grid = widgets.GridBox(list(self.controls.values()), layout=widgets.Layout(
+            grid_template_columns=" ".join(["1fr"] * columns), grid_gap="4px 16px"))
+        tabs = widgets.Tab(children=list(self.views.values()))
+        for i, name in enumerate(self.views):
+            tabs.set_title(i, name)
+        self.tabs = tabs
+        super().__init__([widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"), grid, self.message,
+                          tabs])
+        for control in self.controls.values():
+            control.observe(self._changed, names="value")
+        self.refresh()
+
+    def values(self) -> dict[str, Any]:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _changed(self, _change: dict) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Run the simulation for the current values and redraw; a bad entry shows a message instead."""
+        try:
+            outcome = self.compute(self.values())
+        except ConfigError as exc:
+            self._show_error(str(exc))
+            return
+        except Exception as exc:  # a panel must never show a traceback to a student
+            self._show_error(f"simlab could not run these settings: {exc}")
+            return
+        self.error = None
+        self.message.value = ""
+        self.outcome = outcome
+        self.runs += 1
+        self.render(self, outcome)
+
+    def _show_error(self, text: str) -> None:
+        self.error = text
+        self.message.value = (f"<div style='color:#b00020;border-left:4px solid #b00020;padding:4px 8px;"
+                              f"background:#fff4f4'>{html.escape(text)}</div>")
+
+    # --- helpers for render functions --------------------------------------------------
+    @staticmethod
+    def image(figure) -> widgets.Image:
+        return widgets.Image(value=to_png(figure), format="png")
+
+    @staticmethod
+    def set_figure(view: widgets.Image, figure) -> None:
+        view.value = to_png(figure)
+
+
+def solution_button(text: str, label: str = "Reveal the worked solution") -> widgets.VBox:
+    """A button that shows a worked solution when clicked (and hides it again)."""
+    body = widgets.HTML(f"<pre style='white-space:pre-wrap;font-size:12px'>{html.escape(text)}</pre>")
+    body.layout.display = "none"
+    button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
+
+    def toggle(_button) -> None:
+        shown = body.layout.display != "none"
+        body.layout.display = "none" if shown else "block"
+        button.description = label if shown else "Hide the solution"
+
+    button.on_click(toggle)
+    return widgets.VBox([button, body])
