@@ -5,6 +5,7 @@
     python -m simlab presets
     python -m simlab list
     python -m simlab run relay_probe --preset eims-1.2 --seed 1
+    python -m simlab serve --preset eims-2.1 --smtp-port 2525 --pop3-port 1110
 
 The server answers each line you type, with CRLF line ends as on the wire,
 so ``swaks --pipe "python -m simlab smtp ..."`` works. ``--set NAME=VALUE``
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from simlab.errors import ConfigError
+from simlab.live.cli import add_serve_parser, run_serve
 from simlab.presets import PRESETS
 from simlab.protocol.server import MailServer
 from simlab.scenarios import SCENARIOS, run
@@ -154,6 +156,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help="a mailbox")
         p.add_argument("--log", action="store_true", help="print the server log to standard error at the end")
     sub.add_parser("presets", help="list presets and their settings")
+    add_serve_parser(sub)
     sub.add_parser("list", help="list the scenarios")
     runner = sub.add_parser("run", help="run a scenario and print its summary and the end of the log")
     runner.add_argument("scenario", help=f"one of {', '.join(SCENARIOS)}")
@@ -163,6 +166,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     runner.add_argument("--tail", type=int, default=15, help="log lines to show (default 15)")
     runner.add_argument("--counts-only", action="store_true", help="keep only counts (long runs)")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return run_serve(args, stdout, stderr)
     if args.command == "list":
         for name, factory in SCENARIOS.items():
             summary = (inspect.getdoc(factory) or "").splitlines()[0]

@@ -43,8 +43,8 @@ def build_control(spec: Mapping[str, Any]) -> widgets.Widget:
         spec.setdefault("continuous_update", False)
     spec.setdefault("description", name.replace("_", " "))
     spec.setdefault("style", {"description_width": "initial"})
-    if kind in ("Text", "Textarea", "Dropdown"):
-        spec.setdefault("layout", widgets.Layout(width="auto" if kind != "Textarea" else "100%"))
+    if kind in ("Text", "Textarea", "Dropdown", "IntSlider", "FloatSlider"):
+        spec.setdefault("layout", widgets.Layout(width="auto" if kind in ("Text", "Dropdown") else "100%"))
     return CONTROL_TYPES[kind](**spec)
 
 
@@ -81,9 +81,10 @@ def transcript_html(lines: Sequence[str], height: int = 260) -> str:
 
 def summary_html(summary: Mapping[str, int], keys: Iterable[str]) -> str:
     """A small two-column table of chosen summary counts."""
-    rows = "".join(f"<tr><td style='padding:1px 10px 1px 0'>{html.escape(LABELS.get(k, k))}</td>"
+    rows = "".join(f"<tr data-key='{html.escape(k)}'><td style='padding:1px 10px 1px 0'>"
+                   f"{html.escape(LABELS.get(k, k))}</td>"
                    f"<td style='text-align:right'><b>{summary.get(k, 0)}</b></td></tr>" for k in keys)
-    return f"<table style='font-size:12px'>{rows}</table>"
+    return f"<table class='simlab-summary' style='font-size:12px'>{rows}</table>"
 
 
 class Panel(widgets.VBox):

@@ -1,0 +1,122 @@
+"""Command line: serve a simulated server on loopback sockets until Ctrl-C.
+
+    python -m simlab serve --preset eims-2.1 --smtp-port 2525 --pop3-port 1110 \\
+        --set relay_restriction=yes --account webmaster:webmaster --client-map 127.0.0.2=203.0.113.50 --log
+
+Then, in another terminal, talk to it with any client: ``telnet 127.0.0.1
+2525``, ``nc -C 127.0.0.1 2525``, ``swaks --server 127.0.0.1:2525 --from
+a@remote.test --to b@remote.test``. ``--set`` and ``--account`` work as for
+``python -m simlab smtp``; ``--client-map REAL=SHOWN`` makes a loopback
+address appear to the server as a documentation address (connect from it
+with ``nc -s 127.0.0.2``, ``swaks --local-interface 127.0.0.2``). Ports 0
+pick free ports; the command prints where it listens. Ctrl-C (SIGINT) or
+SIGTERM stops it; ``--log`` then prints the server's log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import TextIO
+
+from simlab.errors import ConfigError
+from simlab.presets import PRESETS
+
+__all__ = ["add_serve_parser", "run_serve", "main"]
+
+
+def add_serve_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``serve`` command to a ``python -m simlab`` parser's subcommands."""
+    p = subparsers.add_parser("serve", help="serve a simulated server on loopback SMTP and POP3 ports",
+                              description="Serve a simulated server on loopback sockets until Ctrl-C.")
+    p.add_argument("--preset", default="postfix", help=f"one of {', '.join(PRESETS)} (default postfix)")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    p.add_argument("--smtp-port", type=int, default=2525, help="SMTP port (default 2525; 0: any free port)")
+    p.add_argument("--pop3-port", type=int, default=1110, help="POP3 port (default 1110; 0: any free port)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a preset setting")
+    p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help="a mailbox")
+    p.add_argument("--client-map", action="append", default=[], metavar="REAL=SHOWN",
+                   help="a loopback client address and the address the server sees, e.g. 127.0.0.2=203.0.113.7")
+    p.add_argument("--max-connections", type=int, default=100, help="clients served at once (default 100)")
+    p.add_argument("--idle-timeout", type=float, default=300, help="seconds before an idle client is dropped")
+    p.add_argument("--log", action="store_true", help="print the server log when stopping")
+    return p
+
+
+def _client_map(items: Sequence[str]) -> dict[str, str]:
+    table = {}
+    for item in items:
+        real, sep, shown = item.partition("=")
+        if not sep or not real.strip() or not shown.strip():
+            raise ConfigError("--client-map", item, "is not a pair of addresses",
+                              "REAL=SHOWN, e.g. 127.0.0.2=203.0.113.7")
+        table[real.strip()] = shown.strip()
+    return table
+
+
+def _printable(line: str) -> str:
+    """A log line that any terminal can print (undecodable client bytes as ``\\xNN``)."""
+    return line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stop: threading.Event | None = None) -> int:
+    """Run ``serve`` until Ctrl-C, SIGTERM or ``stop`` is set; returns the exit status.
+
+    From the main thread, SIGINT and SIGTERM stop the server cleanly; from
+    another thread only ``stop`` does.
+    """
+    from simlab.cli import build_server
+    from simlab.live.server import serve
+
+    stop = stop or threading.Event()
+    try:
+        server = build_server(args.preset, args.set, args.account)
+        lab = serve(server, args.smtp_port, args.pop3_port, args.host, client_map=_client_map(args.client_map),
+                    max_connections=args.max_connections, idle_timeout=args.idle_timeout)
+    except ConfigError as exc:
+        stderr.write(f"simlab: error: {exc}\n")
+        return 2
+    except OSError as exc:
+        stderr.write(f"simlab: error: cannot listen on {args.host}: {exc.strerror or exc}\n")
+        return 1
+    previous = None
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        stdout.write(f"simlab: {server.persona.product} as {server.hostname}\n"
+                     f"simlab: SMTP listening on {lab.host}:{lab.smtp_port}\n"
+                     f"simlab: POP3 listening on {lab.host}:{lab.pop3_port}\n"
+                     f"simlab: press Ctrl-C to stop (try: telnet {lab.host} {lab.smtp_port})\n")
+        stdout.flush()
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lab.stop()
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    stdout.write("simlab: stopped\n")
+    stdout.flush()
+    if args.log:
+        for line in server.log:
+            stderr.write(_printable(line) + "\n")
+        stderr.flush()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``python -m simlab.live.cli serve ...``: the ``serve`` command on its own."""
+    parser = argparse.ArgumentParser(prog="python -m simlab.live.cli", description="Serve a simulated mail server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(sub)
+    args = parser.parse_args(argv)
+    return run_serve(args, stdout or sys.stdout, stderr or sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
