@@ -2,7 +2,8 @@
 
 Each function returns a :class:`matplotlib.figure.Figure` built without
 pyplot's global state, so it works the same in a notebook, a test or a
-widget callback. Matplotlib is imported only when a picture is drawn.
+widget callback; a notebook cell ending in one shows the picture. Matplotlib
+is imported only when a picture is drawn.
 """
 
 from __future__ import annotations
@@ -41,9 +42,14 @@ COLOURS = {"legit_delivered": "#4c9a2a", "legit_refused": "#d1495b", "spam_relay
 
 
 def _figure(width: float = 6.4, height: float = 3.2) -> Figure:
+    """A figure that shows itself as a picture in a notebook, with no pyplot and no ``%matplotlib``."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    class LessonFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            return to_png(self)
+
+    return LessonFigure(figsize=(width, height), layout="constrained")
 
 
 def to_png(figure: Figure, dpi: int = 90) -> bytes:
@@ -121,13 +127,15 @@ def network_figure(network: Network, title: str = "") -> Figure:
     fig = _figure(8.0, 5.0)
     ax = fig.add_subplot()
     graph = network.graph
-    pos = nx.kamada_kawai_layout(graph)
+    pos = nx.spring_layout(graph, seed=7, k=0.9)
     roles = [graph.nodes[n]["role"] for n in graph.nodes]
     nx.draw_networkx_edges(graph, pos, ax=ax, edge_color="#999999")
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[ROLE_COLOURS.get(r, "#cccccc") for r in roles],
-                           node_size=900, edgecolors="#333333")
+                           node_size=350, edgecolors="#333333")
     labels = {n: f"{n}\n{graph.nodes[n]['ip']}" for n in graph.nodes}
-    nx.draw_networkx_labels(graph, pos, labels, ax=ax, font_size=7)
+    below = {n: (x, y - 0.09) for n, (x, y) in pos.items()}
+    nx.draw_networkx_labels(graph, below, labels, ax=ax, font_size=7, verticalalignment="top")
+    ax.margins(0.12)
     ax.set_axis_off()
     if title:
         ax.set_title(title, loc="left")

@@ -1,0 +1,192 @@
+"""Lesson 01 (S1): stop the POP3 password guesser without locking the roaming user out.
+
+The thread's admin saw ``POP3 wrong password for webmaster from ...`` lines
+and feared a break-in. The lines record *refused* guesses; a guess that
+works writes no error line at all. The defences the thread named - restrict
+POP3 by client address in the server (EIMS 2.1 IP Range Restriction) or at
+the router - and today's additions (account lockout, fail2ban, Dovecot's
+failure delay) are all knobs of :func:`guessing_day`, which both the lesson's
+panel and :func:`check_no_break_in` run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any, NamedTuple
+
+from simlab.engine.result import Result
+from simlab.errors import ConfigError
+from simlab.exercises.common import Feedback
+from simlab.restrictions.access import RouterFilter
+from simlab.scenarios import run, wrong_password
+from simlab.scenarios.base import DAY, Scenario
+from simlab.scenarios.site import ACCOUNTS, LAN, ROAMING_IP
+
+__all__ = ["guessing_day", "break_ins", "BreakIn", "staff_refusals", "check_no_break_in", "STRONG_PASSWORDS", "STAFF",
+           "SOLUTION"]
+
+#: The site's accounts once nobody's password is the account's own name.
+STRONG_PASSWORDS = {**ACCOUNTS, "webmaster": "c0rrect-h0rse", "info": "b4ttery-st4ple"}
+#: The staff in every scenario, with the address each reads mail from.
+STAFF = {"bob (LAN)": "192.0.2.101", "alice (roaming)": ROAMING_IP}
+
+
+def _ranges(value: Any, setting: str) -> list[str]:
+    """A list of address ranges from a list, or from text as a student types it (``"a, b c"``)."""
+    if value is True:
+        return [LAN]
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    if not items:
+        raise ConfigError(setting, value, "lists no range", "at least one range such as '192.0.2.1-192.0.2.254'")
+    return items
+
+
+def guessing_day(preset: str = "eims-2.1", *, ip_range_restriction: Iterable[str] | str | bool | None = None,
+                 router_filter: Iterable[str] | str | bool | None = None, lockout: int = 0, fail2ban: bool = False,
+                 bantime: float = 600.0, failure_delay: bool = False, strong_passwords: bool = False,
+                 guesser_ips: int = 1, pace: float = 120.0, duration: float = DAY) -> Scenario:
+    """The S1 day (:func:`simlab.scenarios.wrong_password`) with the defences named as the products name them.
+
+    Args:
+        ip_range_restriction: EIMS 2.1 IP Range Restriction on POP3: the allowed ranges (``None``: off;
+            ``True``: the LAN only).
+        router_filter: the networks the router lets through to POP3 (``None``: no filter; ``True``: LAN only).
+        lockout: lock an account for 30 minutes after this many failed logins (0: off).
+        fail2ban, bantime: fail2ban's POP3 jail (5 failures in 10 minutes) and how long a ban lasts, in seconds.
+        failure_delay: Dovecot's failure delay with its per-address penalty.
+        strong_passwords: give webmaster and info passwords that are not their own names.
+        guesser_ips, pace: the guesser's pool of addresses and seconds between guesses.
+    """
+    if ip_range_restriction not in (None, False) and preset != "eims-2.1":
+        raise ConfigError("ip_range_restriction", preset, "is a product without IP Range Restriction",
+                          "preset 'eims-2.1', or router_filter=[...] for any product")
+    scenario = wrong_password(preset=preset, duration=duration, guesser_ips=guesser_ips, pace=pace,
+                              pop3_ip_restriction=ip_range_restriction not in (None, False),
+                              router_filter=router_filter not in (None, False), lockout=lockout,
+                              fail2ban=fail2ban, bantime=bantime, failure_delay=failure_delay)
+    if ip_range_restriction not in (None, False):
+        scenario.settings["ip_range_restriction"] = {"pop3": _ranges(ip_range_restriction, "ip_range_restriction")}
+    if router_filter not in (None, False):
+        scenario.router_filters = [RouterFilter(allow=_ranges(router_filter, "router_filter"), services=("pop3",))]
+    if strong_passwords:
+        scenario.settings["accounts"] = dict(STRONG_PASSWORDS)
+    return scenario
+
+
+def _times(count: int, word: str = "time") -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+class BreakIn(NamedTuple):
+    """A login by the guesser that worked: which account, from where, when."""
+
+    account: str
+    client_ip: str
+    time: datetime
+
+    def __str__(self) -> str:
+        return f"{self.account} (from {self.client_ip} at {self.time:%H:%M})"
+
+
+def break_ins(result: Result, actor: str = "guesser") -> list[BreakIn]:
+    """Each POP3 login of ``actor`` that got ``+OK`` to PASS."""
+    found = []
+    for record in result.transcripts:
+        if record.actor != actor or record.service != "pop3":
+            continue
+        user = next((line[8:] for line in record.lines if line.startswith("C: USER ")), None)
+        if user and _logged_in(record.lines):
+            found.append(BreakIn(user, record.client_ip, result.start + timedelta(seconds=record.start)))
+    return found
+
+
+def _logged_in(lines: Sequence[str]) -> bool:
+    return any(line.startswith("C: PASS") and nxt.startswith("S: +OK") for line, nxt in pairwise(lines))
+
+
+def staff_refusals(result: Result, staff: Iterable[str] = tuple(STAFF)) -> Counter[str]:
+    """How many times each member of staff failed to read their mail (refused, dropped, or locked out)."""
+    refused: Counter[str] = Counter()
+    staff = tuple(staff)
+    for record in result.transcripts:
+        if record.actor in staff and record.service == "pop3" and not _logged_in(record.lines):
+            refused[record.actor] += 1
+    events = result.events
+    if not events.empty:
+        # connections the router filtered never reach a server, so they leave no dialogue
+        rows = events[(events.command == "CONNECT") & events.actor.isin(staff)
+                      & events.outcome.isin(("filtered", "down", "refused"))]
+        refused.update(rows.actor.tolist())
+    return refused
+
+
+def _feedback_lines(result: Result) -> tuple[list[str], list[str]]:
+    problems, facts = [], []
+    fell = break_ins(result)
+    if fell:
+        where = ", ".join(str(b) for b in fell)
+        problems.append(f"broken into: {_times(len(fell), 'account')} - {where}; a right guess writes no error line")
+    refused = staff_refusals(result)
+    for actor, count in sorted(refused.items()):
+        problems.append(f"{actor} at {STAFF.get(actor, '?')} could not read mail {_times(count)}")
+    s = result.summary
+    facts.append(f"{_times(s['login_failures'], 'failed login')} in the day, "
+                 f"{_times(s['logins_ok'], 'successful staff login')}"
+                 + (f", {_times(s['bans'], 'ban')}" if s.get("bans") else ""))
+    return problems, facts
+
+
+def check_no_break_in(preset: str = "eims-2.1", seed: int = 1, guesser_ips: int = 1, **defences: Any) -> Feedback:
+    """Run the guessing day with ``defences`` (the keywords of :func:`guessing_day`) and judge it.
+
+    Passes when no account is broken into and no member of staff - bob on the LAN,
+    alice roaming at 198.51.100.77 - is refused when reading mail. Passwords may not
+    be changed in this exercise (``strong_passwords`` is refused).
+    """
+    if defences.get("strong_passwords"):
+        return Feedback(False, ["this exercise keeps the weak passwords (the webmaster account is shared by a "
+                                "script nobody can change today): stop the guesser with a defence instead"])
+    try:
+        result = run(guessing_day(preset, guesser_ips=guesser_ips, **defences), seed=seed)
+    except ConfigError as exc:
+        return Feedback(False, [f"these settings do not work: {exc}"])
+    except TypeError as exc:
+        return Feedback(False, [f"{exc}; the defences are: ip_range_restriction, router_filter, lockout, fail2ban, "
+                                "bantime, failure_delay"])
+    problems, facts = _feedback_lines(result)
+    if problems:
+        return Feedback(False, problems + facts)
+    return Feedback(True, ["no account was broken into, and bob and alice read their mail all day", *facts])
+
+
+SOLUTION = """Two answers work on EIMS 2.1.
+
+1. The thread's own advice, done so the roaming user still gets in: an IP Range Restriction on
+   POP3 that allows the LAN *and* alice's address.
+
+       check_no_break_in(ip_range_restriction=["192.0.2.1-192.0.2.254", "198.51.100.77"])
+
+   The guesser at 203.0.113.226 gets "-ERR ... Access denied" before it can send USER, and the log
+   says "POP3 connection from 203.0.113.226 refused by IP Range Restriction". With the LAN alone
+   (ip_range_restriction=True, or router_filter=True) no account falls, but alice is refused all
+   day: that fails the exercise.
+
+2. fail2ban with a long ban, e.g. a day:
+
+       check_no_break_in(fail2ban=True, bantime=86400)
+
+   Ten-minute bans (fail2ban's default) only slow the guesser down: it comes back after each ban
+   and reaches webmaster and info, whose passwords are their names. Note why the long ban is
+   enough here: the guesser started with bob and alice, failed five times, and was banned before
+   it ever tried "webmaster"/"webmaster". Had it started with webmaster, the first guess would have
+   worked - fail2ban counts failures and cannot stop a right first guess. And with a pool of
+   addresses (check_no_break_in(fail2ban=True, bantime=86400, guesser_ips=20)) each address stays
+   under five failures and walks past the jail; the IP range answer still holds.
+
+What does not work: account lockout (the account-name guess is the first try, so it succeeds
+before any lock - and the guesser locks bob and alice out of their own mail), and the failure
+delay (it slows a guesser, it does not stop one right guess). The real fix is outside the server
+settings: no password may equal its account's name."""

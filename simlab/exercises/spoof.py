@@ -1,0 +1,231 @@
+"""Lesson 03 (S4): the spoofed ``Postmaster@`` sender, and a relay rule the client cannot forge.
+
+In the thread a participant connected to an EIMS 2.x server from outside
+and typed ``MAIL FROM:<Postmaster@...>`` with the server's own domain, a
+foreign ``RCPT TO``, ``data``, ``.`` and ``quit``: the message was relayed,
+because EIMS's Relay Restriction trusts the *sender's* domain, which the
+client writes freely (RFC 2505 §2.1: HELO and MAIL FROM are easily forged;
+decide by the client's address). SIMS decides by the client's address
+("Client Hosts") and refuses at RCPT; so does Postfix (``mynetworks``).
+The later EIMS option "AND if from a valid IP" (``require_valid_ip``) adds
+the client's address to the rule.
+
+Here the site is the thread's own: ``mycompany.test`` stands for
+mail.mycompany.co.jp and ``yourcompany.test`` for mail.yourcompany.co.jp.
+:func:`mycompany_server` builds any preset for it; :func:`spoof_day` is the
+day-long :func:`simlab.scenarios.spoofed_postmaster` run at the simlab site
+(example.com) with the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from simlab.errors import ConfigError
+from simlab.exercises.common import Feedback
+from simlab.presets import PRESETS
+from simlab.protocol.policy import Restriction
+from simlab.scenarios import spoofed_postmaster
+from simlab.scenarios.base import DAY, Scenario
+from simlab.scenarios.site import ACCOUNTS, DOMAIN, LAN, SPOOFER_IP, site_server
+
+__all__ = ["MY_DOMAIN", "MY_HOSTNAME", "THREAD_DIALOGUE", "STAFF_DIALOGUE", "STAFF_IP", "INBOUND_DIALOGUE",
+           "INBOUND_IP", "mycompany_server",
+           "sender_login_map", "replay", "reply_to", "spoof_day", "check_spoof_refused", "EimsAuthFix", "SOLUTION"]
+
+MY_DOMAIN = "mycompany.test"
+MY_HOSTNAME = "mail.mycompany.test"
+#: A member of staff's PC on the site's LAN.
+STAFF_IP = "192.0.2.101"
+
+#: The thread's dialogue, line for line (lower-case ``data`` and ``quit`` as typed there), in our addresses.
+THREAD_DIALOGUE = ("MAIL FROM:<Postmaster@mycompany.test>", "RCPT TO:<user_name@yourcompany.test>", "data", ".",
+                   "quit")
+#: A correspondent's mail server delivering to a local user: mail that must never be refused.
+INBOUND_IP = "198.51.100.90"
+INBOUND_DIALOGUE = ("EHLO mail.remote.test", "MAIL FROM:<carol@remote.test>", "RCPT TO:<bob@mycompany.test>", "DATA",
+                    "Subject: quote for June", "", "Prices attached.", ".", "QUIT")
+#: bob on the LAN sending a message out, as his mail program would.
+STAFF_DIALOGUE = ("HELO pc-bob.mycompany.test", "MAIL FROM:<bob@mycompany.test>", "RCPT TO:<carol@remote.test>",
+                  "DATA", "Subject: the order", "", "See you Monday.", ".", "QUIT")
+
+
+class EimsAuthFix(Restriction):
+    """Let EIMS 2.1 understand the AUTH command it advertises.
+
+    With ``smtp_auth=True`` the EIMS 2.1 preset offers ``AUTH PLAIN LOGIN`` in
+    its EHLO reply but its persona does not list AUTH among its verbs, so the
+    command gets ``500 Syntax error``. Until the preset is fixed, this
+    restriction adds the verb to the server's persona at the first connection
+    (it refuses nothing). It is harmless once the preset knows AUTH.
+    """
+
+    name = "EIMS AUTH verb (workaround)"
+
+    def check_connect(self, ctx):
+        enable_eims_auth(ctx.server)
+        return None
+
+
+def enable_eims_auth(server) -> None:
+    """Add AUTH to an EIMS server's verbs when its SMTP AUTH is on (see :class:`EimsAuthFix`)."""
+    persona = server.persona
+    if persona.product.startswith("EIMS") and server.auth_ports and "AUTH" not in persona.verbs:
+        persona.verbs = (*persona.verbs, "AUTH")
+
+
+def sender_login_map(domain: str = MY_DOMAIN, accounts: Iterable[str] = tuple(ACCOUNTS)) -> dict[str, str]:
+    """Postfix ``smtpd_sender_login_maps``: each account owns its own address; webmaster also owns postmaster."""
+    owners = {f"{account}@{domain}": account for account in accounts}
+    owners[f"postmaster@{domain}"] = "webmaster"
+    return owners
+
+
+def _site_names(preset: str, domain: str, hostname: str) -> dict[str, Any]:
+    if preset == "postfix":
+        return {"myhostname": hostname, "mydestination": ["$myhostname", domain]}
+    return {"hostname": hostname, "local_domains": [domain]}
+
+
+def mycompany_server(preset: str = "eims-2.1", **settings: Any):
+    """The thread's site as ``preset``: ``mail.mycompany.test`` for ``mycompany.test``, the site's accounts.
+
+    ``settings`` use the product's names (``relay_restriction``, ``client_hosts``, ``mynetworks`` ...)
+    and override the site's (SIMS Client Hosts and Postfix ``mynetworks`` are the LAN, 192.0.2.0/24).
+    """
+    if preset not in PRESETS:
+        raise ConfigError("preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
+    server = site_server(preset, _site_names(preset, MY_DOMAIN, MY_HOSTNAME) | settings)
+    enable_eims_auth(server)
+    return server
+
+
+def replay(server, client_ip: str, lines: Sequence[str], port: int = 25):
+    """Send ``lines`` from ``client_ip``, stopping if the server hangs up; returns the session."""
+    session = server.smtp_session(client_ip=client_ip, port=port)
+    for line in lines:
+        if session.closed:
+            break
+        session.send(line)
+    session.close()
+    return session
+
+
+def reply_to(session, verb: str = "RCPT") -> str | None:
+    """The server's (last) reply line to the first ``verb`` command of the session, or ``None``."""
+    lines = session.transcript
+    for n, line in enumerate(lines):
+        if line.startswith("C: ") and line[3:].upper().startswith(verb):
+            answer = None
+            for following in lines[n + 1:]:
+                if following.startswith("C: "):
+                    break
+                answer = following[3:]
+            return answer
+    return None
+
+
+def spoof_day(preset: str = "eims-2.1", *, relay_restriction: bool = True, relay_domains: Iterable[str] = (),
+              require_valid_ip: bool = False, valid_ips: Iterable[str] | str = (LAN,),
+              client_hosts: Iterable[str] | str = (LAN,), smtp_auth: bool = False,
+              sender_login_check: str | None = None, duration: float = DAY) -> Scenario:
+    """The S4 day at the simlab site, with the product settings named as in the lesson.
+
+    Args:
+        relay_restriction, relay_domains, require_valid_ip, valid_ips: EIMS 2.1's Relay Restriction.
+        client_hosts: SIMS Client Hosts.
+        smtp_auth: EIMS 2.1 SMTP AUTH, or Postfix ``smtpd_sasl_auth_enable`` (AUTH on port 25 too);
+            the roaming user then sends on port 587 with AUTH.
+        sender_login_check: a Postfix restriction such as ``"reject_sender_login_mismatch"`` with
+            :func:`sender_login_map` as ``smtpd_sender_login_maps``.
+    """
+    scenario = spoofed_postmaster(preset=preset, duration=duration, relay_restriction=relay_restriction,
+                                  client_hosts=[client_hosts] if isinstance(client_hosts, str) else client_hosts)
+    if preset == "eims-2.1":
+        scenario.settings.update(relay_domains=relay_domains, require_valid_ip=require_valid_ip,
+                                 valid_ips=valid_ips, smtp_auth=smtp_auth)
+        if smtp_auth:
+            scenario.restrictions.append(EimsAuthFix())
+    if preset == "postfix":
+        scenario.settings["smtpd_sasl_auth_enable"] = smtp_auth
+        if sender_login_check:
+            scenario.settings.update(smtpd_sender_login_maps=sender_login_map(DOMAIN),
+                                     smtpd_sender_restrictions=[sender_login_check])
+    if smtp_auth and preset in ("eims-2.1", "postfix"):
+        for actor in scenario.actors:
+            if actor.name == "alice (roaming)":
+                actor.use_auth = True
+    return scenario
+
+
+def _verdict(who: str, session, relayed_words: str) -> tuple[bool, str]:
+    """Did RCPT get a 2xx? And a sentence that says what happened."""
+    if session.greeting is None or session.greeting.code >= 400:
+        shown = "no banner" if session.greeting is None else f"'{session.greeting.text}'"
+        return False, f"{who} was refused at connect ({shown}) and never reached RCPT"
+    mail = reply_to(session, "MAIL")
+    if mail is None or mail[:1] != "2":
+        return False, f"{who} never reached RCPT: MAIL FROM got '{mail}'"
+    answer = reply_to(session, "RCPT")
+    if answer is None:
+        return False, f"{who} never sent RCPT"
+    accepted = answer[:1] == "2"
+    return accepted, f"{who} got '{answer}' at RCPT: {relayed_words if accepted else 'refused'}"
+
+
+def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
+    """Replay the thread's dialogue from outside and a staff message from the LAN against your settings.
+
+    ``settings`` are the product's own (for EIMS 2.1: ``relay_restriction``, ``relay_domains``,
+    ``require_valid_ip``, ``valid_ips``, ``smtp_auth``). Passes when the spoofed message from
+    203.0.113.50 is refused at RCPT, bob's message from 192.0.2.101 is accepted for relaying, and
+    a correspondent's server (198.51.100.90) can still deliver to bob.
+    """
+    try:
+        servers = [mycompany_server(preset, **settings) for _ in range(3)]
+    except ConfigError as exc:
+        return Feedback(False, [f"these settings do not work: {exc}"])
+    spoof = replay(servers[0], SPOOFER_IP, THREAD_DIALOGUE)
+    staff = replay(servers[1], STAFF_IP, STAFF_DIALOGUE)
+    inbound = replay(servers[2], INBOUND_IP, INBOUND_DIALOGUE)
+    spoof_relayed, spoof_line = _verdict(f"the thread's dialogue from {SPOOFER_IP}", spoof,
+                                         "relayed to yourcompany.test")
+    staff_ok, staff_line = _verdict(f"bob's message from {STAFF_IP}", staff, "accepted for carol@remote.test")
+    inbound_ok, inbound_line = _verdict(f"carol's server at {INBOUND_IP} delivering to bob", inbound,
+                                        "accepted for bob")
+    problems, facts = [], []
+    if spoof_relayed:
+        problems.append(f"{spoof_line} ({len(servers[0].queue)} message(s) waiting in the queue)")
+    else:
+        facts.append(spoof_line)
+    if staff_ok:
+        facts.append(staff_line)
+    else:
+        problems.append(f"{staff_line} - staff on the LAN can no longer send out")
+    if inbound_ok:
+        facts.append(inbound_line)
+    else:
+        problems.append(f"{inbound_line} - the site no longer receives mail from the Internet")
+    return Feedback(not problems, problems + facts)
+
+
+SOLUTION = """Relay Restriction alone trusts the sender's domain, and the spoofer writes ours. Add the later
+EIMS option "AND if from a valid IP", with the LAN as the valid addresses:
+
+    check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True, valid_ips=["192.0.2.0/24"])
+
+The thread's dialogue from 203.0.113.50 then gets
+
+    550 Relaying to <user_name@yourcompany.test> not permitted
+
+at RCPT, while bob at 192.0.2.101 still gets 250 for carol@remote.test. Mail *to* the site's own
+users is still accepted from anyone, as it must be.
+
+What does not work: relay_domains=[...] (it widens the sender-domain rule, it does not check the
+client), relay_restriction=False (an open relay), ip_range_restriction on SMTP (it also shuts out
+every server that delivers mail to you - lesson 04), and smtp_auth=True on its own (the spoofer does
+not log in; without "AND if from a valid IP" the sender-domain rule still lets it through).
+
+Staff who send from outside (alice at 198.51.100.77) are not in the valid range: give them SMTP
+AUTH (smtp_auth=True) and have their mail program log in on port 587."""

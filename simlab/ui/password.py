@@ -1,0 +1,189 @@
+"""Lesson 01 panel (S1): a POP3 password guesser against the site, and the defences against it.
+
+The thread's admin found ``POP3 wrong password for webmaster from ...`` in
+the EIMS 2.1 log. The panel replays a day of it
+(:func:`simlab.exercises.password.guessing_day`): a guesser tries, account
+after account, the account's own name and then a few common passwords,
+while bob reads mail from the LAN and alice from 198.51.100.77. Defences
+are the thread's (EIMS 2.1 IP Range Restriction on POP3, a router filter)
+and today's (account lockout, fail2ban with short or long bans, Dovecot's
+failure delay); the guesser's pool of addresses and pace are sliders.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+import ipywidgets as widgets
+
+from simlab.engine.result import Result
+from simlab.exercises.password import STAFF, break_ins, guessing_day, staff_refusals
+from simlab.plots import COLOURS, outcome_bars, to_png
+from simlab.scenarios import run
+from simlab.scenarios.site import HOSTNAME
+from simlab.ui.common import Panel, log_html, summary_html, transcript_html
+from simlab.ui.start import draw_when_shown
+
+__all__ = ["password_lab", "guessing_timeline", "PRESET_CHOICES", "WRONG_PASSWORD_LINES"]
+
+PRESET_CHOICES = [("EIMS 2.1", "eims-2.1"), ("EIMS 1.2", "eims-1.2"), ("SIMS", "sims"),
+                  ("Postfix 3.7 + Dovecot", "postfix")]
+KEYS = ("accounts_compromised", "login_failures", "legit_logins_refused", "bans")
+#: The log lines of a refused login in each product, and of a refused or locked connection.
+WRONG_PASSWORD_LINES = (r"wrong password|auth failed|failed: incorrect|refused by IP Range|connection refused|locked"
+                        r"|blocked")
+
+
+def _ban_times(result: Result) -> list[float]:
+    return [ban.time for restriction in result.server.restrictions for ban in getattr(restriction, "bans", ())]
+
+
+def guessing_timeline(result: Result, title: str = ""):
+    """Failed logins per hour (the guesser's and the staff's), guesses stopped before login, bans and break-ins."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 2.8), layout="constrained")
+    ax = fig.add_subplot()
+    midnight = result.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    edges = list(range(result.start.hour, result.start.hour + 26))
+
+    def hours(times) -> list[float]:
+        return [(t - midnight).total_seconds() / 3600 for t in times]
+
+    events = result.events
+    if not events.empty:
+        site = events[events.host == HOSTNAME]
+        guesser = site.actor == "guesser"
+        failed = (site.command == "PASS") & (site.reply_code == "-ERR")
+        stopped = (site.command == "CONNECT") & ((site.outcome != "greeting") | (site.reply_code == "-ERR"))
+        series = {
+            "guesser: wrong password": (site[guesser & failed], "#30638e"),
+            "guesser: refused before login": (site[guesser & stopped], "#66a182"),
+            "staff: wrong password or refused": (site[site.actor.isin(tuple(STAFF)) & (failed | stopped)], "#d1495b"),
+        }
+        for label, (rows, colour) in series.items():
+            per_hour = Counter(int(h) for h in hours(rows.time))
+            counts = [per_hour.get(h, 0) for h in edges]
+            if any(counts):
+                ax.step(edges, counts, where="post", label=label, color=colour)
+    for n, when in enumerate(_ban_times(result)):
+        ax.axvline((result.start - midnight).total_seconds() / 3600 + when / 3600, color=COLOURS["bans"], ls="--",
+                   lw=1, label="fail2ban ban" if n == 0 else None)
+    for n, breach in enumerate(break_ins(result)):
+        [x] = hours([breach.time])
+        ax.plot([x], [0], marker="X", ms=10, color=COLOURS["accounts_compromised"], ls="none",
+                label="broken into" if n == 0 else None)
+        ax.annotate(breach.account, (x, 0), textcoords="offset points", xytext=(4, 6 + 10 * n), fontsize=8,
+                    color=COLOURS["accounts_compromised"])
+    ticks = edges[::3]
+    ax.set_xticks(ticks, [f"{h % 24:02d}:00" for h in ticks], fontsize=8)
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_ylim(bottom=-0.6)
+    ax.set_ylabel("per hour")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def _guess_sessions_html(result: Result) -> str:
+    """One refused guess and, if there was one, the guess that worked - side by side with what the log kept."""
+    guesses = [t for t in result.transcripts if t.actor == "guesser" and t.service == "pop3"]
+    parts = []
+    failed = next((t for t in guesses if any(line.startswith("S: -ERR") for line in t.lines)), None)
+    worked = next((t for t in guesses if any(line.startswith("C: PASS") for line in t.lines)
+                   and not any(line.startswith("S: -ERR") for line in t.lines)), None)
+    for record, caption in ((failed, "a guess the server refused"), (worked, "a guess that worked")):
+        if record is None:
+            continue
+        parts.append(f"<p style='margin:6px 0 2px'><b>{caption}</b> (from {html.escape(record.client_ip)})</p>"
+                     + transcript_html(record.lines, height=160))
+    if not parts:
+        return "<p>The guesser never got a POP3 banner: every connection was refused or dropped.</p>"
+    if worked is None:
+        parts.append("<p>No guess worked.</p>")
+    return "".join(parts)
+
+
+def _notes(values: dict, result: Result) -> str:
+    notes = []
+    if values["ip_range_restriction"] and values["preset"] != "eims-2.1":
+        notes.append("IP Range Restriction is an EIMS 2.1 setting: not applied here (use the router filter).")
+    fell = break_ins(result)
+    if fell:
+        notes.append("Broken into: " + ", ".join(str(b) for b in fell) + ".")
+    refused: Counter[str] = staff_refusals(result)
+    for actor, count in sorted(refused.items()):
+        notes.append(f"{actor} could not read mail {count} time(s).")
+    if not fell and not refused:
+        notes.append("No account fell, and staff read their mail all day.")
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return f"<ul style='font-size:12px;margin:4px 0;padding-left:16px'>{items}</ul>"
+
+
+def password_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
+    """The S1 guesser against a server and defences you choose.
+
+    Controls: the product; IP Range Restriction on POP3 (EIMS 2.1) and a router filter, both
+    allowing the addresses in "POP3 allowed from"; account lockout and its threshold; fail2ban
+    and its ban time; Dovecot's failure delay; strong passwords; the guesser's pool of addresses
+    and pace; the seed. Views: a chart of break-ins, failed logins, staff refused and bans, failed
+    logins per hour, the server log with the refused logins in red, and the guesser's dialogue.
+    """
+    controls = [
+        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        {"name": "allowed", "type": "Text", "value": "192.0.2.1-192.0.2.254",
+         "description": "POP3 allowed from", "placeholder": "192.0.2.1-192.0.2.254, 198.51.100.77"},
+        {"name": "ip_range_restriction", "type": "Checkbox", "value": False,
+         "description": "IP Range Restriction on POP3 (EIMS 2.1)"},
+        {"name": "router_filter", "type": "Checkbox", "value": False, "description": "router filter on POP3"},
+        {"name": "lockout", "type": "Checkbox", "value": False, "description": "account lockout"},
+        {"name": "lockout_after", "type": "IntSlider", "value": 5, "min": 1, "max": 10,
+         "description": "lock after failures"},
+        {"name": "fail2ban", "type": "Checkbox", "value": False, "description": "fail2ban (5 failures in 10 min)"},
+        {"name": "ban_minutes", "type": "IntSlider", "value": 10, "min": 10, "max": 1440, "step": 10,
+         "description": "ban time (minutes)"},
+        {"name": "failure_delay", "type": "Checkbox", "value": False, "description": "failure delay (Dovecot)"},
+        {"name": "strong_passwords", "type": "Checkbox", "value": False,
+         "description": "no password equals its account name"},
+        {"name": "guesser_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50,
+         "description": "guesser's addresses"},
+        {"name": "pace", "type": "IntSlider", "value": 120, "min": 10, "max": 600, "step": 10,
+         "description": "seconds between guesses"},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+    ]
+
+    def compute(v: dict) -> Result:
+        allowed = v["allowed"]
+        scenario = guessing_day(
+            v["preset"], ip_range_restriction=allowed if v["ip_range_restriction"] and v["preset"] == "eims-2.1"
+            else None, router_filter=allowed if v["router_filter"] else None,
+            lockout=v["lockout_after"] if v["lockout"] else 0, fail2ban=v["fail2ban"], bantime=v["ban_minutes"] * 60.0,
+            failure_delay=v["failure_delay"], strong_passwords=v["strong_passwords"], guesser_ips=v["guesser_ips"],
+            pace=float(v["pace"]))
+        return run(scenario, seed=v["seed"])
+
+    views = {"outcome": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),
+             "failed logins per hour": widgets.Image(format="png"),
+             "server log": widgets.HTML(), "the guesser's dialogue": widgets.HTML()}
+
+    charts: dict[tuple, bytes] = {}  # the same counts draw the same chart: draw it once
+
+    def render(panel: Panel, result: Result) -> None:
+        chart, table = panel.views["outcome"].children
+        key = (result.preset, *(result.summary[k] for k in KEYS))
+        if key not in charts:
+            if len(charts) > 64:
+                charts.clear()
+            charts[key] = to_png(outcome_bars(result.summary, KEYS, title=f"{result.preset}: one day of guessing"))
+        chart.value = charts[key]
+        table.value = summary_html(result.summary, KEYS) + _notes(panel.values(), result)
+        draw_when_shown(panel, "failed logins per hour",
+                        lambda: panel.set_figure(panel.views["failed logins per hour"], guessing_timeline(result)))
+        panel.views["server log"].value = log_html(result.log, highlight=WRONG_PASSWORD_LINES, limit=400)
+        panel.views["the guesser's dialogue"].value = _guess_sessions_html(result)
+
+    return Panel("Wrong passwords in the POP3 log (S1)", controls, compute, render, views)
