@@ -7,9 +7,23 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["relay_lab", "Panel", "solution_button"]
+__all__ = ["Panel", "flood_lab", "ip_range_lab", "password_lab", "relay_lab", "rotation_lab", "sandbox", "session_lab",
+           "solution_button", "spoof_lab", "today_lab"]
 
-_WHERE = {"relay_lab": "simlab.ui.relay", "Panel": "simlab.ui.common", "solution_button": "simlab.ui.common"}
+#: One panel function per lesson, and where it lives.
+_WHERE = {
+    "session_lab": "simlab.ui.start",  # 00
+    "password_lab": "simlab.ui.password",  # 01
+    "relay_lab": "simlab.ui.relay",  # 02
+    "spoof_lab": "simlab.ui.spoof",  # 03
+    "ip_range_lab": "simlab.ui.iprange",  # 04
+    "rotation_lab": "simlab.ui.rotation",  # 05
+    "flood_lab": "simlab.ui.flood",  # 06
+    "today_lab": "simlab.ui.today",  # 07
+    "sandbox": "simlab.ui.sandbox",  # 08
+    "Panel": "simlab.ui.common",
+    "solution_button": "simlab.ui.common",
+}
 
 
 def __getattr__(name: str):

@@ -1,0 +1,191 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · An SMTP IP Range Restriction that is too strict (S5)
+#
+# **Learning goals**
+#
+# * Explain why a restriction on *who may connect* to port 25 also stops mail *to* the site:
+#   the server refuses at connect, before it knows what the client wants.
+# * Read the refusal (`554 ... Access denied`) in a dialogue and in the server log, and count
+#   what a day of it costs.
+# * Make the restriction work the only way it can: point the domain's MX record at a provider
+#   that spools the mail, and let in just the provider's address.
+#
+# **The story, in our words.** While testing EIMS 2.1, an admin found that with an *IP Range
+# Restriction* on SMTP, nobody outside the range could relay through the server - good - but
+# also that no mail at all arrived from addresses outside the range. The manual spoke of
+# limiting mail sent *through* the server, so the admin had taken it for a limit on outgoing
+# mail only. The thread's moderator confirmed it: a range on SMTP refuses every outside
+# connection. He used one himself, because all his mail reached his server through his
+# university's mail server; for a site's main mail server it makes the server useless -
+# unless an upstream provider spools the mail, the domain's MX record names the provider's
+# server, and the range lets in that one server's address.
+#
+# **Addresses used here** (documentation addresses stand in for the thread's):
+#
+# | here | in the thread |
+# |---|---|
+# | `example.com` | the site's domain (mail.mycompany.co.jp) |
+# | `mail.example.com`, 192.0.2.25 | the site's EIMS 2.1 server |
+# | 192.0.2.1-192.0.2.254 | the site's own network: the range the admin allowed |
+# | `mx.provider.test`, 198.51.100.25 | the upstream provider's mail server (for the moderator: his university's) |
+# | `mail.remote.test` 198.51.100.90 | a correspondent's mail server |
+# | `mail.yourcompany.test` 198.51.100.80 | another correspondent's server (mail.yourcompany.co.jp) |
+# | 203.0.113.50 | an outsider sending with `MAIL FROM:<Postmaster@example.com>` (the S4 trick) |
+
+# %%
+# %matplotlib inline
+import simlab
+from simlab import plots
+from simlab.exercises.iprange import ip_range_day, refused_at_connect
+from simlab.ui.iprange import ip_range_lab, mail_paths_figure
+
+# %% [markdown]
+# ## One refused session
+#
+# Here is EIMS 2.1 with Relay Restriction on and an IP Range Restriction on SMTP that allows
+# the site's network. First a member of staff on the LAN connects, then a correspondent's
+# mail server with a message *for a local user*. **Predict** before you run the cell: what
+# does the server answer the correspondent, and at which command?
+
+# %%
+eims = simlab.presets.eims_2_1(local_domains=["example.com"], accounts={"bob": "Tr0ub4dor&3"},
+                               relay_restriction=True, ip_range_restriction={"smtp": ["192.0.2.1-192.0.2.254"]})
+staff = eims.smtp_session(client_ip="192.0.2.101")
+print("staff:        ", staff.greeting)
+correspondent = eims.smtp_session(client_ip="198.51.100.90")
+print("correspondent:", correspondent.greeting)
+print("closed by the server:", correspondent.closed)
+print()
+print("\n".join(eims.log))
+
+# %% [markdown]
+# The refusal comes in the greeting, before `HELO`: the correspondent never gets to say
+# `RCPT TO:<bob@example.com>`. A restriction applied at connect cannot tell a server
+# delivering *to* bob from a spammer relaying *through* the site - it has only the address to
+# go by. The manual's description (mail sent through the server) says what the admin wanted
+# the setting for, not what it checks. (554 at connect is RFC 5321's "no SMTP service here".)
+#
+# ## A day with the range
+#
+# Now a whole day: bob sends and reads mail on the LAN, alice reads hers from outside (POP3 is
+# not restricted here), carol's server and yourcompany's server deliver mail for the staff,
+# and a spammer tries the spoofed-Postmaster trick ten times. **Predict:** of the messages the two
+# correspondents send today, how many arrive?
+
+# %%
+strict = simlab.run(ip_range_day(["192.0.2.1-192.0.2.254"]), seed=1)
+print({k: strict.summary[k] for k in ("legit_delivered", "legit_refused", "spam_relayed", "spam_refused")})
+for who, address, n in refused_at_connect(strict):
+    print(f"refused at connect: {who:20} {address:15} {n} times")
+print()
+print("\n".join([line for line in strict.log if "refused" in line][:6]))
+
+# %% [markdown]
+# None of them: every correspondent's connection met `554`, and their servers gave the mail
+# back to its senders. The 10 messages delivered are bob's mail to the outside (the range
+# lets him in). The spam was refused too - the restriction does stop the spammer, at the
+# price of the site's incoming mail.
+#
+# The picture shows the day's SMTP connections: each correspondent's server connects to the
+# site from its own address, and each is turned away at the greeting.
+
+# %%
+mail_paths_figure(strict)
+
+# %% [markdown]
+# ## The fix: MX at the provider
+#
+# Other servers find the site's mail server by the domain's **MX record** (RFC 5321 §5.1).
+# If it names the provider's server, correspondents hand their mail to the provider, which
+# spools it and passes it on to the site from *one* address. **Predict:** you point the MX at
+# the provider but leave the range as it was. What happens to the incoming mail?
+
+# %%
+forgot = simlab.run(ip_range_day(["192.0.2.1-192.0.2.254"], mx_via_provider=True), seed=1)
+print("MX:", forgot.world.dns.mx["example.com"])
+print({k: forgot.summary[k] for k in ("legit_delivered", "legit_refused", "spam_relayed")})
+for who, address, n in refused_at_connect(forgot):
+    print(f"refused at connect: {who:26} {address:15} {n} times")
+
+# %% [markdown]
+# The correspondents now deliver to the provider without trouble, but the provider is refused
+# in its turn - and, being a patient mail server, it retries every few minutes until its queue
+# lifetime runs out (hence over a thousand refusals). The range must let the provider in:
+
+# %%
+fixed = simlab.run(ip_range_day(["192.0.2.1-192.0.2.254", "198.51.100.25-198.51.100.25"], mx_via_provider=True),
+                   seed=1)
+print({k: fixed.summary[k] for k in ("legit_delivered", "legit_refused", "spam_relayed", "spam_refused")})
+print("\n".join(fixed.transcript("mx.provider.test (relay)")[:7]))
+
+# %%
+mail_paths_figure(fixed)
+
+# %% [markdown]
+# The three settings side by side. "No IP range" is Relay Restriction alone, which the
+# spoofed `Postmaster@example.com` sender walks through (S4).
+
+# %%
+open_day = simlab.run(ip_range_day([]), seed=1)
+plots.compare_bars({"no IP range": open_day.summary, "strict range": strict.summary,
+                    "strict range + provider MX": fixed.summary},
+                   keys=("spam_relayed", "legit_refused"), title="Spam relayed vs legitimate mail lost, one day")
+
+# %% [markdown]
+# ## Try it: the IP range lab
+#
+# Type the allowed ranges in EIMS's from-to form (several separated by commas; an empty field
+# turns the restriction off), choose where the MX points and whether Relay Restriction is on.
+# Things to try:
+#
+# 1. Allow everything: `0.0.0.0-255.255.255.255`. Where does the spam come back?
+# 2. Tick the MX box without changing the range, and read the "DNS MX answer" tab.
+# 3. Allow only the provider (`198.51.100.25-198.51.100.25`): who is refused now?
+# 4. Type the range backwards (`192.0.2.254-192.0.2.1`) or mistype an address, and read the message.
+
+# %%
+lab = ip_range_lab()
+lab
+
+# %% [markdown]
+# ## Exercise
+#
+# Choose the ranges and the MX so that **no legitimate mail is lost and no spam is relayed**.
+# Call the checker with the ranges as you would type them, for example
+# `check_ip_range("192.0.2.1-192.0.2.254", mx_via_provider=False)`. It names every
+# correspondent refused at connect, by address and count, and any spam that got through.
+
+# %%
+from simlab.exercises.iprange import SOLUTION, check_ip_range  # noqa: E402
+
+check_ip_range("192.0.2.1-192.0.2.254", mx_via_provider=False)  # the admin's first try: make this pass
+
+# %%
+simlab.ui.solution_button(SOLUTION)
+
+# %% [markdown]
+# ## What carries over to today
+#
+# * A filter on *who may connect* to port 25 cannot tell inbound mail from relaying: the
+#   server decides before it sees a single recipient. Relaying is stopped at `RCPT` by the
+#   client's address or login (Postfix `mynetworks`, `permit_sasl_authenticated`,
+#   `reject_unauth_destination`), not by closing the door.
+# * The server named in your MX record must accept connections from the whole Internet.
+#   Restricting port 25 to a few addresses is right only behind an inbound gateway - a
+#   provider or filtering service that receives the mail and passes it on - and then the
+#   allow-list is exactly that gateway's addresses.
+# * Staff who send from outside belong on the submission port 587 with SMTP AUTH (RFC 6409),
+#   so that port 25 never needs a list of "our" addresses at all.

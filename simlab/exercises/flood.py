@@ -1,0 +1,170 @@
+"""Lesson 06: knocked offline - connection floods, process limits and Postfix's per-client limit.
+
+A participant in the thread said that being knocked offline is scarier than
+an intrusion. A flooder that holds many silent SMTP connections open fills
+the server's process limit (a handful for the 1998 Mac servers, Postfix's
+``default_process_limit = 100``), and then staff and correspondents are
+refused too. Postfix's ``smtpd_client_connection_count_limit`` (default 50)
+caps what *one* address may hold (``421 4.7.0 <host> Error: too many
+connections from <addr>``); it does nothing against many addresses, and set
+too low it turns away a busy legitimate sender - here the provider's
+server handing over a burst of mail over several connections at once, as
+an MTA does (Postfix's ``smtp`` client opens up to
+``default_destination_concurrency_limit = 20`` connections to one site).
+
+The lesson's day is :func:`simlab.scenarios.flood` shortened to four hours
+(attack from the first hour to the third) so that the panel answers quickly;
+its flooder retries a refused connection after ten minutes rather than one
+(a flood held at the limit looks the same either way).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from simlab.engine.actors import RemoteMta, compose
+from simlab.engine.result import Result
+from simlab.engine.world import World
+from simlab.errors import ConfigError
+from simlab.exercises.common import Feedback
+from simlab.scenarios import HOUR, Scenario, flood, run
+from simlab.scenarios.site import HOSTNAME, PROVIDER, PROVIDER_IP
+
+__all__ = ["ProviderBurst", "BURST", "flood_day", "refused_connections", "burst_delivery", "check_flood_limits",
+           "SOLUTION", "FLOODER", "ATTACK_START", "POSTFIX_CONNECTION_LIMIT"]
+
+FLOODER = "flooder"
+BURST = "provider's burst"
+#: When the flood starts (seconds into the run), as in :func:`simlab.scenarios.flood`.
+ATTACK_START = HOUR
+#: Postfix's default ``smtpd_client_connection_count_limit``.
+POSTFIX_CONNECTION_LIMIT = 50
+
+SOLUTION = """Keep the per-client limit well below the process limit, and above what a legitimate
+busy sender needs:
+
+    check_flood_limits(connection_limit=50, process_limit=100)   # Postfix's defaults
+    check_flood_limits(connection_limit=20, process_limit=100)   # also fine
+
+With one flooding address, the limit decides how many of the process slots it can take: at 50
+(of 100) half the server stays free for everyone else, and the other 100 connections get
+"421 4.7.0 mail.example.com Error: too many connections from 203.0.113.200".
+
+What fails:
+  connection_limit=0 (no limit) or >= process_limit: the flooder takes every slot; correspondents
+    and staff are refused and mail is lost.
+  connection_limit=1 to 9: the provider's server, delivering 10 messages over 10 connections
+    at once, gets 421 too; its mail arrives late (the flood is not even needed for that).
+  a small process_limit (20, like EIMS 2.1): a 50-connection allowance is the whole server.
+
+And no per-client limit helps when the same 150 connections come from 10 or 50 addresses:
+that takes a bigger server, filtering upstream, or the provider's help."""
+
+
+@dataclass
+class ProviderBurst(RemoteMta):
+    """The provider's mail server handing over ``burst`` messages at once, one connection each.
+
+    Models a busy MTA delivering queued mail in parallel (Postfix opens up to
+    ``default_destination_concurrency_limit`` connections to one destination). A refused
+    connection (a 421 at the greeting) is retried every ``retry_every`` seconds - a real
+    MTA keeps trying for days, so a per-client limit costs delay here, not loss.
+    """
+
+    burst: int = 10
+    at: float = 1800.0
+
+    def start(self, world: World) -> None:
+        world.loop.after(self.at, self._burst, world)
+
+    def _burst(self, world: World) -> None:
+        for n in range(self.burst):
+            sender = f"{self.senders[n % len(self.senders)]}@{self.domain}"
+            rcpt = f"{self.recipients[n % len(self.recipients)]}@{self.to_domain}"
+            lines = compose(world, self.name, sender, [rcpt], f"Newsletter part {n + 1}", ["This week's news."],
+                            "legit")
+            self._try(world, sender, rcpt, lines, 0)
+
+
+def flood_day(preset: str = "eims-2.1", connections: int = 150, flooder_ips: int = 1,
+              connection_limit: int | None = None, process_limit: int | None = None, attack_hours: float = 2.0,
+              duration: float = 4 * HOUR, burst: int = 10, flooder_retry: float = 600.0) -> Scenario:
+    """Four hours of :func:`simlab.scenarios.flood`, with the provider's burst of mail half an hour in.
+
+    Args:
+        connection_limit: Postfix ``smtpd_client_connection_count_limit`` (0: no limit; ``None``: 50).
+        process_limit: connections served at once (``None``: the product's own).
+        burst: messages the provider hands over at once (0: no burst).
+        flooder_retry: seconds before the flooder retries a refused connection.
+    """
+    if process_limit is not None and (isinstance(process_limit, bool) or not isinstance(process_limit, int)
+                                      or process_limit < 1):
+        raise ConfigError("process_limit", process_limit, "is not a process limit", "a whole number >= 1")
+    scenario = flood(preset=preset, duration=duration, connections=connections, flooder_ips=flooder_ips,
+                     attack_hours=attack_hours, connection_limit=connection_limit, process_limit=process_limit)
+    for actor in scenario.actors:
+        if actor.name == FLOODER:
+            actor.retry_after = flooder_retry
+    if burst:
+        scenario.actors.append(ProviderBurst(BURST, PROVIDER, ip=PROVIDER_IP, domain="provider.test",
+                                             senders=("news",), recipients=("bob", "alice", "webmaster", "info"),
+                                             burst=burst, retries=48, retry_every=300.0))
+    return scenario
+
+
+def refused_connections(result: Result) -> Counter[str]:
+    """Connections the site refused, by who tried: at the process limit (no answer) or with a 421."""
+    events = result.events
+    if events.empty:
+        return Counter()
+    rows = events[(events.command == "CONNECT") & (events.host == HOSTNAME)
+                  & ((events.outcome == "refused") | (events.reply_code == 421))]
+    return Counter(rows.actor)
+
+
+def burst_delivery(result: Result) -> tuple[int, float]:
+    """The provider's burst: connections refused, and minutes from the burst to its last message's acceptance."""
+    events = result.events
+    rows = events[(events.actor == BURST) & (events.host == HOSTNAME)]
+    refused = int(((rows.command == "CONNECT") & ((rows.outcome == "refused") | (rows.reply_code == 421))).sum())
+    accepted = rows[(rows.command == ".") & (rows.reply_code == 250)]
+    if accepted.empty:
+        return refused, float("nan")
+    first = rows.time.min()
+    return refused, (accepted.time.max() - first).total_seconds() / 60
+
+
+def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: int = 1) -> Feedback:
+    """Postfix against one address holding 150 connections: do these limits keep the mail flowing?
+
+    Passes when no legitimate mail is lost, no login refused, and the provider's burst of
+    mail is not turned away by the per-client limit.
+    """
+    try:
+        result = run(flood_day("postfix", 150, 1, connection_limit, process_limit), seed=seed)
+    except ConfigError as exc:
+        return Feedback(False, [str(exc)])
+    s = result.summary
+    refused = refused_connections(result)
+    problems = []
+    if s["legit_refused"]:
+        problems.append(f"legitimate mail lost: {s['legit_refused']} message(s) - the flood filled the server's "
+                        f"{process_limit} process slots")
+    if s["legit_logins_refused"]:
+        problems.append(f"staff could not read their mail {s['legit_logins_refused']} time(s) (POP3 refused)")
+    others = {who: n for who, n in refused.items() if who not in (FLOODER, BURST)}
+    if others:
+        problems.append("legitimate connections refused: " + ", ".join(f"{who} {n}" for who, n in sorted(
+            others.items())))
+    burst_refused, minutes = burst_delivery(result)
+    if burst_refused:
+        problems.append(f"the provider's server ({PROVIDER_IP}) got '421 too many connections' {burst_refused} "
+                        f"time(s) delivering 10 messages at once; its last message arrived after {minutes:.0f} "
+                        "minutes - the per-client limit is too low for a busy legitimate sender")
+    kept_out = refused.get(FLOODER, 0)
+    if problems:
+        return Feedback(False, problems)
+    limit = connection_limit or "no limit"
+    return Feedback(True, [f"no legitimate mail lost and no login refused; the per-client limit ({limit}) turned "
+                           f"the flooder away {kept_out} times, and the provider's burst went straight in"])

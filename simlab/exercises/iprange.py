@@ -1,0 +1,125 @@
+"""Lesson 04 (S5): an SMTP IP Range Restriction that keeps spam out without shutting out correspondents.
+
+The thread's case: EIMS 2.1's *IP Range Restriction* on SMTP refuses every
+connection from outside the allowed ranges - `554 mail.example.com Access
+denied` at connect - so other sites' servers can no longer deliver to the
+site. It works only when the domain's MX record points at the provider,
+which spools the mail and hands it on from one address that the range
+allows (198.51.100.25 here).
+
+The ranges are exactly what the admin typed: unlike
+``strict_ip_range(mx_via_provider=True)``, nothing adds the provider's
+address for you, so the lesson can show an MX at the provider whose address
+the range still refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from simlab.addresses.networks import parse_range
+from simlab.engine.result import Result
+from simlab.errors import ConfigError
+from simlab.exercises.common import Feedback, refused_legit, relayed_by_network
+from simlab.scenarios import DAY, Scenario, run, strict_ip_range
+from simlab.scenarios.site import HOSTNAME, PROVIDER_IP
+
+__all__ = ["RANGE_SETTING", "parse_ip_ranges", "ip_range_day", "refused_at_connect", "check_ip_range", "SOLUTION"]
+
+#: How the setting is named in messages (the EIMS 2.1 dialog's name).
+RANGE_SETTING = "IP Range Restriction (SMTP)"
+
+SOLUTION = f"""Point the domain's MX record at the provider and allow only the site's own network and
+the provider's address:
+
+    check_ip_range("192.0.2.1-192.0.2.254, {PROVIDER_IP}-{PROVIDER_IP}", mx_via_provider=True)
+
+Correspondents now look up example.com's MX, find mx.provider.test and hand their mail to
+the provider, which passes it on from {PROVIDER_IP}: the only outside address the range
+has to let in. Staff on 192.0.2.0/24 still send through the server, and the spammer at
+203.0.113.50 is refused at connect (554), before it can write its forged
+MAIL FROM:<Postmaster@example.com>.
+
+Allowing each correspondent's address one by one also passes here, but only for the two
+correspondents this simulation knows: the Internet has more servers than any list.
+Allowing everything (0.0.0.0-255.255.255.255) brings the spoofed-Postmaster spam back (S4)."""
+
+
+def parse_ip_ranges(text: str | Iterable[str], setting: str = RANGE_SETTING) -> list[str]:
+    """The ranges an admin typed, checked one by one: ``"192.0.2.1-192.0.2.254, 198.51.100.25"``.
+
+    Ranges are separated by commas, semicolons, spaces or line breaks; spaces around the
+    dash are allowed. An empty field means no restriction at all. A malformed or reversed range
+    raises :class:`ConfigError` naming it.
+
+    >>> parse_ip_ranges("192.0.2.1 - 192.0.2.254; 198.51.100.25")
+    ['192.0.2.1-192.0.2.254', '198.51.100.25']
+    """
+    if isinstance(text, str):
+        items = re.split(r"[,;\s]+", re.sub(r"\s*-\s*", "-", text.strip()))
+    else:
+        items = [str(item) for item in text]
+    ranges = [item.strip() for item in items if item and item.strip()]
+    for item in ranges:
+        parse_range(item, setting)
+    return ranges
+
+
+def ip_range_day(ranges: str | Iterable[str] = ("192.0.2.1-192.0.2.254",), mx_via_provider: bool = False,
+                 relay_restriction: bool = True, duration: float = DAY) -> Scenario:
+    """The S5 day with exactly these SMTP ranges allowed (none: no IP Range Restriction)."""
+    allowed = parse_ip_ranges(ranges)
+    scenario = strict_ip_range(ranges=allowed, mx_via_provider=mx_via_provider, relay_restriction=relay_restriction,
+                               duration=duration)
+    scenario.settings["ip_range_restriction"] = {"smtp": allowed}
+    return scenario
+
+
+def refused_at_connect(result: Result) -> list[tuple[str, str, int]]:
+    """Who the site's server turned away at connect: ``(who, address, connections)``, most first."""
+    events = result.events
+    if events.empty:
+        return []
+    rows = events[(events.command == "CONNECT") & (events.host == HOSTNAME) & (events.reply_code == 554)]
+    counts = Counter(zip(rows.actor, rows.client_ip, strict=True))
+    return [(actor, ip, n) for (actor, ip), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def _describe(actor: str) -> str:
+    if actor.endswith("(relay)"):
+        return f"the provider's server passing on mail ({actor.removesuffix(' (relay)')})"
+    return actor
+
+
+def check_ip_range(ranges: str | Iterable[str], mx_via_provider: bool = False, relay_restriction: bool = True,
+                   seed: int = 1) -> Feedback:
+    """Run the S5 day with these ranges and MX, and judge it.
+
+    Passes when no spam is relayed and no legitimate mail is lost. The feedback names each
+    correspondent (or staff member) refused at connect, by address and count, and the spam
+    that got through.
+    """
+    try:
+        result = run(ip_range_day(ranges, mx_via_provider, relay_restriction), seed=seed)
+    except ConfigError as exc:
+        return Feedback(False, [str(exc)])
+    problems = []
+    for actor, ip, n in refused_at_connect(result):
+        if actor == "spoofing spammer":
+            continue
+        problems.append(f"{_describe(actor)} at {ip} was refused at connect (554 Access denied) "
+                        f"{n} time{'s' if n != 1 else ''}")
+    spam = relayed_by_network(result, actors=("spoofing spammer",))
+    problems += [line.replace("still relayed", "spam got through") for line in spam]
+    problems += refused_legit(result)
+    if problems:
+        return Feedback(False, problems)
+    notes = ["no spam relayed, no legitimate mail lost"]
+    if not mx_via_provider:
+        notes.append("this range lists the correspondents one by one: it works for the two this simulation knows, "
+                     "and refuses the next new one - the MX at the provider is what scales")
+    if not parse_ip_ranges(ranges):
+        notes.append("with no range there is no IP Range Restriction at all")
+    return Feedback(True, notes)

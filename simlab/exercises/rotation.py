@@ -1,0 +1,190 @@
+"""Lesson 05: a spammer rotating IP addresses, per-address blocking, and why allow-listing wins.
+
+The thread's moderator once watched one person log into SMTP and relay spam
+while changing IP address at random. Blocking by address - fail2ban on the
+relayed-mail log lines (``per_ip_ban``), the admin adding addresses to the
+router's deny list by hand (``admin_block``), or writing "please stop"
+(``please_stop``) - costs the spammer one address per block. Allowing relay
+only for the site's own network (EIMS 2.1 "AND if from a valid IP", SIMS
+Client Hosts, Postfix ``mynetworks``; RFC 2505 §2.1) does not care how many
+addresses the spammer has.
+
+Blocking by address also has a price: it catches alice, who reads and sends
+her mail from outside, when her relayed mail or a mistyped password looks
+like abuse in the log.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+
+from simlab.engine.actors import LocalUser
+from simlab.engine.conversation import Outcome
+from simlab.engine.result import Result
+from simlab.engine.world import World
+from simlab.errors import ConfigError
+from simlab.exercises.common import Feedback
+from simlab.scenarios import DAY, Scenario, ip_rotation, run
+from simlab.scenarios.catalog import ROTATION_DEFENCES
+from simlab.scenarios.site import HOSTNAME, LAN
+
+__all__ = ["DEFENCES", "SHORT_NAMES", "SPAMMER", "ATTACK_POOL", "rotation_day", "relay_networks_setting",
+           "lost_by_sender", "relayed_spam_by_network", "bans_in_order", "pool_sweep", "check_rotation_defence",
+           "SOLUTION"]
+
+#: The defences of :func:`simlab.scenarios.ip_rotation`, in plain words.
+DEFENCES = {"none": "no defence", "per_ip_ban": "fail2ban: ban each address that relays",
+            "admin_block": "admin blocks addresses at the router, hourly",
+            "please_stop": "admin writes 'please stop' to each abuser",
+            "allowlist": "allow-list: relay only for the site's network"}
+#: The same, in two or three words (for chart labels).
+SHORT_NAMES = {"none": "no defence", "per_ip_ban": "fail2ban", "admin_block": "admin blocks by hand",
+               "please_stop": "'please stop' mail", "allowlist": "allow-list"}
+SPAMMER = "rotating spammer"
+#: The exercise's attacker: 50 addresses, a new one for every message.
+ATTACK_POOL = 50
+
+SOLUTION = """Stop counting abusers; list who may relay. Any of these passes:
+
+    check_rotation_defence("eims-2.1", "allowlist")   # Relay Restriction AND if from a valid IP (192.0.2.0/24)
+    check_rotation_defence("sims", "none")            # Client Hosts is an allow-list already
+    check_rotation_defence("postfix", "none")         # so is mynetworks (+ SMTP AUTH for alice)
+
+Per-address bans cannot pass: with a new address for every message, each of the 50 addresses
+relays ban_after messages before its ban, and ban_after=1 still lets one through per address -
+while the same rule bans alice, who relays from 198.51.100.77. "please stop" changes nothing.
+
+On EIMS 2.1 and SIMS the allow-list also refuses alice's mail from outside (she is not on the
+site's network); on Postfix she submits on port 587 with SMTP AUTH and loses nothing. Adding her
+home address to the list (relay_networks=["192.0.2.0/24", "198.51.100.77"]) works only as long
+as her address never changes."""
+
+
+@dataclass
+class _CountedUser(LocalUser):
+    """A member of staff whose refused messages are also counted under their own name."""
+
+    def connect(self, world: World, server: str, service: str, script, on_end=None, ip: str | None = None,
+                port: int | None = None) -> None:
+        def noted(outcome: Outcome) -> None:
+            if service == "smtp" and not outcome.message_accepted:
+                world.counts[f"lost_by:{self.name}"] += 1
+            if on_end is not None:
+                on_end(outcome)
+
+        super().connect(world, server, service, script, noted, ip, port)
+
+
+def _counted(actor):
+    if type(actor) is LocalUser:
+        return _CountedUser(**{f.name: getattr(actor, f.name) for f in fields(actor)})
+    return actor
+
+
+def relay_networks_setting(preset: str) -> str | None:
+    """The product setting that lists who may relay: ``valid_ips``, ``client_hosts`` or ``mynetworks``."""
+    return {"eims-2.1": "valid_ips", "sims": "client_hosts", "postfix": "mynetworks"}.get(preset)
+
+
+def rotation_day(preset: str = "eims-2.1", defence: str = "none", pool_size: int = 50, ban_after: int = 3,
+                 switch: str = "session", relay_networks: Sequence[str] | None = None, messages: int = 200,
+                 duration: float = DAY) -> Scenario:
+    """The IP-rotation day of :func:`simlab.scenarios.ip_rotation`, with each staff member's lost mail counted.
+
+    Args:
+        relay_networks: who may relay, in the product's own list (EIMS 2.1 ``valid_ips`` - used
+            with ``defence="allowlist"`` -, SIMS ``client_hosts``, Postfix ``mynetworks``);
+            ``None`` keeps the site's network, 192.0.2.0/24.
+    """
+    scenario = ip_rotation(preset=preset, defence=defence, pool_size=pool_size, ban_after=ban_after, switch=switch,
+                           messages=messages, duration=duration)
+    if relay_networks is not None:
+        setting = relay_networks_setting(preset)
+        if setting is None:
+            raise ConfigError("relay_networks", list(relay_networks), f"has no meaning on {preset}",
+                              "a preset with a relay list: eims-2.1, sims or postfix")
+        scenario.settings[setting] = list(relay_networks)
+    scenario.actors = [_counted(actor) for actor in scenario.actors]
+    return scenario
+
+
+def lost_by_sender(result: Result) -> dict[str, int]:
+    """Legitimate messages lost, by who sent them: each member of staff, and the correspondents together."""
+    staff = {key.removeprefix("lost_by:"): n for key, n in result.summary.items() if key.startswith("lost_by:")}
+    out = {name: n for name, n in sorted(staff.items()) if n}
+    others = result.summary["legit_refused"] - sum(staff.values())
+    if others > 0:
+        out["correspondents"] = others
+    return out
+
+
+def relayed_spam_by_network(result: Result) -> list[str]:
+    """Sentences naming the spam still relayed, by /24 network and number of addresses used."""
+    events = result.events
+    if events.empty:
+        return []
+    rows = events[(events.command == "RCPT") & (events.reply_code == 250) & (events.host == HOSTNAME)
+                  & (events.actor == SPAMMER)]
+    messages: Counter[str] = Counter()
+    addresses: dict[str, set[str]] = {}
+    for ip in rows.client_ip:
+        network = str(ipaddress.ip_network(f"{ip}/24", strict=False))
+        messages[network] += 1
+        addresses.setdefault(network, set()).add(ip)
+    return [f"still relayed: {n} spam message{'s' if n != 1 else ''} from {network}, sent from "
+            f"{len(addresses[network])} different address{'es' if len(addresses[network]) != 1 else ''} "
+            "(250 at RCPT)" for network, n in sorted(messages.items())]
+
+
+def bans_in_order(result: Result) -> list[tuple[float, str, str]]:
+    """Every ban of the run as ``(seconds into the run, address, by whom)``, in time order.
+
+    fail2ban's bans come from its jail; the admin's hand-made blocks from the router's deny
+    list, which the admin fills in the order the timeline records them.
+    """
+    bans = [(ban.time, ban.ip, "fail2ban") for r in result.server.restrictions for ban in getattr(r, "bans", ())]
+    router = result.world.network.host("router")
+    blocked = [str(r) for f in router.filters for r in f.deny]
+    times = [t for t, what in result.timeline if what == "bans"]
+    bans += [(t, ip, "admin") for t, ip in zip(times, blocked, strict=False)]
+    return sorted(bans)
+
+
+def pool_sweep(pool_sizes: Iterable[int], defences: Iterable[str] = ("per_ip_ban", "allowlist"),
+               preset: str = "eims-2.1", seed: int = 1, **knobs) -> dict[str, dict[int, dict[str, int]]]:
+    """Counts for each defence and pool size: ``{defence: {pool_size: summary}}`` (counts-only runs, fast)."""
+    return {defence: {size: run(ip_rotation(preset=preset, defence=defence, pool_size=size, **knobs), seed=seed,
+                                counts_only=True).summary for size in pool_sizes} for defence in defences}
+
+
+def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_networks: Sequence[str] | None = None,
+                           seed: int = 1) -> Feedback:
+    """Run a day against a spammer rotating through 50 addresses, and judge the defence.
+
+    Passes when no spam is relayed and bob, on the LAN, loses no mail. Every other legitimate
+    loss (alice's mail from outside, correspondents' mail, refused logins) is reported too.
+    """
+    if defence not in ROTATION_DEFENCES:
+        return Feedback(False, [f"defence: {defence!r} is not a defence; expected one of "
+                                f"{', '.join(ROTATION_DEFENCES)}"])
+    try:
+        result = run(rotation_day(preset, defence, ATTACK_POOL, ban_after, relay_networks=relay_networks), seed=seed)
+    except ConfigError as exc:
+        return Feedback(False, [str(exc)])
+    problems = relayed_spam_by_network(result)
+    lost = lost_by_sender(result)
+    lan_lost = lost.pop("bob (LAN)", 0)
+    if lan_lost:
+        problems.append(f"LAN staff mail lost: bob (LAN) at 192.0.2.101 had {lan_lost} message(s) refused - "
+                        f"the site's network ({LAN}) must stay allowed to relay")
+    costs = [f"also lost: {n} message(s) of {who}" for who, n in lost.items()]
+    if result.summary["legit_logins_refused"]:
+        costs.append(f"also: staff could not read their mail {result.summary['legit_logins_refused']} time(s)")
+    staff_banned = sorted({ip for _t, ip, _by in bans_in_order(result) if not ip.startswith("203.0.113.")})
+    costs += [f"also: {ip} was banned - that is not the spammer" for ip in staff_banned]
+    if problems:
+        return Feedback(False, problems + costs)
+    return Feedback(True, ["no spam relayed, and bob's mail from the LAN went out", *costs])

@@ -1,0 +1,347 @@
+"""nmap's ``smtp-open-relay`` tests, run against every preset: which address forms each product relays.
+
+nmap's script tries 16 pairs of ``MAIL FROM`` / ``RCPT TO`` against a
+server and takes a 2xx reply to ``RCPT`` as a sign of an open relay (a sign,
+not a proof: some servers accept and then discard). The defaults are
+``from = antispam``, ``to = relaytest``; ``D`` is a foreign domain, ``S`` the
+server's name and ``IP`` its address. Test 3, ``from@S -> to@D``, is the
+forum's spoofed-Postmaster trick (S4); tests 5-16 hide the foreign domain
+behind the percent hack (``to%D@S``), quotes (``"to@D"``), a second ``@``,
+source routes (``@S:to@D``) and UUCP bang paths (``D!to``), which RFC 2505
+§2.1 asks a relay to see through.
+
+Each test runs on a fresh server built with the site's settings
+(:func:`simlab.scenarios.site.site_server`), from an outside client, as
+EHLO, MAIL, RCPT; the table keeps the reply code to RCPT. The EIMS and SIMS
+servers get the server's own name as a local domain besides the site's
+domain, as the thread's admin had it (``Postmaster@mail.mycompany.co.jp``
+passed EIMS's relay rule because that host name was local); Postfix has it
+through ``mydestination = $myhostname``.
+
+:func:`explain` says in plain English why a product accepted or refused one
+form, from its own resolver: EIMS and SIMS read only the domain after the
+last ``@``; Postfix reads the unquoted form, drops source routes, applies the
+percent hack and bang paths, and then decides by the client's address or
+login (:mod:`simlab.addresses.routing`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simlab.addresses.mail import AddressSyntaxError, is_valid_domain, parse_address
+from simlab.addresses.networks import parse_ip
+from simlab.addresses.routing import Destination, LastDomainResolver, Resolution
+from simlab.errors import ConfigError
+from simlab.presets import PRESETS
+from simlab.protocol.reply import Reply
+from simlab.protocol.server import MailServer
+from simlab.scenarios.site import DOMAIN, HOSTNAME, SERVER_IP, site_server
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RelayTest", "RelayTestRun", "RELAY_TESTS", "DEFAULT_PRESETS", "relay_test_table", "run_relay_test",
+           "explain", "column_name"]
+
+DEFAULT_PRESETS = ("eims-1.2", "eims-2.1", "sims", "postfix")
+OUTSIDE_CLIENT = "203.0.113.7"
+FOREIGN_DOMAIN = "nmap.scanme.test"
+
+
+@dataclass(frozen=True)
+class RelayTest:
+    """One of nmap's 16 tests: the MAIL FROM and RCPT TO templates, and their short form."""
+
+    number: int
+    mail_from: str
+    rcpt_to: str
+
+    @property
+    def form(self) -> str:
+        """The test as nmap's documentation writes it: ``from@S -> to@D``."""
+        return f"{_short(self.mail_from)} → {_short(self.rcpt_to)}"
+
+    def addresses(self, domain: str, server_name: str = HOSTNAME, server_ip: str = SERVER_IP,
+                  sender: str = "antispam", recipient: str = "relaytest") -> tuple[str, str]:
+        """The two paths as sent, angle brackets included."""
+        values = {"frm": sender, "to": recipient, "D": domain, "S": server_name, "IP": server_ip}
+        return self.mail_from.format(**values), self.rcpt_to.format(**values)
+
+
+def _short(template: str) -> str:
+    return template.strip("<>").replace("{frm}", "from").replace("{to}", "to").replace("{D}", "D") \
+        .replace("{S}", "S").replace("{IP}", "IP") or "<>"
+
+
+_ROUTED_FROM = "<{frm}@[{IP}]>"
+
+#: nmap's tests in its order (``smtp-open-relay.nse``).
+RELAY_TESTS: tuple[RelayTest, ...] = tuple(RelayTest(n, frm, rcpt) for n, (frm, rcpt) in enumerate((
+    ("<>", "<{to}@{D}>"),
+    ("<{frm}@{D}>", "<{to}@{D}>"),
+    ("<{frm}@{S}>", "<{to}@{D}>"),
+    (_ROUTED_FROM, "<{to}@{D}>"),
+    (_ROUTED_FROM, "<{to}%{D}@[{IP}]>"),
+    (_ROUTED_FROM, "<{to}%{D}@{S}>"),
+    (_ROUTED_FROM, '<"{to}@{D}">'),
+    (_ROUTED_FROM, '<"{to}%{D}">'),
+    (_ROUTED_FROM, "<{to}@{D}@[{IP}]>"),
+    (_ROUTED_FROM, '<"{to}@{D}"@[{IP}]>'),
+    (_ROUTED_FROM, "<{to}@{D}@{S}>"),
+    (_ROUTED_FROM, "<@[{IP}]:{to}@{D}>"),
+    (_ROUTED_FROM, "<@{S}:{to}@{D}>"),
+    (_ROUTED_FROM, "<{D}!{to}>"),
+    (_ROUTED_FROM, "<{D}!{to}@[{IP}]>"),
+    (_ROUTED_FROM, "<{D}!{to}@{S}>"),
+), start=1))
+
+
+@dataclass
+class RelayTestRun:
+    """One test against one server: the replies, the dialogue, the log, and how the server read the recipient."""
+
+    test: RelayTest
+    preset: str
+    client_ip: str
+    mail_from: str
+    rcpt_to: str
+    mail_reply: Reply
+    rcpt_reply: Reply
+    transcript: list[str]
+    log: list[str]
+    resolution: Resolution | None
+    server: MailServer
+
+    @property
+    def accepted(self) -> bool:
+        """nmap's rule: a 2xx to RCPT suggests an open relay."""
+        return 200 <= self.rcpt_reply.code < 300
+
+
+def column_name(preset: str, settings: Mapping[str, Any] | None = None) -> str:
+    """A table column's name: the preset, and the settings that differ from the site's."""
+    if not settings:
+        return preset
+    parts = [f"{k}={_short_value(v)}" for k, v in settings.items()]
+    return f"{preset} ({', '.join(parts)})"
+
+
+def _short_value(value: Any) -> str:
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
+
+
+def _site_settings(preset: str, settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    base: dict[str, Any] = {} if preset == "postfix" else {"local_domains": [DOMAIN, HOSTNAME]}
+    if settings is not None and not isinstance(settings, Mapping):
+        raise ConfigError(f"settings for {preset}", settings, "is not a set of settings",
+                          "a dict such as {'relay_restriction': True}")
+    return base | dict(settings or {})
+
+
+def _check_inputs(client_ip: str, domain: str) -> tuple[str, str]:
+    ip = str(parse_ip(client_ip, "client_ip"))
+    if not isinstance(domain, str) or not domain.strip() or not is_valid_domain(domain.strip()) \
+            or domain.strip().startswith("["):
+        raise ConfigError("domain", domain, "is not a domain name", "a foreign domain such as 'nmap.scanme.test'")
+    return ip, domain.strip().lower()
+
+
+def _test(number: int) -> RelayTest:
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(RELAY_TESTS):
+        raise ConfigError("test_number", number, "is not one of nmap's tests", "a whole number from 1 to 16")
+    return RELAY_TESTS[number - 1]
+
+
+def run_relay_test(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIENT, domain: str = FOREIGN_DOMAIN,
+                   settings: Mapping[str, Any] | None = None) -> RelayTestRun:
+    """Run one of nmap's tests on a fresh site server: EHLO, MAIL FROM and RCPT TO as the test says."""
+    test = _test(test_number)
+    ip, domain = _check_inputs(client_ip, domain)
+    server = site_server(preset, _site_settings(preset, settings))
+    mail_from, rcpt_to = test.addresses(domain)
+    session = server.smtp_session(client_ip=ip)
+    session.send("EHLO nmap.scanme.test")
+    mail_reply = session.send(f"MAIL FROM:{mail_from}")
+    rcpt_reply = session.send(f"RCPT TO:{rcpt_to}")
+    session.send("QUIT")
+    try:
+        resolution = server.resolver.resolve(parse_address(rcpt_to[1:-1]))
+    except AddressSyntaxError:
+        resolution = None
+    return RelayTestRun(test, preset, ip, mail_from, rcpt_to, mail_reply, rcpt_reply, list(session.transcript),
+                        list(server.log), resolution, server)
+
+
+def _normalise(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]] = DEFAULT_PRESETS,
+                     client_ip: str = OUTSIDE_CLIENT, domain: str = FOREIGN_DOMAIN,
+                     **settings_by_preset: Mapping[str, Any]) -> pd.DataFrame:
+    """nmap's 16 relay tests against each preset: the reply code each one gave at RCPT.
+
+    Args:
+        presets: preset names; an item may also be ``(column, preset, settings)`` to show one
+            product twice, e.g. ``("EIMS 2.1 + Relay Restriction", "eims-2.1", {"relay_restriction": True})``.
+        client_ip: where the tests come from (default: outside the site).
+        domain: ``D``, the foreign domain the tests try to reach.
+        settings_by_preset: product settings per preset, keyed by the preset's name with its
+            punctuation dropped or replaced by ``_``: ``eims_2_1={"relay_restriction": True}``.
+
+    Returns:
+        One row per test (index ``test``, 1-16): ``form`` (nmap's notation), ``rcpt_to`` (as sent),
+        and one column per preset with the RCPT reply code. A 2xx suggests an open relay.
+    """
+    import pandas as pd
+
+    by_key = {_normalise(k): v for k, v in settings_by_preset.items()}
+    unknown = sorted(set(by_key) - {_normalise(p) for p in PRESETS})
+    if unknown:
+        raise ConfigError("settings", ", ".join(unknown), "names no preset",
+                          f"one of {', '.join(k.replace('-', '_').replace('.', '_') for k in PRESETS)}")
+    columns: list[tuple[str, str, Mapping[str, Any] | None]] = []
+    for item in [presets] if isinstance(presets, str) else presets:
+        if isinstance(item, tuple):
+            if len(item) != 3:
+                raise ConfigError("presets", item, "is not a (column, preset, settings) triple",
+                                  "e.g. ('EIMS 2.1 + RR', 'eims-2.1', {'relay_restriction': True})")
+            columns.append((str(item[0]), item[1], item[2]))
+        else:
+            columns.append((item, item, by_key.get(_normalise(str(item)))))
+    if not columns:
+        raise ConfigError("presets", presets, "is empty", f"some of {', '.join(PRESETS)}")
+    ip, domain = _check_inputs(client_ip, domain)
+    rows = []
+    for test in RELAY_TESTS:
+        row: dict[str, Any] = {"test": test.number, "form": test.form, "rcpt_to": test.addresses(domain)[1]}
+        for column, preset, settings in columns:
+            row[column] = run_relay_test(preset, test.number, ip, domain, settings).rcpt_reply.code
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("test")
+    table.attrs["client_ip"] = ip
+    table.attrs["domain"] = domain
+    return table
+
+
+# --- explanations ----------------------------------------------------------------------------
+_UNKNOWN_USER = ("No such user", "unknown user", "User unknown")
+
+
+def _reading(run: RelayTestRun) -> str:
+    """How the product read the recipient, in one clause."""
+    res = run.resolution
+    address = parse_address(run.rcpt_to[1:-1])
+    server = run.server
+    product = server.persona.product
+    written = run.rcpt_to
+    if res is None:
+        return f"{product} could not read {written} as an address"
+    if isinstance(server.resolver, LastDomainResolver):
+        domains = ", ".join(sorted(server.resolver.local_domains))
+        head = f"{product} looks only at the domain after the last @ of {written}"
+        if address.route:
+            head += f" (it ignores the source route through {', '.join(address.route)})"
+        if address.bare_domain is None:
+            return f"{head}: there is none, so it takes '{res.local_part}' for the name of a local user"
+        if res.is_local:
+            what = "its own address" if address.literal_ip is not None else "one of its local domains"
+            marks = [repr(c) for c in "@%!" if c in res.local_part]
+            tail = f" (it gives no meaning to the {' and '.join(marks)} inside it)" if marks else ""
+            return f"{head}: {res.domain} is {what}, so it takes '{res.local_part}' for the name of a local user{tail}"
+        return f"{head}: {res.domain} is not one of its local domains ({domains}), so delivering it means relaying"
+    steps = []
+    if address.route:
+        steps.append(f"drops the source route through {', '.join(address.route)}")
+    if address.quoted:
+        steps.append("removes the quotes")
+    local = address.local
+    if address.bare_domain is not None and server.resolver.is_local_domain(address.bare_domain) and "@" in local:
+        steps.append(f"strips its own domain {address.bare_domain} and reads '{local}' again")
+    if "%" in local:
+        steps.append("applies the percent hack (to%D becomes to@D)")
+    if "!" in local:
+        steps.append("turns the bang path D!to into to@D")
+    how = f"Postfix works on the unquoted form '{address.internal}'"
+    if steps:
+        how += ", " + ", ".join(steps) + ","
+    where = {Destination.LOCAL: "a mailbox here", Destination.RELAY: "a domain it relays for",
+             Destination.FOREIGN: "another site"}[res.destination]
+    routed = " by sender-specified routing" if res.routed else ""
+    return f"{how} and ends at {res.address}: {where}{routed}"
+
+
+def _listing(value: Any) -> str:
+    if value is None or isinstance(value, str):
+        return value or "none"
+    return ", ".join(map(str, value)) or "none"
+
+
+def _verdict(run: RelayTestRun) -> str:
+    """Why the product answered what it did, in one sentence."""
+    reply, server, preset = run.rcpt_reply, run.server, run.preset
+    code = reply.code
+    said = f"{code} {reply.text}".strip()
+    client_ip = run.client_ip
+    if 200 <= code < 300:
+        if run.resolution is not None and run.resolution.is_local:
+            return f"That is a mailbox here, so it answered {said}."
+        trusted = "relaying for its own users is its job; from outside, the same answer would mean an open relay"
+        if preset == "eims-1.2":
+            why = "EIMS 1.2 has no relay control at all"
+        elif preset == "eims-2.1" and not server.settings.get("Relay Restriction"):
+            why = "Relay Restriction is off, as EIMS 2.1 ships"
+        elif preset == "eims-2.1":
+            sender = run.mail_from[1:-1]
+            domain = sender.rpartition("@")[2] or "none"
+            why = (f"Relay Restriction let it through because the sender <{sender}> claims the local domain "
+                   f"{domain} - which any client can write")
+        elif preset == "sims":
+            return (f"The client {client_ip} is in Client Hosts ({_listing(server.settings.get('Client Hosts'))}), "
+                    f"so it answered {said}: {trusted}.")
+        else:
+            return (f"The client {client_ip} is in mynetworks ({server.settings.get('mynetworks')}) or logged in, "
+                    f"so it answered {said}: {trusted}.")
+        return f"{why}, so it answered {said}: by nmap's rule, a 2xx at RCPT suggests an open relay."
+    if any(word in reply.text for word in _UNKNOWN_USER):
+        return (f"No such mailbox exists, so it answered {said} - refused, but only because the name is not a "
+                "user here, not because it saw a relay attempt.")
+    if "elay" in reply.text:
+        if preset == "eims-2.1":
+            sender = run.mail_from[1:-1]
+            domain = sender.rpartition("@")[2]
+            claim = f"the sender <{sender}> has no domain" if not sender else (
+                f"the sender's domain {domain} is not local either")
+            return f"Relay Restriction is on and {claim}, so it refused: {said}."
+        if preset == "sims":
+            return (f"SIMS relays only for Client Hosts ({_listing(server.settings.get('Client Hosts'))}) and "
+                    f"{client_ip} is not one of them, so it refused: {said}.")
+        if preset == "postfix":
+            rules = server.settings.get("smtpd_relay_restrictions")
+            rules = rules if isinstance(rules, str) else ", ".join(rules)
+            word = "defer_unauth_destination" if code == 454 else "reject_unauth_destination"
+            kind = "a temporary refusal: the client may try again" if code < 500 else "a permanent refusal"
+            return (f"The client {client_ip} is neither in mynetworks nor logged in, so {word} "
+                    f"(smtpd_relay_restrictions = {rules}) answered {said} - {kind}.")
+    return f"It answered {said}."
+
+
+def explain(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIENT, domain: str = FOREIGN_DOMAIN,
+            **settings: Any) -> str:
+    """Why ``preset`` accepted or refused nmap's test ``test_number``, in plain English.
+
+    >>> "nmap.scanme.test" in explain("postfix", 14)
+    True
+    """
+    run = run_relay_test(preset, test_number, client_ip, domain, settings)
+    return (f"Test {run.test.number} ({run.test.form}): MAIL FROM:{run.mail_from}, RCPT TO:{run.rcpt_to}. "
+            f"{_reading(run)}. {_verdict(run)}")

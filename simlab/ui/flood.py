@@ -1,0 +1,234 @@
+"""Lesson 06 panel: a connection flood against each product's process limit and Postfix's per-client limit.
+
+The thread's remark that being knocked offline is scarier than an intrusion,
+played out: a flooder holds silent SMTP connections open until the server's
+process limit is full, and staff and correspondents are refused with it.
+Postfix's ``smtpd_client_connection_count_limit`` caps one address, not many;
+set too low, it refuses the provider's parallel deliveries too.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+import ipywidgets as widgets
+
+from simlab.exercises.flood import (
+    ATTACK_START,
+    FLOODER,
+    POSTFIX_CONNECTION_LIMIT,
+    burst_delivery,
+    flood_day,
+    refused_connections,
+)
+from simlab.plots import COLOURS, LABELS, compare_bars, outcome_bars
+from simlab.scenarios import run
+from simlab.scenarios.site import PROCESS_LIMITS
+from simlab.ui.common import Panel, log_html, summary_html
+
+__all__ = ["flood_lab", "costs_figure", "flood_timeline", "flood_log_html", "outcome_counts", "outcome_line",
+           "PRESET_CHOICES", "KEYS"]
+
+PRESET_CHOICES = [("EIMS 1.2", "eims-1.2"), ("EIMS 2.1", "eims-2.1"), ("SIMS", "sims"), ("Postfix 3.7", "postfix")]
+#: What the outcome chart shows: three of the run's summary keys, and two counts of refused connections.
+KEYS = ("legit_delivered", "legit_refused", "legit_logins_refused", "legitimate connections refused",
+        "flooder's connections refused")
+_COLOURS = {"legitimate connections refused": "#edae49", "legit_refused": COLOURS["legit_refused"],
+            "legit_logins_refused": "#8f2d56"}
+
+
+def outcome_counts(result) -> dict[str, int]:
+    """The counts the lesson charts: mail delivered and lost, logins and connections refused."""
+    refused = refused_connections(result)
+    s = result.summary
+    return {"legit_delivered": s["legit_delivered"], "legit_refused": s["legit_refused"],
+            "legit_logins_refused": s["legit_logins_refused"],
+            "legitimate connections refused": sum(n for who, n in refused.items() if who != FLOODER),
+            "flooder's connections refused": refused.get(FLOODER, 0)}
+
+
+def outcome_line(result) -> str:
+    """The counts in one line of words."""
+    c = outcome_counts(result)
+    flooder = c["flooder's connections refused"]
+    return (f"mail delivered {c['legit_delivered']}, lost {c['legit_refused']}; staff logins refused "
+            f"{c['legit_logins_refused']}; legitimate connections refused {c['legitimate connections refused']}, "
+            f"the flooder's {flooder}")
+
+
+def costs_figure(rows, title: str = ""):
+    """:func:`simlab.plots.compare_bars` of mail lost and logins refused, one group per run.
+
+    ``rows`` maps a label to a run's result. The library draws both keys in the same red; here
+    the refused logins get their own colour.
+    """
+    fig = compare_bars({label: result.summary for label, result in rows.items()},
+                       keys=("legit_refused", "legit_logins_refused"), title=title)
+    ax = fig.axes[0]
+    for bar in ax.containers[1]:
+        bar.set_facecolor(_COLOURS["legit_logins_refused"])
+    ax.legend(frameon=False)
+    return fig
+
+
+def flood_timeline(result, minutes: int = 10, title: str = ""):
+    """Per ``minutes``: legitimate connections refused, mail lost and logins refused; the flooder's refusals
+    on the right-hand axis; the attack shaded."""
+    import numpy as np
+    from matplotlib.dates import DateFormatter
+    from matplotlib.figure import Figure
+
+    events = result.events
+    refused = events[(events.command == "CONNECT") & (events.host == "mail.example.com")
+                     & ((events.outcome == "refused") | (events.reply_code == 421))]
+    start = result.start
+    step = minutes * 60.0
+    count = int(result.world.loop.now // step) + 1
+    edges = [start + timedelta(seconds=n * step) for n in range(count)]
+
+    def binned(seconds) -> np.ndarray:
+        slots = np.asarray([int(t // step) for t in seconds], dtype=int)
+        return np.bincount(slots[slots < count], minlength=count)
+
+    def offsets(times) -> list[float]:
+        return [(t - start).total_seconds() for t in times]
+
+    series = {
+        "legitimate connections refused": binned(offsets(refused[refused.actor != FLOODER].time)),
+        "legit_refused": binned([t for t, w in result.timeline if w == "legit_refused"]),
+        "legit_logins_refused": binned([t for t, w in result.timeline if w == "legit_logins_refused"]),
+    }
+    flooder = binned(offsets(refused[refused.actor == FLOODER].time))
+    fig = Figure(figsize=(7.0, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    attack = events[events.actor == FLOODER].time
+    if len(attack):
+        ax.axvspan(attack.min(), attack.max(), color="#d1495b", alpha=0.07, label="the flood")
+    width = timedelta(minutes=minutes) / (len(series) + 1)
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar([edge + width * (i + 0.5) for edge in edges], values, width=width, align="edge",
+               color=_COLOURS[name], label=LABELS.get(name, name))
+    ax.set_ylabel(f"per {minutes} minutes")
+    right = ax.twinx()
+    right.step(edges, flooder, where="post", color="#7d7d7d",
+               lw=1, ls="--", label="flooder's connections refused (right axis)")
+    right.set_ylabel("flooder refused", color="#7d7d7d")
+    right.set_ylim(0, max(1, flooder.max()) * 1.15)
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = right.get_legend_handles_labels()
+    ax.legend(handles + more, labels + more_labels, frameon=False, fontsize=7.5, loc="upper right")
+    ax.set_ylim(0, max([1, *(int(v.max()) for v in series.values())]) * 1.9)
+    ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+    ax.spines[["top"]].set_visible(False)
+    ax.set_title(title or f"{result.preset}: what the flood cost, {minutes} minutes at a time", loc="left",
+                 fontsize=10)
+    return fig
+
+
+def flood_log_html(result, lines: int = 200) -> str:
+    """The server log from the moment the flood began, as the admin would scroll to it."""
+    records = result.server.log_records
+    attack = result.events[result.events.actor == FLOODER].time
+    end = (attack.max() - result.start).total_seconds() if len(attack) else ATTACK_START
+    during = sum(1 for t, _line in records if ATTACK_START - 1.0 <= t <= end)
+    begun = [line for t, line in records if t >= ATTACK_START - 1.0]
+    head = (f"<p style='font-size:12px;margin:2px 0'>{len(records)} log lines in four hours, {during} of them "
+            f"during the flood; here the first {min(lines, len(begun))} from its start (1:00 into the run).</p>")
+    if not during:
+        head += ("<p style='font-size:12px;margin:2px 0;color:#b00020'>The server wrote nothing while it was "
+                 "flooded: silent connections and connections refused at the process limit leave no line in "
+                 "this product's log. The admin hears about it from the users.</p>")
+    return head + log_html(begun[:lines], highlight=r"too many connections|refused|[Ll]imit", limit=lines)
+
+
+def _details_html(result, limit_used: bool, connection_limit: int, process_limit: int) -> str:
+    refused = refused_connections(result)
+    burst_refused, minutes = burst_delivery(result)
+    rows = [f"<li>process limit: {process_limit} connections at once</li>",
+            f"<li>per-client limit: {connection_limit or 'none (0)'}</li>" if limit_used else
+            f"<li>per-client limit: not a setting of {html.escape(result.preset)}</li>"]
+    rows += [f"<li>{html.escape(who)}: {n} connection(s) refused</li>" for who, n in sorted(refused.items())
+             if who not in (FLOODER,)]
+    if burst_refused:
+        rows.append(f"<li><b style='color:#b00020'>the provider's 10 parallel deliveries were refused "
+                    f"{burst_refused} time(s)</b>; its last message arrived {minutes:.0f} min late</li>")
+    else:
+        rows.append("<li>the provider's 10 parallel deliveries went straight in</li>")
+    return f"<ul style='font-size:12px;margin:6px 0 0;padding-left:18px'>{''.join(rows)}</ul>"
+
+
+def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
+    """A connection flood against the server you choose (four hours; the flood runs from 1:00 to 3:00 in).
+
+    Controls: the product, the flooder's connections and addresses, Postfix's per-client
+    connection limit (Postfix only: the slider is disabled for the other products; 0 means
+    no limit), the process limit (reset to the product's own when you change the product),
+    and the seed. Views: the outcome chart, the timeline of the attack (drawn when its tab
+    is opened), and the server log.
+    """
+    controls = [
+        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        {"name": "connections", "type": "IntSlider", "value": 150, "min": 10, "max": 400, "step": 10,
+         "description": "flooder's connections"},
+        {"name": "flooder_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50,
+         "description": "flooder's addresses"},
+        {"name": "connection_limit", "type": "IntSlider", "value": POSTFIX_CONNECTION_LIMIT, "min": 0, "max": 200,
+         "description": "per-client limit (Postfix smtpd_client_connection_count_limit)",
+         "disabled": preset != "postfix"},
+        {"name": "process_limit", "type": "IntSlider", "value": PROCESS_LIMITS[preset], "min": 1, "max": 300,
+         "description": "process limit (connections at once)"},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+    ]
+    shown = {"preset": preset, "result": None}
+
+    def compute(v: dict):
+        name = v["preset"]
+        process_limit = v["process_limit"]
+        if name != shown["preset"]:  # a new product brings its own process limit (the slider follows below)
+            process_limit = PROCESS_LIMITS[name]
+            shown["preset"] = name
+        limit_used = name == "postfix"
+        key = (name, v["connections"], v["flooder_ips"], v["connection_limit"] if limit_used else None,
+               process_limit, v["seed"])
+        if shown.get("key") != key:
+            scenario = flood_day(*key[:5])
+            shown["key"], shown["last"] = key, (run(scenario, seed=v["seed"]), limit_used, v["connection_limit"],
+                                                process_limit)
+        return shown["last"]
+
+    views = {"outcome": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),
+             "timeline": widgets.Image(format="png"), "server log": widgets.HTML()}
+    timeline_tab = list(views).index("timeline")
+
+    def draw_timeline(panel: Panel) -> None:
+        if shown["result"] is not None:
+            panel.set_figure(panel.views["timeline"], flood_timeline(shown["result"]))
+            shown["result"] = None
+
+    def render(panel: Panel, outcome) -> None:
+        result, limit_used, connection_limit, process_limit = outcome
+        counts = outcome_counts(result)
+        chart, table = panel.views["outcome"].children
+        panel.set_figure(chart, outcome_bars(counts, KEYS, title=f"{result.preset}: four hours, a flood of "
+                                                                  f"{panel.controls['connections'].value}"))
+        table.value = (summary_html(counts, KEYS)
+                       + _details_html(result, limit_used, connection_limit, process_limit))
+        panel.views["server log"].value = flood_log_html(result)
+        shown["result"] = result
+        if panel.tabs.selected_index == timeline_tab:
+            draw_timeline(panel)
+
+    panel = Panel("Knocked offline: a connection flood", controls, compute, render, views)
+
+    def preset_changed(change) -> None:
+        panel.controls["connection_limit"].disabled = change["new"] != "postfix"
+        panel.controls["process_limit"].value = PROCESS_LIMITS[change["new"]]  # same run as above: served again
+
+    def tab_opened(change) -> None:
+        if change["new"] == timeline_tab:
+            draw_timeline(panel)
+
+    panel.controls["preset"].observe(preset_changed, names="value")
+    panel.tabs.observe(tab_opened, names="selected_index")
+    return panel

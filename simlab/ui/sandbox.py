@@ -1,0 +1,289 @@
+"""Lesson 08 panel: a sandbox - your own server, its settings, the traffic around it and the defences.
+
+The product settings are not listed by hand: they are read from each preset
+function's signature (:func:`inspect.signature`), so a setting added to a
+preset appears here too. Booleans become checkboxes, whole numbers and lists
+text fields (lists separated by commas or spaces, as in ``main.cf``). The
+scenario itself is built by :func:`simlab.exercises.sandbox.sandbox_scenario`,
+which a notebook can call with the same numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as widgets
+
+from simlab.addresses.networks import ClientNetworks
+from simlab.engine.result import Result
+from simlab.errors import ConfigError
+from simlab.exercises.sandbox import sandbox_scenario
+from simlab.plots import outcome_bars, timeline
+from simlab.presets import PRESETS
+from simlab.restrictions.access import SERVICES
+from simlab.scenarios import run
+from simlab.scenarios.site import ACCOUNTS, LAN, site_server
+from simlab.scenarios.site import site_settings as _site_settings
+from simlab.ui.common import Panel, log_html, summary_html
+from simlab.ui.relay import PRESET_CHOICES, split_list
+
+__all__ = ["sandbox", "SettingSpec", "setting_specs", "parse_setting", "product_settings", "sandbox_outcome",
+           "SUMMARY_KEYS", "CHART_KEYS", "NOT_SHOWN", "NETWORK_SETTINGS"]
+
+#: Preset parameters the sandbox leaves alone: the site's identity, objects, and fine tuning.
+NOT_SHOWN = frozenset({
+    "hostname", "myhostname", "local_domains", "mydestination", "accounts", "aliases", "address", "clock",
+    "restrictions", "dns", "inet_interfaces", "mydomain", "myorigin", "access_maps", "smtpd_sender_login_maps",
+    "message_size_limit", "smtpd_error_sleep_time", "auth_failure_delay", "rbl_zones", "rbl_self_test",
+    "smtpd_helo_restrictions", "smtpd_data_restrictions", "smtpd_client_event_limit_exceptions",
+    "login_trusted_networks", "smtpd_hard_error_limit", "smtpd_soft_error_limit",
+})
+#: Settings that hold client addresses: checked here too, since a preset may keep one unused (and so
+#: unchecked) while the setting that reads it is off - EIMS 2.1's ``valid_ips`` without Relay Restriction.
+NETWORK_SETTINGS = frozenset({"valid_ips", "client_hosts", "mynetworks", "ip_range_restriction"})
+SUMMARY_KEYS = ("spam_relayed", "spam_refused", "spam_delivered_local", "bounces_to_postmaster", "legit_delivered",
+                "legit_refused", "accounts_compromised", "login_failures", "legit_logins_refused", "bans",
+                "connections_dropped")
+CHART_KEYS = ("spam_relayed", "spam_refused", "spam_delivered_local", "legit_delivered", "legit_refused",
+              "accounts_compromised", "legit_logins_refused", "bans")
+BANTIMES = [("10 minutes (fail2ban's default)", 600), ("1 hour", 3600), ("1 day", 86400)]
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One product setting as a control: ``kind`` is ``"bool"``, ``"int"`` or ``"list"``."""
+
+    preset: str
+    name: str
+    kind: str
+    default: Any
+
+    @property
+    def control(self) -> str:
+        """The control's name in the panel: ``"eims-2.1:relay_restriction"``."""
+        return f"{self.preset}:{self.name}"
+
+
+def setting_specs(preset: str) -> list[SettingSpec]:
+    """The settings of ``preset`` worth a control, from its function's signature, with the site's values."""
+    site = _site_settings(preset, ACCOUNTS)
+    specs = []
+    for name, parameter in inspect.signature(PRESETS[preset]).parameters.items():
+        if name in NOT_SHOWN:
+            continue
+        default = site.get(name, parameter.default)
+        if isinstance(parameter.default, bool):
+            kind = "bool"
+        elif isinstance(parameter.default, int):
+            kind = "int"
+        else:
+            kind = "list"
+        specs.append(SettingSpec(preset, name, kind, default))
+    return specs
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {', '.join(v)}" for k, v in value.items())
+    return ", ".join(map(str, value))
+
+
+def parse_setting(spec: SettingSpec, value: Any) -> Any:
+    """A control's value as the preset wants it; a bad entry raises :class:`ConfigError`.
+
+    Lists are split at commas and spaces; ``ip_range_restriction`` also takes ``"pop3: A-B; smtp: C"``
+    (one service each) - empty means off.
+    """
+    if spec.kind == "bool":
+        return bool(value)
+    text = str(value).strip()
+    if spec.kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(spec.name, text, "is not a whole number", f"e.g. {spec.default}") from None
+    if spec.name == "ip_range_restriction":
+        if not text:
+            return None
+        if ":" in text:
+            ranges: dict[str, list[str]] = {}
+            for part in text.split(";"):
+                service, colon, items = part.partition(":")
+                service = service.strip().lower()
+                if not colon or service not in SERVICES:
+                    raise ConfigError(spec.name, part.strip(), "is not 'service: ranges'",
+                                      "e.g. 'pop3: 192.0.2.0/24' (services: smtp, pop3)")
+                ranges[service] = split_list(items)
+                ClientNetworks(ranges[service], setting=f"{spec.name}[{service!r}]")
+            return ranges
+    items = split_list(text)
+    if spec.name in NETWORK_SETTINGS:
+        ClientNetworks(items, setting=spec.name)
+    return items
+
+
+def product_settings(preset: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The preset's settings from the panel's values (controls named ``"<preset>:<setting>"``)."""
+    return {spec.name: parse_setting(spec, values.get(spec.control, _as_text(spec.default)
+                                                       if spec.kind != "bool" else spec.default))
+            for spec in setting_specs(preset)}
+
+
+@dataclass
+class SandboxOutcome:
+    """A run of the sandbox: the result and what was asked for."""
+
+    result: Result
+    settings: dict[str, Any]
+    description: list[str]
+    hours: float
+
+
+def sandbox_outcome(values: Mapping[str, Any]) -> SandboxOutcome:
+    """Build and run the sandbox's scenario for the panel's ``values`` (pure; bad entries raise ConfigError)."""
+    preset = values["preset"]
+    settings = product_settings(preset, values)
+    site_server(preset, settings)  # a bad setting is reported before the day runs
+    router = split_list(values.get("router_filter", ""))
+    defences = {"fail2ban": values.get("bantime", 600) if values.get("fail2ban") else False,
+                "lockout": values.get("lockout", 0), "router_filter": router or False}
+    attack = {
+        "relay_scanner": values.get("scanner_probes", 1) if values.get("relay_scanner") else 0,
+        "spoofing_spammer": values.get("spoof_per_day", 10) if values.get("spoofing_spammer") else 0,
+        "rotating_spammer": values.get("rotating_per_day", 100) if values.get("rotating_spammer") else 0,
+        "pool_size": values.get("pool_size", 50),
+        "guesser": bool(values.get("guesser")), "guesser_ips": values.get("guesser_ips", 1),
+        "flooder": values.get("flood_connections", 150) if values.get("flooder") else 0,
+    }
+    hours = values.get("duration_hours", 6)
+    scenario = sandbox_scenario(preset, settings, defences, duration_hours=hours,
+                                staff=bool(values.get("staff", True)),
+                                staff_per_day=values.get("staff_per_day", 12),
+                                correspondents=bool(values.get("correspondents", True)),
+                                correspondents_per_day=values.get("correspondents_per_day", 24), **attack)
+    result = run(scenario, seed=int(values.get("seed", 1)))
+    description = [f"server: {result.server.persona.product} - {r.describe()}" for r in result.server.restrictions] \
+        or [f"server: {result.server.persona.product}, no restriction at all"]
+    description += [f"router: {f.describe()}" for f in scenario.router_filters]
+    description += [f"actor: {actor.name}" for actor in scenario.actors]
+    return SandboxOutcome(result, settings, description, hours)
+
+
+def _events_html(result: Result, rows: int = 40) -> str:
+    events = result.events
+    interesting = events[events.actor.isin(["spoofing spammer", "rotating spammer", "guesser", "relay survey",
+                                            "flooder"])]
+    chosen = (interesting if not interesting.empty else events).head(rows).copy()
+    chosen["time"] = chosen["time"].dt.strftime("%H:%M:%S")
+    table = chosen.to_html(index=False, border=0, na_rep="")
+    return (f"<p style='margin:2px 0'>{len(events)} events; the first {len(chosen)} of the attackers' "
+            f"(all in <code>result.events</code>)</p><div style='max-height:300px;overflow:auto;"
+            f"font-size:11px'>{table}</div>")
+
+
+def sandbox(preset: str = "eims-2.1", seed: int = 1) -> Panel:
+    """Build your own day: a product and its settings, who is around, for how long, and the defences.
+
+    Controls: the product; its settings (from the preset's signature; only the chosen product's are
+    shown); the site's staff and correspondents with their rates; the relay survey, the spoofing
+    spammer, the rotating spammer (and its pool), the POP3 guesser (and its pool), the flooder; the
+    duration and seed; fail2ban, account lockout and a router filter for POP3. Views: the day's
+    counts, the server log, the head of the events table, a timeline (drawn when its tab is opened),
+    and the server as configured.
+    """
+    setting_controls = []
+    for name in PRESETS:
+        for spec in setting_specs(name):
+            control = {"name": spec.control, "description": spec.name}
+            if spec.kind == "bool":
+                control |= {"type": "Checkbox", "value": bool(spec.default)}
+            else:
+                control |= {"type": "Text", "value": _as_text(spec.default)}
+                if spec.name == "ip_range_restriction":
+                    control["placeholder"] = "pop3: 192.0.2.0/24"
+            setting_controls.append(control)
+    controls = [
+        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        *setting_controls,
+        {"name": "staff", "type": "Checkbox", "value": True, "description": "staff (bob on the LAN, alice roaming)"},
+        {"name": "staff_per_day", "type": "IntSlider", "value": 12, "min": 1, "max": 48,
+         "description": "messages each sends a day"},
+        {"name": "correspondents", "type": "Checkbox", "value": True, "description": "correspondents' servers"},
+        {"name": "correspondents_per_day", "type": "IntSlider", "value": 24, "min": 1, "max": 96,
+         "description": "messages each delivers a day"},
+        {"name": "relay_scanner", "type": "Checkbox", "value": False, "description": "relay survey (S2)"},
+        {"name": "scanner_probes", "type": "IntSlider", "value": 1, "min": 1, "max": 10, "description": "probes"},
+        {"name": "spoofing_spammer", "type": "Checkbox", "value": True, "description": "spoofing spammer (S4)"},
+        {"name": "spoof_per_day", "type": "IntSlider", "value": 10, "min": 1, "max": 100,
+         "description": "spams a day"},
+        {"name": "rotating_spammer", "type": "Checkbox", "value": True, "description": "rotating spammer"},
+        {"name": "rotating_per_day", "type": "IntSlider", "value": 100, "min": 10, "max": 500,
+         "description": "spams a day"},
+        {"name": "pool_size", "type": "IntSlider", "value": 50, "min": 1, "max": 250, "description": "its addresses"},
+        {"name": "guesser", "type": "Checkbox", "value": True, "description": "POP3 guesser (S1)"},
+        {"name": "guesser_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50, "description": "its addresses"},
+        {"name": "flooder", "type": "Checkbox", "value": False, "description": "connection flooder"},
+        {"name": "flood_connections", "type": "IntSlider", "value": 150, "min": 10, "max": 300,
+         "description": "connections"},
+        {"name": "fail2ban", "type": "Checkbox", "value": False, "description": "fail2ban (POP3 jail)"},
+        {"name": "bantime", "type": "Dropdown", "options": BANTIMES, "value": 600, "description": "bantime"},
+        {"name": "lockout", "type": "IntSlider", "value": 0, "min": 0, "max": 10,
+         "description": "lock an account after N failures (0: off)"},
+        {"name": "router_filter", "type": "Text", "value": "", "placeholder": LAN,
+         "description": "router: POP3 only from (empty: no filter)"},
+        {"name": "duration_hours", "type": "IntSlider", "value": 6, "min": 1, "max": 24, "description": "hours"},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+    ]
+
+    views = {"summary": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]), "server log": widgets.HTML(),
+             "events": widgets.HTML(), "timeline": widgets.Image(format="png"), "the setup": widgets.HTML()}
+
+    def draw_timeline(panel: Panel) -> None:
+        result = panel.outcome.result
+        panel.set_figure(panel.views["timeline"], timeline(
+            result, what=("spam_relayed", "spam_refused", "legit_refused", "bans", "log_lines"),
+            title=f"{result.preset}: per hour"))
+        panel.timeline_drawn = panel.runs
+
+    def render(panel: Panel, outcome: SandboxOutcome) -> None:
+        result = outcome.result
+        chart, table = panel.views["summary"].children
+        panel.set_figure(chart, outcome_bars(result.summary, CHART_KEYS,
+                                                title=f"{result.preset}: {outcome.hours:g} hours"))
+        table.value = summary_html(result.summary, SUMMARY_KEYS)
+        panel.views["server log"].value = log_html(
+            result.log, highlight=r"wrong password|relay|refused|reject|prohibited|failed|Access denied")
+        panel.views["events"].value = _events_html(result)
+        panel.views["the setup"].value = "<pre style='font-size:12px'>" + html.escape("\n".join(
+            outcome.description)) + "</pre>"
+        if list(panel.views).index("timeline") == panel.tabs.selected_index:
+            draw_timeline(panel)
+
+    panel = Panel("Sandbox: your server, your attackers, your defences", controls, sandbox_outcome, render, views,
+                  columns=3)
+    panel.timeline_drawn = -1
+
+    def tab_opened(change: dict) -> None:
+        if change["new"] == list(panel.views).index("timeline") and panel.outcome is not None \
+                and panel.timeline_drawn != panel.runs:
+            draw_timeline(panel)
+
+    panel.tabs.observe(tab_opened, names="selected_index")
+
+    def show_product(_change: dict | None = None) -> None:
+        chosen = panel.controls["preset"].value
+        for name, control in panel.controls.items():
+            if ":" in name:
+                control.layout.display = None if name.startswith(f"{chosen}:") else "none"
+
+    panel.controls["preset"].observe(show_product, names="value")
+    show_product()
+    return panel

@@ -1,0 +1,92 @@
+"""nmap's 16 smtp-open-relay tests against every preset (simlab.relaytests)."""
+
+import pytest
+
+from simlab import ConfigError
+from simlab.relaytests import RELAY_TESTS, explain, relay_test_table, run_relay_test
+
+FOREIGN_LAST = {1, 2, 3, 4, 12, 13}  # the forms whose last domain is D itself
+
+
+@pytest.fixture(scope="module")
+def table():
+    return relay_test_table()
+
+
+def test_the_sixteen_forms_follow_nmap():
+    assert len(RELAY_TESTS) == 16
+    assert RELAY_TESTS[2].form == "from@S → to@D"
+    assert RELAY_TESTS[2].addresses("d.test") == ("<antispam@mail.example.com>", "<relaytest@d.test>")
+    assert RELAY_TESTS[9].addresses("d.test")[1] == '<"relaytest@d.test"@[192.0.2.25]>'
+    assert RELAY_TESTS[15].form == "from@[IP] → D!to@S"
+
+
+def test_table_has_one_row_per_test_and_one_column_per_preset(table):
+    assert list(table.index) == list(range(1, 17))
+    assert list(table.columns) == ["form", "rcpt_to", "eims-1.2", "eims-2.1", "sims", "postfix"]
+    assert table.loc[7, "rcpt_to"] == '<"relaytest@nmap.scanme.test">'
+
+
+def test_eims_relays_every_form_whose_last_domain_is_foreign(table):
+    for preset in ("eims-1.2", "eims-2.1"):
+        accepted = {n for n, code in table[preset].items() if 200 <= code < 300}
+        assert accepted == FOREIGN_LAST, preset
+        # the routed forms end at the server itself: an unknown local user, not a relay refusal
+        assert set(table[preset][~table.index.isin(FOREIGN_LAST)]) == {550}
+
+
+def test_eims_relay_restriction_lets_the_spoofed_sender_through():
+    codes = relay_test_table(["eims-2.1"], eims_2_1={"relay_restriction": True})["eims-2.1"]
+    assert codes[3] == 250  # from@S -> to@D: the forum's Postmaster trick
+    assert codes[1] == 550 and codes[2] == 550 and codes[4] == 550
+    assert sum(200 <= c < 300 for c in codes) == 1
+
+
+def test_postfix_and_sims_refuse_everything_from_outside(table):
+    assert set(table["postfix"]) == {454}
+    assert all(code >= 500 for code in table["sims"])
+
+
+def test_from_the_lan_postfix_relays_and_reject_gives_554():
+    lan = relay_test_table(["postfix"], client_ip="192.0.2.101")["postfix"]
+    assert lan[1] == 250 and lan[14] == 250
+    reject = relay_test_table([("reject", "postfix", {"smtpd_relay_restrictions": "permit_mynetworks, "
+                                                      "reject_unauth_destination"})])["reject"]
+    assert set(reject) == {554}
+
+
+def test_one_run_keeps_the_dialogue_and_the_log():
+    run = run_relay_test("postfix", 5)
+    assert run.rcpt_reply.code == 454 and not run.accepted
+    assert "C: RCPT TO:<relaytest%nmap.scanme.test@[192.0.2.25]>" in run.transcript
+    assert any("NOQUEUE: reject: RCPT from unknown[203.0.113.7]: 454 4.7.1" in line for line in run.log)
+    assert run.resolution.domain == "nmap.scanme.test" and run.resolution.routed
+
+
+def test_explain_names_the_domain_each_product_looked_at():
+    eims = explain("eims-1.2", 5)
+    assert "domain after the last @" in eims and "[192.0.2.25] is its own address" in eims
+    assert "No such mailbox" in eims
+    postfix = explain("postfix", 5)
+    assert "percent hack" in postfix and "relaytest@nmap.scanme.test" in postfix and "454" in postfix
+    assert "temporary" in postfix
+    assert "bang path" in explain("postfix", 14)
+    spoof = explain("eims-2.1", 3, relay_restriction=True)
+    assert "claims the local domain mail.example.com" in spoof and "250" in spoof
+    assert "has no domain" in explain("eims-2.1", 1, relay_restriction=True)
+    sims = explain("sims", 2)
+    assert "nmap.scanme.test is not one of its local domains" in sims and "203.0.113.7 is not one of them" in sims
+    assert "open relay" in explain("eims-1.2", 1)
+
+
+def test_bad_entries_raise_config_errors():
+    with pytest.raises(ConfigError, match="domain: '' is not a domain name"):
+        relay_test_table(domain="")
+    with pytest.raises(ConfigError, match="client_ip"):
+        relay_test_table(client_ip="203.0.113.300")
+    with pytest.raises(ConfigError, match="is not a preset"):
+        relay_test_table(["exchange"])
+    with pytest.raises(ConfigError, match="names no preset"):
+        relay_test_table(sendmail={})
+    with pytest.raises(ConfigError, match="from 1 to 16"):
+        explain("sims", 17)

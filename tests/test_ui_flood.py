@@ -1,0 +1,109 @@
+"""Lesson 06's panel, timeline and exercise (connection floods), driven headlessly."""
+
+import pytest
+
+from simlab.errors import ConfigError
+from simlab.exercises.flood import burst_delivery, check_flood_limits, flood_day, refused_connections
+from simlab.plots import to_png
+from simlab.scenarios import run
+from simlab.scenarios.site import PROCESS_LIMITS
+from simlab.ui.flood import flood_lab, flood_timeline, outcome_counts
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return flood_lab()
+
+
+def test_a_one_address_flood_knocks_eims_offline(lab):
+    result = lab.outcome[0]
+    assert lab.error is None and result.preset == "eims-2.1"
+    counts = outcome_counts(result)
+    assert counts["legit_refused"] > 0 and counts["legit_logins_refused"] > 0
+    assert counts["legitimate connections refused"] > 0
+    assert lab.controls["process_limit"].value == PROCESS_LIMITS["eims-2.1"] == 20
+    assert lab.controls["connection_limit"].disabled
+    table = lab.views["outcome"].children[1].value
+    assert "process limit: 20 connections at once" in table and "per-client limit: not a setting of eims-2.1" in table
+    assert bytes(lab.views["outcome"].children[0].value[:8]) == PNG
+    assert "0 of them during the flood" in lab.views["server log"].value
+    assert "The server wrote nothing while it was flooded" in lab.views["server log"].value
+
+
+def test_the_timeline_is_drawn_when_its_tab_opens(lab):
+    timeline = lab.views["timeline"]
+    before = bytes(timeline.value)
+    lab.tabs.selected_index = list(lab.views).index("timeline")
+    assert bytes(timeline.value[:8]) == PNG and bytes(timeline.value) != before
+    drawn = bytes(timeline.value)
+    lab.controls["connections"].value = 50  # redrawn at once while the tab is open
+    assert bytes(timeline.value) != drawn
+    lab.tabs.selected_index = 0
+    lab.controls["connections"].value = 150
+
+
+def test_switching_to_postfix_brings_its_limits(lab):
+    lab.controls["preset"].value = "postfix"
+    result, limit_used, connection_limit, process_limit = lab.outcome
+    assert result.preset == "postfix" and limit_used and connection_limit == 50 and process_limit == 100
+    assert lab.controls["process_limit"].value == 100 and not lab.controls["connection_limit"].disabled
+    assert outcome_counts(result)["legit_refused"] == 0
+    assert "too many connections from 203.0.113.200" in lab.views["server log"].value
+    lab.controls["connection_limit"].value = 0  # no per-client limit: the flood fills the server
+    assert outcome_counts(lab.outcome[0])["legit_refused"] > 0
+    lab.controls["connection_limit"].value = 1  # too low: the provider's parallel deliveries get 421
+    assert "the provider's 10 parallel deliveries were refused 45 time(s)" in lab.views["outcome"].children[1].value
+    lab.controls["connection_limit"].value = 50
+    lab.controls["flooder_ips"].value = 10  # many addresses: the per-client limit no longer helps
+    assert outcome_counts(lab.outcome[0])["legit_refused"] > 0
+    lab.controls["flooder_ips"].value = 1
+    lab.controls["preset"].value = "eims-2.1"
+    assert lab.controls["process_limit"].value == 20 and lab.controls["connection_limit"].disabled
+    assert lab.outcome[0].preset == "eims-2.1" and lab.outcome[2] == 50 and not lab.outcome[1]
+
+
+def test_a_bigger_process_limit_raises_the_bar():
+    lab = flood_lab()
+    lab.controls["process_limit"].value = 200
+    assert outcome_counts(lab.outcome[0])["legit_refused"] == 0
+    lab.controls["connections"].value = 400
+    assert outcome_counts(lab.outcome[0])["legit_refused"] > 0
+
+
+def test_a_setting_the_product_lacks_is_ignored_or_refused():
+    with pytest.raises(ConfigError, match="is a preset without connection_limit"):
+        flood_day("eims-2.1", connection_limit=10)
+    lab = flood_lab()
+    lost = outcome_counts(lab.outcome[0])["legit_refused"]
+    lab.controls["connection_limit"].value = 1  # disabled on EIMS: set from code, it is not applied
+    assert lab.error is None and not lab.outcome[1] and outcome_counts(lab.outcome[0])["legit_refused"] == lost
+    lab.controls["connections"].value = 10_000  # a nonsense number is clamped by the slider
+    assert lab.error is None and lab.controls["connections"].value == 400
+
+
+def test_burst_and_refusals_are_counted():
+    day = run(flood_day("postfix", 150, 1, connection_limit=5), seed=1)
+    assert burst_delivery(day)[0] == 5
+    assert refused_connections(day)["flooder"] > 0
+    assert to_png(flood_timeline(day))[:8] == PNG
+
+
+def test_checker_reports_lost_mail_and_refused_logins():
+    no_limit = check_flood_limits(connection_limit=0, process_limit=100)
+    assert not no_limit
+    assert ("legitimate mail lost: 14 message(s) - the flood filled the server's 100 process slots"
+            in no_limit.messages)
+    assert "staff could not read their mail 6 time(s) (POP3 refused)" in no_limit.messages
+    too_low = check_flood_limits(connection_limit=1)
+    assert not too_low and "got '421 too many connections' 45 time(s)" in too_low.messages[0]
+    small_server = check_flood_limits(connection_limit=50, process_limit=20)
+    assert not small_server and "20 process slots" in small_server.messages[0]
+    assert "is not a limit" in check_flood_limits(connection_limit=-1).messages[0]
+    assert "is not a process limit" in check_flood_limits(connection_limit=50, process_limit=0).messages[0]
+
+
+def test_checker_passes_postfix_defaults():
+    verdict = check_flood_limits(connection_limit=50, process_limit=100)
+    assert verdict and "turned the flooder away 1200 times" in verdict.messages[0]

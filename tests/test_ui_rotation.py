@@ -1,0 +1,111 @@
+"""Lesson 05's panel, pictures and exercise (a spammer rotating IP addresses), driven headlessly."""
+
+import pytest
+
+from simlab.exercises.rotation import (
+    bans_in_order,
+    check_rotation_defence,
+    lost_by_sender,
+    pool_sweep,
+    relayed_spam_by_network,
+    rotation_day,
+)
+from simlab.plots import to_png
+from simlab.scenarios import run
+from simlab.ui.rotation import bans_figure, pool_sweep_figure, rotation_lab
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return rotation_lab()
+
+
+def test_per_ip_bans_lose_against_a_pool(lab):
+    result = lab.outcome
+    assert lab.error is None and result.preset == "eims-2.1"
+    lab.controls["pool_size"].value = 1
+    small_pool_relayed = lab.outcome.summary["spam_relayed"]
+    assert small_pool_relayed == 3  # one address, banned after three relayed messages
+    lab.controls["pool_size"].value = 100
+    assert lab.outcome.summary["spam_relayed"] > 20 * small_pool_relayed
+    assert lab.outcome.summary["bans"] > 10
+    assert lab.views["outcome"].children[0].value[:8] == PNG
+    assert "spam relayed" in lab.views["outcome"].children[1].value
+    sessions = lab.views["the spammer's sessions"].value
+    assert "MAIL FROM:&lt;Postmaster@example.com&gt;" in sessions and "dropped by a ban before any banner" in sessions
+    lab.controls["pool_size"].value = 50
+
+
+def test_allowlist_stops_the_pool_and_the_list_is_checked(lab):
+    lab.controls["defence"].value = "allowlist"
+    summary = lab.outcome.summary
+    assert summary["spam_relayed"] == 0 and summary["bans"] == 0
+    assert "alice (roaming): " in lab.views["outcome"].children[1].value  # her mail from outside is refused
+    assert "SMTP relay refused for" in lab.views["server log"].value
+    good = lab.outcome
+    lab.controls["relay_networks"].value = "192.0.2.0/33"
+    assert lab.error.startswith("may relay: '192.0.2.0/33' is not an address range")
+    assert "Traceback" not in lab.message.value and lab.outcome is good
+    assert lab.controls["relay_networks"].value == "192.0.2.0/33"
+    lab.controls["relay_networks"].value = "192.0.2.0/24, 198.51.100.77"
+    assert lab.error is None and lab.outcome.summary["spam_relayed"] == 0
+    assert lost_by_sender(lab.outcome) == {}
+    lab.controls["relay_networks"].value = "192.0.2.0/24"
+    lab.controls["defence"].value = "per_ip_ban"
+
+
+def test_a_defence_the_product_lacks_shows_a_message():
+    lab = rotation_lab(preset="eims-1.2")
+    good = lab.outcome
+    lab.controls["defence"].value = "allowlist"
+    assert "'eims-1.2' is a preset without an allow-list relay rule" in lab.error
+    assert lab.outcome is good and lab.controls["defence"].value == "allowlist"
+    lab.controls["preset"].value = "postfix"
+    assert lab.error is None and lab.outcome.summary["spam_relayed"] == 0
+    assert "Relay access denied" in lab.views["server log"].value
+
+
+def test_fail2ban_on_relayed_mail_bans_alice():
+    day = run(rotation_day("eims-2.1", "per_ip_ban"), seed=1)
+    alice = [(ip, by) for _t, ip, by in bans_in_order(day) if ip == "198.51.100.77"]
+    assert alice == [("198.51.100.77", "fail2ban")]
+    assert lost_by_sender(day) == {"alice (roaming)": 6}
+    assert relayed_spam_by_network(day) == [
+        "still relayed: 132 spam messages from 203.0.113.0/24, sent from 49 different addresses (250 at RCPT)"]
+    assert to_png(bans_figure(day))[:8] == PNG
+
+
+def test_admin_block_catches_a_mistyped_password():
+    day = run(rotation_day("postfix", "admin_block", ban_after=1), seed=1)
+    assert any(ip == "198.51.100.77" and by == "admin" for _t, ip, by in bans_in_order(day))
+    assert day.summary["legit_logins_refused"] > 0 and day.summary["spam_relayed"] == 0
+
+
+def test_pool_sweep_separates_bans_from_the_allowlist():
+    sweep = pool_sweep([1, 30], defences=("per_ip_ban", "allowlist"), messages=60)
+    assert sweep["per_ip_ban"][1]["spam_relayed"] == 3 and sweep["per_ip_ban"][30]["spam_relayed"] > 30
+    assert sweep["allowlist"][1]["spam_relayed"] == sweep["allowlist"][30]["spam_relayed"] == 0
+    assert to_png(pool_sweep_figure(sweep, sent=60))[:8] == PNG
+
+
+def test_checker_reports_relayed_spam_by_network_and_costs():
+    strictest_ban = check_rotation_defence("eims-2.1", "per_ip_ban", ban_after=1)
+    assert not strictest_ban
+    assert ("still relayed: 49 spam messages from 203.0.113.0/24, sent from 49 different addresses (250 at RCPT)"
+            in strictest_ban.messages)
+    assert "also: 198.51.100.77 was banned - that is not the spammer" in strictest_ban.messages
+    wrong_list = check_rotation_defence("eims-2.1", "allowlist", relay_networks=["192.0.2.128/25"])
+    assert not wrong_list
+    assert any(m.startswith("LAN staff mail lost: bob (LAN) at 192.0.2.101 had 11 message(s) refused")
+               for m in wrong_list.messages)
+    assert not check_rotation_defence("eims-2.1", "firewall")
+    assert "is a preset without an allow-list" in check_rotation_defence("eims-1.2", "allowlist").messages[0]
+
+
+def test_checker_passes_allow_lists():
+    eims = check_rotation_defence("eims-2.1", "allowlist")
+    assert eims and "also lost: 9 message(s) of alice (roaming)" in eims.messages
+    postfix = check_rotation_defence("postfix", "none")
+    assert postfix and postfix.messages == ["no spam relayed, and bob's mail from the LAN went out"]

@@ -1,0 +1,145 @@
+"""Lesson 07's panel and exercise, driven headlessly (observers fire synchronously)."""
+
+import pytest
+
+from simlab.exercises.today import SOLUTION, check_relay_restrictions
+from simlab.ui.today import PROBLEMS, main_cf, today_lab
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return today_lab()
+
+
+def summary(lab, key):
+    return lab.outcome.result.summary[key]
+
+
+def test_open_relay_problem_follows_mynetworks(lab):
+    lab.controls["problem"].value = "open_relay"
+    assert lab.error is None and summary(lab, "spam_relayed") == 0 and summary(lab, "legit_refused") == 0
+    transcript = lab.views["transcript"].value
+    assert "RCPT TO:&lt;rtest@survey.test&gt;" in transcript and "454 4.7.1 &lt;rtest@survey.test&gt;" in transcript
+    assert "NOQUEUE: reject: RCPT from unknown[203.0.113.66]: 454 4.7.1" in lab.views["Postfix log"].value
+    assert lab.views["chart"].children[0].value[:8] == b"\x89PNG\r\n\x1a\n"
+    lab.controls["relay_refusal"].value = "reject_unauth_destination"
+    assert "554 5.7.1 &lt;rtest@survey.test&gt;: Relay access denied" in lab.views["transcript"].value
+    assert "reject_unauth_destination" in lab.views["main.cf"].value
+    lab.controls["mynetworks"].value = "0.0.0.0/0"  # "trust everyone": an open relay again
+    assert summary(lab, "spam_relayed") == 1 and summary(lab, "bounces_to_postmaster") == 1
+    lab.controls["mynetworks"].value = ""  # nobody: bob on the LAN loses his mail
+    assert summary(lab, "spam_relayed") == 0 and summary(lab, "legit_refused") > 0
+    lab.controls["mynetworks"].value = "192.0.2.0/24"
+    lab.controls["relay_refusal"].value = "defer_unauth_destination"
+
+
+def test_bad_entry_keeps_what_was_typed_and_the_last_result(lab):
+    lab.controls["problem"].value = "open_relay"
+    good = lab.outcome
+    lab.controls["mynetworks"].value = "192.0.2.0/33"
+    assert lab.error.startswith("mynetworks: '192.0.2.0/33' is not an address range")
+    assert "Traceback" not in lab.message.value and "192.0.2.0/33" in lab.message.value
+    assert lab.controls["mynetworks"].value == "192.0.2.0/33" and lab.outcome is good
+    lab.controls["mynetworks"].value = "192.0.2.0/24"
+    assert lab.error is None and lab.message.value == ""
+
+
+def test_only_the_problems_settings_are_shown_and_apply(lab):
+    lab.controls["problem"].value = "blocklist"
+    lab.controls["rbl"].value = "broken"
+    assert summary(lab, "legit_refused") > 0
+    assert lab.controls["rbl"].layout.display is None and lab.controls["mynetworks"].layout.display == "none"
+    lab.controls["problem"].value = "roaming"  # the broken list belongs to the other problem
+    assert lab.controls["rbl"].layout.display == "none" and lab.controls["submission"].layout.display is None
+    assert summary(lab, "legit_refused") == 0 and "reject_rbl_client" not in lab.views["main.cf"].value
+    lab.controls["rbl"].value = "none"
+
+
+def test_roaming_users_need_submission_and_auth(lab):
+    lab.controls["problem"].value = "roaming"
+    transcript = lab.views["transcript"].value
+    assert "530 5.7.0 Authentication required" in transcript and "235 2.7.0 Authentication successful" in transcript
+    lab.controls["submission"].value = False
+    assert summary(lab, "legit_refused") > 0
+    lab.controls["submission"].value = True
+    assert summary(lab, "legit_refused") == 0
+
+
+def test_sender_login_maps_stop_the_spoofed_postmaster(lab):
+    lab.controls["problem"].value = "spoofed_sender"
+    assert summary(lab, "spam_delivered_local") > 0
+    lab.controls["sender_restrictions"].value = "reject_sender_login_mismatch"
+    transcript = lab.views["transcript"].value
+    assert "553 5.7.1 &lt;Postmaster@example.com&gt;: Sender address rejected: not logged in" in transcript
+    assert "553 5.7.1 &lt;bob@example.com&gt;: Sender address rejected: not owned by user alice" in transcript
+    assert summary(lab, "spam_delivered_local") == 0 and summary(lab, "legit_refused") > 0  # bob, unauthenticated
+    lab.controls["sender_restrictions"].value = "permit_mynetworks, reject_sender_login_mismatch"
+    assert summary(lab, "spam_delivered_local") == 0 and summary(lab, "legit_refused") == 0
+    lab.controls["sender_restrictions"].value = ""
+
+
+def test_fail2ban_slows_the_guesser_and_a_long_ban_stops_one_address(lab):
+    lab.controls["problem"].value = "guessing"
+    assert summary(lab, "accounts_compromised") == 2
+    assert "SASL PLAIN authentication failed" in lab.views["Postfix log"].value
+    lab.controls["fail2ban"].value = True
+    assert summary(lab, "bans") >= 1 and summary(lab, "accounts_compromised") == 2  # 10 minutes only slows it
+    assert "[dovecot] Ban 203.0.113.226" in lab.views["Postfix log"].value
+    lab.controls["bantime"].value = 86400
+    assert summary(lab, "accounts_compromised") == 0
+    lab.controls["guesser_ips"].value = 20  # a pool of addresses stays under maxretry
+    assert summary(lab, "accounts_compromised") == 2
+    lab.controls["fail2ban"].value = False
+    lab.controls["guesser_ips"].value = 1
+
+
+def test_a_broken_blocklist_refuses_everyone(lab):
+    lab.controls["problem"].value = "blocklist"
+    lab.controls["rbl"].value = "good"
+    assert summary(lab, "spam_delivered_local") == 0 and summary(lab, "legit_refused") == 0
+    assert "blocked using bl.example.test" in lab.views["transcript"].value
+    lab.controls["rbl"].value = "broken"
+    assert summary(lab, "legit_refused") > 0
+    assert "Client host [198.51.100.90] blocked using bl.example.test" in lab.views["transcript"].value
+    lab.controls["rbl"].value = "none"
+
+
+def test_your_own_dialogue_runs_and_stops_at_quit(lab):
+    lab.controls["problem"].value = "open_relay"
+    lab.controls["client"].value = "192.0.2.101"
+    lab.controls["my_dialogue"].value = "EHLO pc-bob\nMAIL FROM:<bob@example.com>\nRCPT TO:<x@remote.test>\nQUIT\nNOOP"
+    transcript = lab.views["transcript"].value
+    assert "## your dialogue (192.0.2.101, port 25)" in transcript and "250 2.1.5 Ok" in transcript
+    assert "&#x27;NOOP&#x27; and what follows were not sent" in transcript
+    lab.controls["port"].value = 110
+    lab.controls["my_dialogue"].value = "USER webmaster\nPASS webmaster\nQUIT"
+    assert "+OK Logged in." in lab.views["transcript"].value
+    lab.controls["my_dialogue"].value = ""
+    lab.controls["port"].value = 25
+
+
+def test_main_cf_shows_every_chosen_setting():
+    text = main_cf({"problem": "guessing", "fail2ban": True, "bantime": 3600, "sender_restrictions": "",
+                    "rbl": "good"})
+    assert "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination" in text
+    assert "reject_rbl_client bl.example.test" in text and "bantime = 60m" in text
+    assert set(PROBLEMS) == {"open_relay", "refuse_relay", "roaming", "spoofed_sender", "guessing", "blocklist"}
+
+
+def test_checker_says_who_got_what_at_rcpt():
+    default = check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination")
+    assert not default
+    assert any("the relay survey from outside (203.0.113.66, port 25): RCPT TO:<rtest@survey.test> got 454 4.7.1"
+               in m and "permanent 5xx" in m for m in default.messages)
+    no_auth = check_relay_restrictions("permit_mynetworks, reject_unauth_destination")
+    assert not no_auth and len(no_auth.messages) == 1
+    assert no_auth.messages[0].startswith("alice, roaming, logged in (198.51.100.77, port 587): "
+                                          "RCPT TO:<carol@remote.test> got 554 5.7.1")
+    closed = check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, reject")
+    assert any(m.startswith("carol's mail server delivering to bob") for m in closed.messages)
+    unknown = check_relay_restrictions("permit_my_networks, reject_unauth_destination")
+    assert not unknown and unknown.messages[0].startswith(
+        "smtpd_relay_restrictions: 'permit_my_networks' is not a restriction simlab models")
+    right = check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination")
+    assert right and any("got 554 5.7.1 <rtest@survey.test>: Relay access denied" in m for m in right.messages)
+    assert "reject_unauth_destination" in SOLUTION
