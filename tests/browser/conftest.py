@@ -91,6 +91,7 @@ def jupyterlab(lessons_copy, tmp_path_factory):
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
          "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={lessons_copy}",
+         "--ServerApp.disable_check_xsrf=True",
          "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
          "jupyterlab.NeverCheckForUpdate", *root_flag()],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=lessons_copy)
@@ -124,9 +125,8 @@ def voila(lessons_copy, tmp_path_factory):
 def browser(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian's Chromium is needed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     from pages import SCREENSHOTS
+    from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(exist_ok=True)
     profile = tmp_path_factory.mktemp("chromium-profile")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-__all__ = ["open_notebook", "run_all", "panel", "summary_value", "errors_on_page", "saved_errors", "SCREENSHOTS"]
+__all__ = ["SCREENSHOTS", "errors_on_page", "open_notebook", "panel", "run_all", "saved_errors", "shut_down_kernels",
+           "summary_value"]
 
 #: Where each lesson's screenshot goes (ignored by git).
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -24,7 +25,9 @@ def dismiss_dialogs(page: Page) -> None:
 
 
 def open_notebook(page: Page, base: str, notebook: str, timeout: float = 90.0) -> None:
-    page.goto(f"{base}/lab/tree/{notebook}")
+    """Open ``notebook`` alone, in a workspace of its own, and wait for its kernel."""
+    workspace = re.sub(r"\W", "-", notebook)
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{notebook}?reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -35,17 +38,17 @@ def open_notebook(page: Page, base: str, notebook: str, timeout: float = 90.0) -
     raise TimeoutError(f"the kernel of {notebook} did not start")
 
 
-def run_all(page: Page, timeout: float = 180.0) -> None:
-    """Run > Run All Cells, then wait until the kernel is idle and no cell is still queued."""
+def run_all(page: Page, timeout: float = 240.0) -> None:
+    """Run > Run All Cells, then wait until every code cell shows its execution number."""
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     deadline = time.monotonic() + timeout
-    page.wait_for_timeout(1000)
     while time.monotonic() < deadline:
         dismiss_dialogs(page)
-        prompts = page.locator(".jp-NotebookPanel .jp-InputPrompt").all_inner_texts()
+        prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_inner_texts()
         idle = page.locator("#jp-main-statusbar", has_text="Idle").count() > 0
-        if idle and not any("*" in p for p in prompts):
+        if prompts and idle and all(re.search(r"\[\d+\]", p) for p in prompts):
             return
         page.wait_for_timeout(500)
     raise TimeoutError("the notebook did not finish running")
@@ -62,7 +65,7 @@ def panel(page: Page, title: str):
 
 def summary_value(box, key: str) -> int:
     cell = box.locator(f"table.simlab-summary tr[data-key='{key}'] b").first
-    return int(cell.inner_text())
+    return int(cell.text_content())
 
 
 def errors_on_page(page: Page) -> list[str]:
@@ -74,6 +77,15 @@ def errors_on_page(page: Page) -> list[str]:
     if "Traceback (most recent call last)" in body:
         found.append("a traceback is shown on the page")
     return found
+
+
+def shut_down_kernels(base: str) -> None:
+    """End every kernel session of the server (one lesson at a time keeps memory low)."""
+    with urllib.request.urlopen(f"{base}/api/sessions", timeout=10) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        request = urllib.request.Request(f"{base}/api/sessions/{session['id']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=20).close()
 
 
 def saved_errors(base: str, notebook: str) -> list[str]:
