@@ -108,14 +108,19 @@ print("\n".join(line for line in result.log if "203.0.113.226" in line))
 # owners' logins (S1). Per hour:
 
 # %%
-plots.timeline(result, what=("spam_relayed", "guess_succeeded", "log_lines"), title="The day, per hour")
+from simlab.ui.sandbox import readable_timeline  # noqa: E402
+
+readable_timeline(result, what=("spam_relayed", "guess_succeeded", "log_lines"), title="The day, per hour")
 
 # %% [markdown]
 # ## 3. The same, with the lesson's builder
 #
 # `sandbox_scenario` assembles the site's whole ordinary day (bob, alice roaming, two
 # correspondents) and any attackers from plain numbers - per-day rates, pool sizes - the way
-# the panel below does: here 20 spoofed messages a day over 12 hours, and the guesser.
+# the panel below does: here the spoofing spammer at a rate of 20 messages *a day*, a day cut
+# to 12 hours, and the guesser.
+#
+# **Predict:** how many spoofed messages get through in those 12 hours?
 
 # %%
 from simlab.exercises.sandbox import sandbox_scenario  # noqa: E402
@@ -124,13 +129,17 @@ scenario = sandbox_scenario("eims-2.1", {"relay_restriction": True}, defences={"
                             duration_hours=12, spoofing_spammer=20, guesser=True)
 print([actor.name for actor in scenario.actors])
 summary = simlab.run(scenario, seed=1).summary
-{k: summary[k] for k in ("spam_relayed", "accounts_compromised", "bans", "legit_delivered", "legit_refused")}
+{k: summary[k] for k in ("spam_relayed", "spam_refused", "accounts_compromised", "bans", "legit_delivered",
+                          "legit_refused")}
 
 # %% [markdown]
-# Alice, sending from outside on port 25, loses nothing: Relay Restriction lets her through on
-# her local sender address - exactly as it lets the spammer through. This time fail2ban did ban
-# the guesser twice (it tries bob and alice first, five failures each), yet the 10-minute bans
-# only delayed the two break-ins.
+# 20 a day is a rate, so about 10 are expected in 12 hours; the spammer's messages arrive at
+# random moments, so a given half-day gets a few more or a few fewer (another `seed` gives
+# another count). Every one that arrived was relayed. Alice, sending from outside on port 25,
+# loses nothing: Relay Restriction lets her through on her local sender address - exactly as
+# it lets the spammer through. This time the guesser also tries bob and alice, failing five
+# times on each, so fail2ban bans it (`bans` above) - yet a 10-minute ban only delays the
+# break-ins.
 #
 # ## 4. A sweep: how many addresses does the guesser need?
 #
@@ -140,13 +149,15 @@ summary = simlab.run(scenario, seed=1).summary
 # **Predict:** how many addresses does the guesser need before fail2ban stops catching it?
 
 # %%
+from simlab.ui.today import tidy_counts  # noqa: E402  (whole-number ticks, legend above the bars)
+
 sweep = {}
 for pool in (1, 2, 5, 20):
     swept = simlab.run(sandbox_scenario("sims", {"client_hosts": ["192.0.2.0/24"]}, defences={"fail2ban": 86400},
                                       guesser=True, guesser_ips=pool), seed=1, counts_only=True)
     sweep[f"{pool} address{'es' if pool > 1 else ''}"] = swept.summary
-plots.compare_bars(sweep, keys=("accounts_compromised", "bans"),
-                   title="fail2ban (ban 1 day) against a guesser with a pool of addresses")
+tidy_counts(plots.compare_bars(sweep, keys=("accounts_compromised", "bans"),
+                               title="fail2ban (ban 1 day) against a guesser with a pool of addresses"))
 
 # %% [markdown]
 # Two. The guesser tries once every two minutes; spread over two addresses, each sees a failure
@@ -157,8 +168,8 @@ plots.compare_bars(sweep, keys=("accounts_compromised", "bans"),
 #
 # ## Try it: the sandbox
 #
-# The product's settings below are read from the preset function's own signature; only the
-# chosen product's are shown. Lists take commas or spaces; EIMS 2.1's IP Range Restriction also
+# The panel lists every setting the chosen product has in simlab (and only that product's), with
+# the site's values filled in. Lists take commas or spaces; EIMS 2.1's IP Range Restriction also
 # takes `pop3: 192.0.2.0/24` to cover one service only. The timeline is drawn when you open
 # its tab. Things to try:
 #

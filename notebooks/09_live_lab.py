@@ -19,20 +19,20 @@
 # * Talk to a simulated server with real clients - Python's `smtplib` and `poplib`, and
 #   `telnet`, `nc` or `swaks` in a terminal - and see that it answers exactly as in the
 #   simulation: one server model, two ways in.
-# * Reproduce the thread's most striking moment yourself: a spoofed `Postmaster@` sender
-#   that EIMS 2.1 relays although its Relay Restriction is on.
-# * Watch SIMS and Postfix refuse the same dialogue, and explain why: they decide by the
-#   client's address, which a client cannot choose by typing.
+# * Repeat the test one admin of the thread ran: check EIMS 2.1's Relay Restriction from
+#   outside with a `Postmaster@` sender at the site's own domain, and read what it answered.
+# * Send the same dialogue to SIMS and Postfix, and explain any difference from what each
+#   server looks at when it decides who may relay.
 # * See in the POP3 log that a wrong password leaves a line, and a right one - even a stolen
 #   one - leaves none.
 #
 # **The story, in our words.** One admin had turned on EIMS 2.1's Relay Restriction and
 # tested it from outside: connect to port 25, give a sender address at the site's own
-# domain - the postmaster's - and a recipient at another company. The server took the
-# message. The rule only looked at the domain the client *wrote* as its sender, and anyone
-# can write anything there. Others explained that SIMS decides by the connecting machine's
-# address instead. In another part of the thread, a POP3 log filled with "wrong password"
-# lines for the webmaster account, coming from an outside address.
+# domain - the postmaster's - and a recipient at another company. What the server answered
+# is the first thing you will reproduce below. Others in the thread explained that SIMS
+# decides by the connecting machine's address instead. In another part of the thread, a
+# POP3 log filled with "wrong password" lines for the webmaster account, coming from an
+# outside address.
 #
 # **Addresses used here** (documentation addresses stand in for the thread's):
 #
@@ -40,15 +40,16 @@
 # |---|---|
 # | `mycompany.test`, `mail.mycompany.test` | the site's domain and server (mail.mycompany.co.jp) |
 # | `yourcompany.test` | the foreign company (mail.yourcompany.co.jp) |
-# | 203.0.113.0/24, e.g. 203.0.113.50 | hosts outside the site (the tester, the guesser) |
-# | 192.0.2.0/24, e.g. 192.0.2.10 | the site's own LAN |
+# | 203.0.113.50 | the outside tester (the same host sends the spoofed mail in lessons 03 and 07) |
+# | 203.0.113.226 | the password guesser (203.216.11.226) |
+# | 192.0.2.0/24, bob's PC 192.0.2.101 | the site's own LAN |
 #
 # **How the addresses reach the server.** Everything here runs on this machine: the servers
 # listen on the loopback address 127.0.0.1 and nothing leaves the computer. The whole of
 # 127.0.0.0/8 is loopback, so a client connecting *from* 127.0.0.2 is a different client
 # from one connecting from 127.0.0.1. `client_map` tells the lab which documentation address
 # each loopback address stands for: below, 127.0.0.2 is the outside tester 203.0.113.50 and
-# 127.0.0.3 a machine on the LAN, 192.0.2.10.
+# 127.0.0.3 bob's PC on the LAN, 192.0.2.101.
 
 # %%
 import poplib
@@ -57,7 +58,7 @@ import smtplib
 import simlab
 import simlab.live
 
-CLIENTS = {"127.0.0.2": "203.0.113.50", "127.0.0.3": "192.0.2.10"}
+CLIENTS = {"127.0.0.2": "203.0.113.50", "127.0.0.3": "192.0.2.101"}
 THREAD = ["HELO outside.test", "MAIL FROM:<Postmaster@mycompany.test>", "RCPT TO:<user_name@yourcompany.test>",
           "DATA", ".", "QUIT"]
 
@@ -102,9 +103,11 @@ print(f"SMTP on {lab.host}:{lab.smtp_port}, POP3 on {lab.host}:{lab.pop3_port}")
 replay(lab, THREAD)
 
 # %% [markdown]
-# Accepted, all the way. This was a real TCP connection: `smtplib` cannot tell this server
-# from a real one. The server's log and its relay queue say what happened - the message is
-# now waiting to go out to `yourcompany.test`, with the postmaster's name on it:
+# Accepted, all the way: Relay Restriction looked only at the domain the client *wrote* as
+# its sender - the site's own - and anyone can write anything there. This was a real TCP
+# connection: `smtplib` cannot tell this server from a real one. The server's log and its
+# relay queue say what happened - the message is now waiting to go out to
+# `yourcompany.test`, with the postmaster's name on it:
 
 # %%
 print("\n".join(eims.log))
@@ -138,7 +141,7 @@ lab.stop()
 #
 # SIMS relays only for the machines in its "Client Hosts" list - here the LAN,
 # 192.0.2.0/24. **Predict, then run:** the same dialogue from the same outside address.
-# Where does it stop? And from a LAN machine (127.0.0.3, i.e. 192.0.2.10)?
+# Where does it stop? And from bob's PC on the LAN (127.0.0.3, i.e. 192.0.2.101)?
 
 # %%
 sims = simlab.presets.sims(hostname="mail.mycompany.test", local_domains=["mycompany.test"],
@@ -181,7 +184,7 @@ print("\n".join(line for line in postfix.log if "reject" in line))
 #
 # Suppose the webmaster's password is the account name - the first guess any attacker
 # tries. Serve an EIMS 2.1 with that account, and let every local client appear as the
-# outside guesser 203.0.113.9 (`poplib` cannot choose its source address, so here 127.0.0.1
+# outside guesser 203.0.113.226 (`poplib` cannot choose its source address, so here 127.0.0.1
 # itself is mapped).
 #
 # **Predict, then run:** what does the server answer to a wrong password, and which line
@@ -190,7 +193,7 @@ print("\n".join(line for line in postfix.log if "reject" in line))
 # %%
 pop_server = simlab.presets.eims_2_1(hostname="mail.mycompany.test", local_domains=["mycompany.test"],
                                      accounts={"webmaster": "webmaster", "bob": "Tr0ub4dor&3"})
-lab = simlab.live.serve(pop_server, client_map={"127.0.0.1": "203.0.113.9"})
+lab = simlab.live.serve(pop_server, client_map={"127.0.0.1": "203.0.113.226"})
 
 guesser = poplib.POP3(lab.host, lab.pop3_port, timeout=10)
 print(guesser.getwelcome().decode())
@@ -219,8 +222,7 @@ print("last log line:  ", pop_server.log[-1])
 
 # %% [markdown]
 # No new error: a login with the right password looks exactly like the owner's. The log
-# shows the failures *before* a guess succeeds, and then goes quiet - which is why the
-# admin in the thread was right to worry about lines that stopped.
+# shows the failures *before* a guess succeeds, and then goes quiet.
 
 # %%
 lab.stop()
@@ -231,7 +233,8 @@ lab.stop()
 # A simulated server has a clock that moves only when told. In the live lab it follows the
 # real time that passes (counted from the simulation's start, June 1998), so rate limits,
 # lockouts and fail2ban's time windows work as they would on a real server. The POP3
-# server above ran for a second or two of real time, and its clock moved by as much:
+# server above has been up only for the moment the cells above took, and its clock has moved
+# by just that much (the first number below, in seconds):
 
 # %%
 print(f"{pop_server.clock.now:.2f} s after {pop_server.clock.start}: {pop_server.clock.datetime()}")
@@ -243,18 +246,22 @@ print(f"{pop_server.clock.now:.2f} s after {pop_server.clock.start}: {pop_server
 #
 # ```sh
 # python -m simlab serve --preset eims-2.1 --smtp-port 2525 --pop3-port 1110 \
-#     --set relay_restriction=yes --set local_domains=mycompany.test \
-#     --account webmaster:webmaster --client-map 127.0.0.2=203.0.113.50 --log
+#     --set hostname=mail.mycompany.test --set local_domains=mycompany.test \
+#     --set relay_restriction=yes --account webmaster:webmaster \
+#     --client-map 127.0.0.1=203.0.113.50 --client-map 127.0.0.3=192.0.2.101 --log
 # ```
 #
-# In another, type the thread's dialogue yourself:
+# The two `--client-map`s make a plain connection to 127.0.0.1 the outside tester
+# (203.0.113.50) and one from 127.0.0.3 bob's PC (192.0.2.101). In another terminal, type the
+# thread's dialogue yourself:
 #
 # * `telnet 127.0.0.1 2525`, then `HELO outside.test`, `MAIL FROM:<Postmaster@mycompany.test>`,
-#   `RCPT TO:<user_name@yourcompany.test>`, `DATA`, a line, `.`, `QUIT`;
+#   `RCPT TO:<user_name@yourcompany.test>`, `DATA`, a line, `.`, `QUIT` - the server sees you
+#   at 203.0.113.50, outside;
 # * `nc -C 127.0.0.1 2525` does the same (`-C` sends CRLF line ends, as SMTP wants);
-#   `nc -C -s 127.0.0.2 127.0.0.1 2525` connects as the outside tester;
+#   `nc -C -s 127.0.0.3 127.0.0.1 2525` connects as bob on the LAN;
 # * `swaks --server 127.0.0.1:2525 --from Postmaster@mycompany.test --to user_name@yourcompany.test`
-#   runs the whole dialogue for you;
+#   runs the whole dialogue for you (add `--local-interface 127.0.0.3` to send as bob);
 # * `telnet 127.0.0.1 1110`, then `USER webmaster` and `PASS` with a wrong and a right password.
 #
 # Ctrl-C stops the server and, with `--log`, prints its log.

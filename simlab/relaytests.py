@@ -42,9 +42,10 @@ from simlab.scenarios.site import DOMAIN, HOSTNAME, SERVER_IP, site_server
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = ["RelayTest", "RelayTestRun", "RELAY_TESTS", "DEFAULT_PRESETS", "relay_test_table", "run_relay_test",
-           "explain", "column_name"]
+           "explain", "column_name", "short_reason", "reason_table", "relay_test_bars"]
 
 DEFAULT_PRESETS = ("eims-1.2", "eims-2.1", "sims", "postfix")
 OUTSIDE_CLIENT = "203.0.113.7"
@@ -345,3 +346,73 @@ def explain(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIENT, doma
     run = run_relay_test(preset, test_number, client_ip, domain, settings)
     return (f"Test {run.test.number} ({run.test.form}): MAIL FROM:{run.mail_from}, RCPT TO:{run.rcpt_to}. "
             f"{_reading(run)}. {_verdict(run)}")
+
+
+def short_reason(run: RelayTestRun) -> str:
+    """The reply code and a few words on why, for a table cell: ``550 unknown local user``."""
+    reply, server, preset = run.rcpt_reply, run.server, run.preset
+    code = reply.code
+    if 200 <= code < 300:
+        if run.resolution is not None and run.resolution.is_local:
+            why = "a mailbox here"
+        elif preset == "eims-1.2":
+            why = "relayed: no relay control"
+        elif preset == "eims-2.1" and not server.settings.get("Relay Restriction"):
+            why = "relayed: Relay Restriction off"
+        elif preset == "eims-2.1":
+            why = "relayed: the sender claims a local domain"
+        else:
+            why = "relayed: a trusted client"
+    elif any(word in reply.text for word in _UNKNOWN_USER):
+        why = "unknown local user (not seen as relaying)"
+    elif "elay" in reply.text:
+        why = "relaying refused" + (", for now" if code < 500 else "")
+    else:
+        why = "refused"
+    return f"{code} {why}"
+
+
+def reason_table(test_numbers: Iterable[int], presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
+                 = DEFAULT_PRESETS, client_ip: str = OUTSIDE_CLIENT, domain: str = FOREIGN_DOMAIN) -> pd.DataFrame:
+    """A few of nmap's tests against each preset, one cell each: the reply code and a short reason.
+
+    ``presets`` takes the same items as :func:`relay_test_table`; :func:`explain` gives the full story
+    of one cell.
+    """
+    import pandas as pd
+
+    columns = [(str(item[0]), item[1], item[2]) if isinstance(item, tuple) else (item, item, None)
+               for item in ([presets] if isinstance(presets, str) else presets)]
+    rows = []
+    for number in test_numbers:
+        test = _test(number)
+        row: dict[str, Any] = {"test": test.number, "form": test.form}
+        for column, preset, settings in columns:
+            row[column] = short_reason(run_relay_test(preset, number, client_ip, domain, settings))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("test")
+
+
+def relay_test_bars(table: pd.DataFrame, title: str = "") -> Figure:
+    """How many of the tests in ``table`` (from :func:`relay_test_table`) each server accepted or refused.
+
+    Drawn in the lessons' colours: orange as for spam relayed (a 2xx at RCPT looks like relaying,
+    the bad outcome), teal as for spam refused.
+    """
+    from simlab import plots
+
+    servers = [column for column in table.columns if column not in ("form", "rcpt_to")]
+    rows = {name: {"spam_relayed": int((table[name] < 300).sum()), "spam_refused": int((table[name] >= 400).sum())}
+            for name in servers}
+    fig = plots.compare_bars(rows, keys=("spam_relayed", "spam_refused"), title=title)
+    ax = fig.axes[0]
+    names = ("accepted (2xx): looks like an open relay", "refused (4xx/5xx)")
+    for container, name in zip(ax.containers, names, strict=True):
+        container.set_label(name)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_ylim(0, len(table) * 1.4)  # room for the legend above the tallest bar
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(frameon=False, loc="upper left", ncols=2)
+    ax.set_ylabel("tests")
+    return fig

@@ -3,7 +3,15 @@
 import pytest
 
 from simlab import ConfigError
-from simlab.relaytests import RELAY_TESTS, explain, relay_test_table, run_relay_test
+from simlab.relaytests import (
+    RELAY_TESTS,
+    explain,
+    reason_table,
+    relay_test_bars,
+    relay_test_table,
+    run_relay_test,
+    short_reason,
+)
 
 FOREIGN_LAST = {1, 2, 3, 4, 12, 13}  # the forms whose last domain is D itself
 
@@ -90,3 +98,26 @@ def test_bad_entries_raise_config_errors():
         relay_test_table(sendmail={})
     with pytest.raises(ConfigError, match="from 1 to 16"):
         explain("sims", 17)
+
+
+def test_reason_table_gives_code_and_short_reason():
+    reasons = reason_table([3, 5], ["eims-1.2", ("rr", "eims-2.1", {"relay_restriction": True}), "postfix"])
+    assert list(reasons.columns) == ["form", "eims-1.2", "rr", "postfix"]
+    assert reasons.loc[3, "rr"] == "250 relayed: the sender claims a local domain"
+    assert reasons.loc[5, "eims-1.2"] == "550 unknown local user (not seen as relaying)"
+    assert reasons.loc[5, "postfix"] == "454 relaying refused, for now"
+    assert short_reason(run_relay_test("eims-1.2", 1)) == "250 relayed: no relay control"
+
+
+def test_relay_test_bars_use_the_spam_colours_and_plain_labels():
+    from matplotlib.colors import to_hex
+
+    from simlab.plots import COLOURS
+
+    figure = relay_test_bars(relay_test_table(["eims-1.2", "postfix"]))
+    ax = figure.axes[0]
+    accepted, refused = ax.containers
+    assert [bar.get_height() for bar in accepted] == [6, 0] and [bar.get_height() for bar in refused] == [10, 16]
+    assert to_hex(accepted[0].get_facecolor()) == COLOURS["spam_relayed"]
+    assert to_hex(refused[0].get_facecolor()) == COLOURS["spam_refused"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "refused (4xx/5xx)"

@@ -142,3 +142,20 @@ def test_challenge_feedback_is_specific():
     assert check_challenge("eims-2.1", EIMS_FIX)
     assert check_challenge("sims", {"client_hosts": ["192.0.2.0/24", "198.51.100.77"]}, {"fail2ban": 86400})
     assert "require_valid_ip" in SOLUTION
+
+
+def test_readable_timeline_has_plain_labels_distinct_colours_and_clock_ticks():
+    from simlab.plots import to_png
+    from simlab.ui.sandbox import readable_timeline
+
+    result = run(sandbox_scenario("eims-2.1", {"relay_restriction": True}, duration_hours=6, spoofing_spammer=20,
+                                  guesser=True), seed=1)
+    figure = readable_timeline(result, what=("spam_relayed", "guess_succeeded", "log_lines"))
+    ax = figure.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "guess_succeeded" not in labels and "break-ins (guessed passwords)" in labels
+    colours = [line.get_color() for line in ax.get_lines()]
+    assert len(set(colours)) == len(colours)
+    to_png(figure)  # draw it, so that the tick labels are filled in
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(len(t) == 5 and t[2] == ":" for t in ticks)

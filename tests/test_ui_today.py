@@ -3,7 +3,7 @@
 import pytest
 
 from simlab.exercises.today import SOLUTION, check_relay_restrictions
-from simlab.ui.today import PROBLEMS, main_cf, today_lab
+from simlab.ui.today import PROBLEMS, join_multiline_replies, main_cf, tidy_counts, today_lab
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +131,7 @@ def test_checker_says_who_got_what_at_rcpt():
     assert not default
     assert any("the relay survey from outside (203.0.113.66, port 25): RCPT TO:<rtest@survey.test> got 454 4.7.1"
                in m and "permanent 5xx" in m for m in default.messages)
+    assert not any("reject_unauth_destination" in m for m in default.messages)  # the answer is not given away
     no_auth = check_relay_restrictions("permit_mynetworks, reject_unauth_destination")
     assert not no_auth and len(no_auth.messages) == 1
     assert no_auth.messages[0].startswith("alice, roaming, logged in (198.51.100.77, port 587): "
@@ -143,3 +144,22 @@ def test_checker_says_who_got_what_at_rcpt():
     right = check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination")
     assert right and any("got 554 5.7.1 <rtest@survey.test>: Relay access denied" in m for m in right.messages)
     assert "reject_unauth_destination" in SOLUTION
+
+
+def test_multiline_ehlo_reply_becomes_one_line_that_keeps_auth():
+    transcript = ["S: 220 mail.example.com ESMTP Postfix", "C: EHLO a.test", "S: 250-mail.example.com",
+                  "S: 250-PIPELINING", "S: 250-AUTH PLAIN LOGIN", "S: 250 SMTPUTF8", "C: QUIT", "S: 221 2.0.0 Bye"]
+    joined = join_multiline_replies(transcript)
+    assert joined == ["S: 220 mail.example.com ESMTP Postfix", "C: EHLO a.test",
+                      "S: 250 mail.example.com … AUTH PLAIN LOGIN … SMTPUTF8 (4 lines)", "C: QUIT", "S: 221 2.0.0 Bye"]
+    assert join_multiline_replies(["S: 250-unfinished"]) == ["S: 250-unfinished"]
+
+
+def test_tidy_counts_gives_whole_number_ticks_and_room_for_the_legend():
+    from simlab.plots import compare_bars
+
+    figure = tidy_counts(compare_bars({"a": {"bans": 1, "accounts_compromised": 2}, "b": {"bans": 0}},
+                                      keys=("accounts_compromised", "bans")))
+    ax = figure.axes[0]
+    assert all(float(t).is_integer() for t in ax.get_yticks())
+    assert ax.get_ylim()[1] > 2 * 1.4 and ax.get_legend() is not None

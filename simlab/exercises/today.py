@@ -98,8 +98,8 @@ def check_relay_restrictions(restrictions: str) -> Feedback:
         elif probe.want == "refuse" and code.startswith("2"):
             problems.append(f"{where} - an open relay: outsiders must be refused")
         elif probe.want == "refuse" and code.startswith("4"):
-            problems.append(f"{where} - a temporary refusal: the client will retry; ask for a permanent 5xx "
-                            "(reject_unauth_destination)")
+            problems.append(f"{where} - a temporary refusal (4xx): the client will retry. Which word of your list "
+                            "refused it, and which word says the same thing as a permanent 5xx?")
         else:
             report.append(where)
     if problems:

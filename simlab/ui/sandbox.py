@@ -14,7 +14,7 @@ import html
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
@@ -22,7 +22,7 @@ from simlab.addresses.networks import ClientNetworks
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
 from simlab.exercises.sandbox import sandbox_scenario
-from simlab.plots import outcome_bars, timeline
+from simlab.plots import LABELS, outcome_bars, timeline
 from simlab.presets import PRESETS
 from simlab.restrictions.access import SERVICES
 from simlab.scenarios import run
@@ -31,8 +31,47 @@ from simlab.scenarios.site import site_settings as _site_settings
 from simlab.ui.common import Panel, log_html, summary_html
 from simlab.ui.relay import PRESET_CHOICES, split_list
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = ["sandbox", "SettingSpec", "setting_specs", "parse_setting", "product_settings", "sandbox_outcome",
-           "SUMMARY_KEYS", "CHART_KEYS", "NOT_SHOWN", "NETWORK_SETTINGS"]
+           "SUMMARY_KEYS", "CHART_KEYS", "NOT_SHOWN", "NETWORK_SETTINGS", "readable_timeline",
+           "TIMELINE_LABELS", "TIMELINE_COLOURS"]
+
+#: Plain words for the timeline's series, beyond :data:`simlab.plots.LABELS`.
+TIMELINE_LABELS = LABELS | {"guess_succeeded": "break-ins (guessed passwords)",
+                            "guesser_blocked": "guesser's connections refused"}
+#: One clearly different colour per series (spam orange, losses red, break-ins purple, as elsewhere).
+TIMELINE_COLOURS = {"spam_relayed": "#edae49", "spam_refused": "#00798c", "legit_refused": "#d1495b",
+                    "legit_delivered": "#4c9a2a", "guess_succeeded": "#8f2d56", "guesser_blocked": "#66a182",
+                    "bans": "#30638e", "log_lines": "#7d7d7d"}
+
+
+def readable_timeline(result: Result, what: tuple[str, ...], title: str = "", freq: str = "1h") -> Figure:
+    """:func:`simlab.plots.timeline` with plain labels, distinct colours and ``HH:MM`` ticks."""
+    from matplotlib.dates import DateFormatter
+    from matplotlib.ticker import MaxNLocator
+
+    figure = timeline(result, what=what, freq=freq, title=title)
+    ax = figure.axes[0]
+    by_label = {LABELS.get(key, key): key for key in what}
+    for line in ax.get_lines():
+        key = by_label.get(line.get_label())
+        if key is not None:
+            line.set_label(TIMELINE_LABELS.get(key, key))
+            line.set_color(TIMELINE_COLOURS.get(key, line.get_color()))
+    if ax.get_lines():
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(3, len(ax.get_lines())))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+    ax.tick_params(axis="x", labelrotation=0)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("center")
+    start = getattr(result, "start", None)
+    ax.set_xlabel(f"time of day{f' ({start:%d %B %Y})' if hasattr(start, 'strftime') else ''}")
+    ax.set_ylabel(f"per {'hour' if freq == '1h' else freq}")
+    return figure
+
 
 #: Preset parameters the sandbox leaves alone: the site's identity, objects, and fine tuning.
 NOT_SHOWN = frozenset({
@@ -248,7 +287,7 @@ def sandbox(preset: str = "eims-2.1", seed: int = 1) -> Panel:
 
     def draw_timeline(panel: Panel) -> None:
         result = panel.outcome.result
-        panel.set_figure(panel.views["timeline"], timeline(
+        panel.set_figure(panel.views["timeline"], readable_timeline(
             result, what=("spam_relayed", "spam_refused", "legit_refused", "bans", "log_lines"),
             title=f"{result.preset}: per hour"))
         panel.timeline_drawn = panel.runs

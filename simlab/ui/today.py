@@ -22,9 +22,9 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
@@ -49,9 +49,12 @@ from simlab.scenarios.site import (
 from simlab.ui.common import Panel, log_html, summary_html, transcript_html
 from simlab.ui.relay import split_list
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = ["today_lab", "today_outcome", "effective_values", "PROBLEMS", "Problem", "Dialogue", "postfix_settings",
            "main_cf", "run_dialogue", "auth_plain", "DEFAULTS", "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS",
-           "CLIENTS"]
+           "CLIENTS", "join_multiline_replies", "tidy_counts"]
 
 #: The blocklist zone the lesson's Postfix consults.
 BLOCKLIST = "bl.example.test"
@@ -64,6 +67,50 @@ SENDER_LOGIN_MAPS = {f"{name}@{DOMAIN}": name for name in ACCOUNTS} | {f"postmas
 def auth_plain(user: str, password: str) -> str:
     """The ``AUTH PLAIN`` argument for ``user`` (RFC 4616: base64 of ``\\0user\\0password``)."""
     return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+
+
+def join_multiline_replies(transcript: Sequence[str], keep: str = "AUTH") -> list[str]:
+    """The transcript with each multi-line reply (``250-...`` lines, then ``250 ...``) as one line.
+
+    For a sequence diagram, which draws one arrow per line: the joined line names the first line,
+    any line containing ``keep`` (the ``250-AUTH`` line of an EHLO reply) and the last, and says
+    how many lines the reply had (RFC 5321 §4.2.1: ``code-`` continues a reply, ``code `` ends it).
+    """
+    joined: list[str] = []
+    pending: list[str] = []
+    for line in transcript:
+        text = line[3:]
+        if line.startswith("S: ") and len(text) > 3 and text[:3].isdigit() and text[3] == "-":
+            pending.append(line)
+            continue
+        if pending and line.startswith("S: ") and text[:3].isdigit():
+            texts = [p[7:] for p in pending]
+            parts = [texts[0], *[t for t in texts[1:] if keep and keep in t], text[4:]]
+            joined.append(f"S: {text[:3]} {' … '.join(parts)} ({len(pending) + 1} lines)")
+            pending = []
+            continue
+        joined.extend(pending)
+        pending = []
+        joined.append(line)
+    return joined + pending
+
+
+def tidy_counts(figure: Figure) -> Figure:
+    """Make a bar chart of counts readable: whole-number ticks, and the legend in a row above the bars.
+
+    :func:`simlab.plots.compare_bars` leaves matplotlib's defaults, which can put a legend on a bar
+    and ticks at 0.5 when the counts are small.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in figure.axes:
+        top = max([patch.get_height() for patch in ax.patches] + [1])
+        ax.set_ylim(0, top * 1.45 + 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(handles, labels, frameon=False, loc="upper left", ncols=len(handles))
+    return figure
 
 
 @dataclass(frozen=True)
