@@ -85,19 +85,27 @@ network_picture(day.world.network, title="The simulated site (orange: the mail s
 # |---|---|---|
 # | `example.com` | the admin's domain (mycompany.co.jp) | the site's mail domain |
 # | `mail.example.com`, 192.0.2.25 | the admin's Mac server (210.163.xxx.34) | the server under study |
-# | 192.0.2.0/24 (`lan`, `router` 192.0.2.1) | the site's own network | trusted |
+# | 192.0.2.0/24 (`router` 192.0.2.1, `lan` switch 192.0.2.2) | the site's own network | trusted |
 # | `internet` 198.51.100.1 | the Internet between the sites | - |
 # | 192.0.2.101 `pc-bob`, 192.0.2.102 `pc-webmaster` | staff PCs | legitimate users |
-# | 192.0.2.53 | the name server EIMS named in its log | DNS |
+# | 192.0.2.53 `dns` | the name server (see below) | DNS resolver |
 # | 198.51.100.77 `roaming` | a member of staff reading mail from outside (alice) | legitimate, but outside |
 # | 198.51.100.25 `mx.provider.test` | the upstream provider's mail host | MX at the provider (lesson 04) |
 # | `yourcompany.test`, 198.51.100.80 | yourcompany.co.jp | a foreign domain (lesson 03) |
 # | `remote.test`, 198.51.100.90 | any correspondent | legitimate mail both ways |
-# | `survey.test`, 203.0.113.111 | simkin.com, 199.175.137.111 | the relay survey (lesson 02) |
-# | 203.0.113.226 | 203.216.11.226 | the password guesser (lesson 01) |
+# | `survey.test`, 203.0.113.111 | simkin.com, 199.175.137.111 | the relay survey (lesson 02; not drawn) |
+# | 203.0.113.226 | 203.216.11.226 | the password guesser (lesson 01; not drawn) |
 # | 203.0.113.0/24 (`attacker` 203.0.113.2 in the picture) | everyone else outside | attackers |
 #
-# Lesson 03 uses the thread's own site name instead of example.com: `mycompany.test` for
+# The picture draws one `attacker` for all the outside machines that misbehave: the survey's
+# mail host and the password guesser are not drawn on their own.
+#
+# The name server: in the thread, the log line `DNR timed out to 210.163.xxx.34` named the
+# admin's own server, which was its own name server as well. simlab puts the resolver on a
+# separate machine, 192.0.2.53 - a modelling choice, so that a slow name server and a slow mail
+# server show up as different lines.
+#
+# Lessons 03 and 09 use the thread's own site name instead of example.com: `mycompany.test` for
 # mail.mycompany.co.jp.
 
 # %% [markdown]
@@ -144,7 +152,9 @@ for preset in ("eims-1.2", "eims-2.1", "sims", "postfix"):
 #
 # Things to try: the four servers with the lines as they are; then the client address
 # `192.0.2.101` (a PC on the LAN) with Postfix; then delete the `HELO` line - the thread's
-# dialogue in lesson 03 had none: does any server mind?
+# dialogue in lesson 03 had none: does any server mind? (None of the four does, Postfix
+# included: RFC 5321 asks clients to say `HELO`, but by default servers take the mail anyway -
+# one reason a greeting proves nothing.)
 
 # %%
 session_lab()
@@ -154,7 +164,8 @@ session_lab()
 #
 # Use the panel to find the reply code that **EIMS 2.1, as installed,** gives to
 # `RCPT TO:<dave@remote.test>` - a recipient at another site - when the client is outside
-# (203.0.113.7). Put the three digits into the checker below and run the cell.
+# (203.0.113.7). The box does not have that line yet: add it under `RCPT TO:<bob@example.com>`.
+# Put the three digits into the checker below and run the cell.
 
 # %%
 from simlab.ui.start import SOLUTION, check_rcpt_reply  # noqa: E402

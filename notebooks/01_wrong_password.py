@@ -121,8 +121,12 @@ guessing_timeline(day, title="Failed logins per hour: the guesser's burst, staff
 # * **Account lockout**: after N failed logins the account is locked for 30 minutes.
 # * **fail2ban**: reads the server's log; five failures from one address within ten minutes ban
 #   that address at the firewall - by default for ten minutes.
-# * **Failure delay** (Dovecot): each failed login from an address waits longer before the
-#   reply (2, 4, 8, 15 s).
+# * **Failure delay**: each failed login from an address waits longer before the reply (2, 4,
+#   8, 15 s). This is how Dovecot behaves - Dovecot is today's most common POP3/IMAP server, the
+#   program that hands mail to mail clients on a Postfix site.
+#
+# `True` for the IP range or the router filter below means "the LAN only" (192.0.2.0/24); in the
+# exercise you can give a list of ranges instead.
 #
 # **Predict:** which of these stop both break-ins? And which of them cost alice, who reads
 # her mail from outside, her mail?
@@ -145,27 +149,34 @@ plots.compare_bars(outcomes, keys=("accounts_compromised", "legit_logins_refused
 # What the bars say:
 #
 # * **Restricting POP3 to the LAN** - in the server or at the router - stops the guesser cold,
-#   and locks alice out 24 times a day. The thread's advice is right for a site whose users are
-#   all inside; a roaming user must be added to the list (that is the exercise).
+#   and locks alice out every time she checks her mail (the red "staff logins refused" bar).
+#   The thread's advice is right for a site whose users are all inside; a roaming user must be
+#   added to the list.
 # * **Lockout** stops nothing here: the guesser's *first* try on webmaster and info is the
-#   right one, before any counter reaches three. Worse, its ten wrong guesses on bob and alice
-#   lock *them* out. Anyone who knows an account name can keep its owner from their mail: the
+#   right one, before any counter reaches three. Worse, its wrong guesses on bob and alice
+#   lock *them* out for half an hour - and if they check their mail in that half hour, they
+#   are refused. Anyone who knows an account name can keep its owner from their mail: the
 #   denial of service the thread's participant was worried about.
 # * **fail2ban with its default ten-minute ban** only slows the guesser down: it is banned
 #   after bob's five failures, comes back, is banned again after alice's - and then walks into
-#   webmaster and info. A ban of a day keeps it out.
+#   webmaster and info. A ban of a day keeps it out, and costs nobody anything: on these bars
+#   it is already a passing answer to the exercise below. So there are two routes - the IP list
+#   with alice's address added, or the long ban - and the exercise's follow-up question, with a
+#   guesser that has 20 addresses, tells them apart.
 # * **The failure delay** makes each wrong guess slower; it cannot slow a right one.
 #
-# Let's look closer at two of them. First the lockout: the guesser's failures lock bob and
-# alice, and then their own mail programs are turned away (`blocked`), while webmaster and
-# info fall anyway.
+# Let's look closer at two of them. First the lockout: the guesser's failures lock bob's and
+# alice's accounts, its own next tries are turned away (`blocked`), and so is any login by
+# the owner while the lock lasts (the lines marked "the account's owner" below). Webmaster and
+# info fall anyway. The lines below say when each lock caught whom:
 
 # %%
 locked = simlab.run(guessing_day(lockout=3), seed=1)
 print("staff refused:", dict(staff_refusals(locked)), "- broken into:", [b.account for b in break_ins(locked)])
 for line in locked.log:
     if "blocked" in line:
-        print(line)
+        who = "the guesser" if "203.0.113.226" in line else "the account's owner"
+        print(f"{line}   <- {who}")
 
 # %% [markdown]
 # fail2ban counts failures *per address*. A guesser with a pool of addresses spreads its
@@ -184,8 +195,9 @@ print("bans:", pooled.summary["bans"], "- broken into:", [(b.account, b.client_i
 # ## Try it: the password lab
 #
 # The panel runs the same day with the defences you tick. "POP3 allowed from" is the list that
-# both the IP Range Restriction and the router filter allow (ranges `A-B`, CIDR blocks or
-# single addresses, separated by commas). Things to try:
+# both the IP Range Restriction and the router filter allow (ranges `A-B`, CIDR blocks such as
+# `192.0.2.0/24` - "the 256 addresses that start with 192.0.2" - or single addresses, separated
+# by commas). Things to try:
 #
 # 1. Tick IP Range Restriction. Who is refused? Then add `198.51.100.77` to the list.
 # 2. fail2ban: move the ban time from 10 minutes to a day. Then give the guesser 20 addresses.

@@ -40,11 +40,15 @@
 # | `survey.test` | the survey's domain (simkin.com) |
 # | 203.0.113.111 | the survey's mail host (199.175.137.111) |
 # | 203.0.113.66 | the scanning host |
-# | 192.0.2.53 | the resolver EIMS names in `DNR timed out to ...` |
+# | 192.0.2.53 | the resolver named in `DNR timed out to ...` |
+#
+# In the thread the `DNR timed out to 210.163.xxx.34` line named the admin's own server: it was
+# its own name server. Here the resolver is a separate machine, 192.0.2.53 - a modelling choice
+# that keeps the two kinds of failure apart in the log.
 
 # %%
 import simlab
-from simlab import plots
+from simlab.ui.relay import probe_lines_per_hour, probe_log_lines
 
 # %% [markdown]
 # ## One probe, by hand
@@ -56,8 +60,7 @@ from simlab import plots
 eims12 = simlab.presets.eims_1_2()
 s = eims12.smtp_session(client_ip="203.0.113.66")
 for line in ["HELO scanner.survey.test", "MAIL FROM:<sender@survey.test>", "RCPT TO:<rtest@survey.test>",
-             "DATA", "I am not a spammer!  Only one test will be sent through any system for a survey.", ".",
-             "QUIT"]:
+             "DATA", "Subject: Open relay test", "", "One message per server, for a survey.", ".", "QUIT"]:
     s.send(line)
 print("\n".join(s.transcript))
 print("queued for relaying:", [m.recipients for m in eims12.queue])
@@ -76,6 +79,22 @@ print(reply)
 print(pf.log[-1])
 
 # %% [markdown]
+# Postfix refuses, but with `454 4.7.1`: a 4xx, "not now, try later". Its default rule is
+# `defer_unauth_destination`, which *defers* a recipient it will not relay for, so that a
+# mistake in the server's own settings costs a delay instead of lost mail. The stricter
+# `reject_unauth_destination` answers `554 5.7.1 ... Relay access denied`, a 5xx, "no". Either
+# way the message is never taken; a 4xx only invites the client to try again later:
+
+# %%
+strict = simlab.presets.postfix(mydestination=["example.com"], mynetworks=["192.0.2.0/24"],
+                                smtpd_relay_restrictions=["permit_mynetworks", "permit_sasl_authenticated",
+                                                          "reject_unauth_destination"])
+p = strict.smtp_session(client_ip="203.0.113.66")
+for line in ["EHLO scanner.survey.test", "MAIL FROM:<sender@survey.test>", "RCPT TO:<rtest@survey.test>"]:
+    reply = p.send(line)
+print(reply)
+
+# %% [markdown]
 # ## A day with the probe
 #
 # Now the whole day: staff reading and sending mail, correspondents delivering, and the
@@ -86,22 +105,49 @@ print(pf.log[-1])
 # %%
 day = simlab.run(simlab.scenarios.relay_probe(preset="eims-1.2"), seed=1)
 print({k: day.summary[k] for k in ("spam_relayed", "bounces_to_postmaster", "legit_delivered", "log_lines")})
-for line in [line for line in day.log if "survey.test" in line][:6]:
+probe = probe_log_lines(day)
+print(f"the probe's lines: {len(probe)} of the day's {len(day.log)}")
+for line in probe[:6]:
     print(line)
+print("...")
+for line in probe:
+    if "returning to sender" in line or "Returned message" in line:
+        print(line)
+
+# %% [markdown]
+# One test message, and the log lines above are all its doing: the lines naming `survey.test`
+# and the returns it caused. Per hour, the probe's lines (red) against everyone else's:
 
 # %%
-plots.timeline(day, what=("log_lines",), title="Log lines per hour: the probe's retries stand out")
+probe_lines_per_hour(day, title="Log lines per hour: the probe's retries in red")
 
 # %% [markdown]
 # The log shows the two lines of the thread: `DNR timed out` when the name server did not
-# answer, `Connection timed out` when it did but the survey's host never answered. After
-# four hours the server gave up and sent a report back to `sender@survey.test` - which
-# failed the same way. A report about a report is never bounced again (RFC 5321 §6.1), so
-# it went to postmaster:
+# answer, `Connection timed out` when it did but the survey's host never answered. There are
+# two rounds of about four hours each. The probe arrived at 1:25 AM; after four hours of
+# retries (a little after 5 AM) the server gave up and sent a report back to
+# `sender@survey.test` - which failed the same way for another four hours. A report about a
+# report is never bounced again (RFC 5321 §6.1), so a little after 9 AM it went to postmaster.
+# The exact times, read from the log:
+
+# %%
+for line in probe:
+    if "received from" in line or "returning to sender" in line or "Returned message" in line:
+        print(line)
+
+# %% [markdown]
+# The report in postmaster's mailbox is nested like a set of boxes: the report about the failed
+# report, which holds the first report, which holds the probe itself. Its first lines are only
+# the outer report; here is the start of it, and then the innermost part, the probe's own
+# headers:
 
 # %%
 report = day.server.mailboxes["postmaster"][0]
-print("\n".join(report.lines[:24]))
+print("\n".join(report.lines[:16]))
+print("...")
+probe_start = max(n for n, line in enumerate(report.lines) if line.startswith("Content-Description: Undelivered"))
+headers = report.lines[probe_start:]
+print("\n".join(headers[:headers.index("", 3)]))
 
 # %% [markdown]
 # ## Try it: the relay lab
@@ -115,8 +161,7 @@ print("\n".join(report.lines[:24]))
 # 4. Type a bad range (`192.0.2.0/33`) into Client Hosts and read the message.
 
 # %%
-lab = simlab.ui.relay_lab()
-lab
+simlab.ui.relay_lab()
 
 # %% [markdown]
 # ## Exercise
@@ -124,7 +169,8 @@ lab
 # Configure a server so that the probe is refused, no bounce reaches postmaster, and staff
 # and correspondents lose no mail. Call the checker with the product and its settings, in
 # the product's own names, for example
-# `check_no_open_relay("sims", client_hosts=["192.0.2.0/24"])`.
+# `check_no_open_relay("sims", client_hosts=["192.0.2.0/24", "198.51.100.77"])` - the LAN and
+# alice's address when she sends from outside. The checker names whose mail was lost.
 
 # %%
 from simlab.exercises.relay import SOLUTION, check_no_open_relay  # noqa: E402
@@ -139,7 +185,8 @@ simlab.ui.solution_button(SOLUTION)
 #
 # * A server must decide who may relay by something the client cannot forge - its address
 #   (`mynetworks`, Client Hosts) or its login (SMTP AUTH) - and refuse everyone else at
-#   `RCPT` (Postfix: `reject_unauth_destination`, answering `554 5.7.1 ... Relay access denied`).
+#   `RCPT` (Postfix: by default `defer_unauth_destination`, answering `454 4.7.1 ... Relay access
+#   denied`; with `reject_unauth_destination`, `554 5.7.1`).
 # * Anti-relay that is off by default protects nobody: check a fresh install from outside.
 # * A probe that gets `250` at `RCPT` suggests, but does not prove, an open relay; the
 #   bounce in postmaster's mailbox is what proved it here.

@@ -16,7 +16,8 @@
 #
 # **Learning goals**
 #
-# * Type the thread's five-line dialogue and see EIMS 2.1 relay it *with* Relay Restriction on.
+# * Type the thread's five-line dialogue into EIMS 2.1 with Relay Restriction on, and see what
+#   a relay rule does with a sender the client simply writes.
 # * Explain why: a relay rule that trusts the sender's domain trusts what the client writes.
 # * Compare the three kinds of relay rule - by sender domain, by client address, by login
 #   (SMTP AUTH) - and see where each refuses.
@@ -51,7 +52,7 @@
 import simlab
 from simlab import plots
 from simlab.exercises.spoof import THREAD_DIALOGUE, mycompany_server, replay, reply_to, sender_login_map, spoof_day
-from simlab.ui.spoof import auth_plain, spoof_lab
+from simlab.ui.spoof import BOB_LOGIN_LINES, auth_plain, spoof_lab
 
 # %% [markdown]
 # ## The five lines
@@ -104,8 +105,8 @@ servers = {
 }
 for name, server in servers.items():
     s = replay(server, "203.0.113.50", THREAD_DIALOGUE)
-    print(f"{name:31} RCPT -> {reply_to(s, 'RCPT')}")
-    print(f"{'':31} last -> {s.transcript[-1][3:]}")
+    print(f"--- {name}")
+    print("\n".join(s.transcript))
 
 # %% [markdown]
 # SIMS and Postfix refuse at `RCPT`: the client's address is not on their list, and that is
@@ -134,8 +135,13 @@ print(reply_to(replay(eims_auth, "203.0.113.50", THREAD_DIALOGUE), "RCPT"))
 # %% [markdown]
 # It does. Offering a login does not help while the old rule still lets anybody through who
 # *claims* a local sender: the spoofer simply does not log in. AUTH only closes the hole
-# together with a rule that stops trusting the sender's domain - on EIMS, "AND if from a valid
-# IP" (the exercise), on Postfix, the default rules.
+# together with a rule that stops trusting the sender's domain: one that asks something the
+# client cannot simply type. Postfix's default rules are like that; what EIMS 2.1 offers is for
+# you to find in the exercise.
+#
+# (A modelling note: SMTP AUTH was brand new in 1998 - RFC 2554 came out in 1999, the
+# submission port 587 in RFC 2476 in December 1998. The vendor's notes say EIMS 2.1 and later
+# offered SMTP AUTH; whether its users sent on 587 that year is our modelling choice.)
 #
 # Today's setup separates the two jobs by port: port 25 receives mail for our users from the
 # whole Internet (and relays for nobody outside), port **587** (submission, RFC 6409) is where
@@ -145,13 +151,14 @@ print(reply_to(replay(eims_auth, "203.0.113.50", THREAD_DIALOGUE), "RCPT"))
 postfix = mycompany_server("postfix")
 stranger = replay(postfix, "203.0.113.50", ["EHLO outside.test", *THREAD_DIALOGUE], port=587)
 print(reply_to(stranger, "MAIL"))
-bob = replay(postfix, "203.0.113.50", ["EHLO roaming.test", auth_plain("bob", "Tr0ub4dor&3"), *THREAD_DIALOGUE],
+bob = replay(postfix, "198.51.100.77", ["EHLO roaming.test", auth_plain("bob", "Tr0ub4dor&3"), *THREAD_DIALOGUE],
              port=587)
 print(reply_to(bob, "AUTH"), "|", reply_to(bob, "RCPT"))
 
 # %% [markdown]
 # The stranger gets `530 5.7.0 Authentication required` before it can even name a sender. Bob,
-# logged in, may relay - and nothing stops *him* from writing `MAIL FROM:<Postmaster@...>`.
+# travelling and connected from outside (198.51.100.77, the roaming address), logs in and may
+# relay - and nothing stops *him* from writing `MAIL FROM:<Postmaster@...>`.
 # A login proves who the client is, not that the sender address is theirs. Postfix closes that
 # too: `smtpd_sender_login_maps` says which login owns which address, and
 # `reject_sender_login_mismatch` refuses a sender the login does not own.
@@ -161,7 +168,7 @@ owners = sender_login_map()
 print(owners)
 checked = mycompany_server("postfix", smtpd_sender_login_maps=owners,
                            smtpd_sender_restrictions=["reject_sender_login_mismatch"])
-bob = replay(checked, "203.0.113.50", ["EHLO roaming.test", auth_plain("bob", "Tr0ub4dor&3"), *THREAD_DIALOGUE],
+bob = replay(checked, "198.51.100.77", ["EHLO roaming.test", auth_plain("bob", "Tr0ub4dor&3"), *THREAD_DIALOGUE],
              port=587)
 print(reply_to(bob, "RCPT"))
 print([line for line in checked.log if "reject" in line])
@@ -192,10 +199,11 @@ days = {name: simlab.run(spoof_day(preset, **kw), seed=1).summary for name, (pre
 plots.compare_bars(days, keys=("spam_relayed", "legit_refused"), title="Spam relayed vs legitimate mail lost")
 
 # %% [markdown]
-# * Relay Restriction alone relays all ten spams.
-# * Adding "AND if from a valid IP" stops them - and alice's five messages from outside are
-#   lost, because her address is not valid. With SMTP AUTH as well, she logs in on 587 and
-#   nothing is lost.
+# * Relay Restriction alone relays every one of the spams.
+# * Adding "AND if from a valid IP" (with the LAN as the valid addresses) stops them - and
+#   alice's messages from outside are lost, because her address is not valid. With SMTP AUTH
+#   as well, she logs in on 587 and nothing is lost (587 and AUTH in 1998: see the modelling
+#   note above).
 # * SIMS has the same cost as the valid-IP rule: the simulated SIMS offers no login for
 #   sending, so alice's address decides, and it is not on the list.
 # * Postfix, as configured here, relays for the LAN and for logged-in users: no spam, nothing
@@ -210,10 +218,13 @@ plots.compare_bars(days, keys=("spam_relayed", "legit_refused"), title="Spam rel
 # 1. EIMS 2.1 as it starts; then untick Relay Restriction; then tick "AND if from a valid IP".
 # 2. Client address `192.0.2.101` (on the LAN) with each server.
 # 3. SIMS: empty the Client Hosts field. Who can still relay?
-# 4. Postfix on port 587. Then add the login lines shown in the box's placeholder (the
-#    `AUTH PLAIN ...` line logs in as bob) above the thread's lines, and switch the sender
-#    login check on.
+# 4. Postfix on port 587. Then paste the two login lines printed below (`EHLO`, and an
+#    `AUTH PLAIN ...` line that logs in as bob) *above* the thread's lines - keep the thread's
+#    `MAIL FROM:<Postmaster@...>` as the only `MAIL` line - and switch the sender login check on.
 # 5. Type `192.0.2.0/33` as the valid IPs and read the message.
+
+# %%
+print(BOB_LOGIN_LINES)
 
 # %%
 spoof_lab()
@@ -225,7 +236,9 @@ spoof_lab()
 # while staff on the LAN (bob at 192.0.2.101) can still send mail out, and correspondents can
 # still deliver mail to your users. Call the checker with EIMS 2.1's own settings
 # (`relay_restriction`, `relay_domains`, `require_valid_ip`, `valid_ips`, `smtp_auth`,
-# `ip_range_restriction`); it replays the sessions and tells you what each got at `RCPT`.
+# `ip_range_restriction`); it replays the sessions and tells you what each got at `RCPT`,
+# marking each "ok" or "problem". Like the panel, it takes the LAN (192.0.2.0/24) as the valid
+# addresses if you switch `require_valid_ip` on without giving `valid_ips`.
 
 # %%
 from simlab.exercises.spoof import SOLUTION, check_spoof_refused  # noqa: E402

@@ -1,7 +1,9 @@
 """Lesson 02's panel and exercise, driven headlessly (observers fire synchronously)."""
 
+import simlab
 import simlab.ui
 from simlab.exercises.relay import check_no_open_relay
+from simlab.ui.relay import probe_lines_per_hour, probe_log_lines
 
 
 def test_relay_lab_follows_its_controls():
@@ -56,3 +58,25 @@ def test_solution_button_reveals_and_hides():
     assert body.layout.display == "block" and "do this" in body.value
     button.click()
     assert body.layout.display == "none"
+
+
+def test_lan_only_client_hosts_names_alice_and_the_example_passes():
+    lan_only = check_no_open_relay("sims", client_hosts=["192.0.2.0/24"])
+    assert not lan_only
+    assert any(m.startswith("alice (roaming) at 198.51.100.77:") and "refused at RCPT with 550" in m
+               for m in lan_only.messages)
+    assert check_no_open_relay("sims", client_hosts=["192.0.2.0/24", "198.51.100.77"])
+
+
+def test_probe_lines_are_counted_and_drawn_apart():
+    day = simlab.run(simlab.scenarios.relay_probe(preset="eims-1.2"), seed=1)
+    lines = probe_log_lines(day)
+    assert lines and all("survey.test" in line or "eturn" in line for line in lines)
+    assert any("Returned message sent to <postmaster>" in line for line in lines)
+    assert len(lines) < len(day.log)
+    figure = probe_lines_per_hour(day, title="probe")
+    ax = figure.axes[0]
+    assert ax.get_ylim()[0] == 0
+    heights = [round(p.get_height()) for p in ax.patches]
+    assert sum(heights) == len(day.log)
+    assert figure._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -102,16 +102,32 @@ def test_bad_entries_show_a_message_and_keep_what_was_typed():
 def test_exercise_feedback_is_specific():
     verdict = check_spoof_refused("eims-2.1", relay_restriction=True)
     assert not verdict
-    assert verdict.messages[0] == ("the thread's dialogue from 203.0.113.50 got '250 Recipient "
+    assert verdict.messages[0] == ("problem: the thread's dialogue from 203.0.113.50 got '250 Recipient "
                                    "<user_name@yourcompany.test> OK' at RCPT: relayed to yourcompany.test "
                                    "(1 message(s) waiting in the queue)")
-    assert check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True, valid_ips=["192.0.2.0/24"])
+    assert any(m.startswith("ok: bob's message from 192.0.2.101 got '250") for m in verdict.messages)
+    right = check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True, valid_ips=["192.0.2.0/24"])
+    assert right and all(m.startswith("ok: ") for m in right.messages)
+    # without valid_ips the checker takes the LAN, like the panel and the day chart
+    assert check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True)
     wrong_range = check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True,
                                       valid_ips=["198.51.100.0/24"])
-    assert "bob's message from 192.0.2.101 got '550 Relaying to <carol@remote.test> not permitted' at RCPT" in (
-        wrong_range.messages[0])
+    assert wrong_range.messages[0].startswith(
+        "problem: bob's message from 192.0.2.101 got '550 Relaying to <carol@remote.test> not permitted' at RCPT")
     too_strict = check_spoof_refused("eims-2.1", relay_restriction=True,
                                      ip_range_restriction={"smtp": ["192.0.2.0/24"]})
     assert not too_strict and "no longer receives mail from the Internet" in too_strict.messages[0]
     assert "not a setting of eims-2.1" in check_spoof_refused("eims-2.1", client_hosts=["x"]).messages[0]
     assert check_spoof_refused("sims") and check_spoof_refused("postfix")
+
+
+def test_login_lines_above_the_thread_lines_relay_on_587():
+    from simlab.ui.spoof import BOB_LOGIN_LINES, THREAD_LINES, spoof_lab
+
+    lab = spoof_lab(preset="postfix")
+    lab.controls["port"].value = 587
+    assert "530 5.7.0 Authentication required" in lab.views["the dialogue"].children[0].value
+    lab.controls["lines"].value = BOB_LOGIN_LINES + "\n" + THREAD_LINES
+    dialogue = lab.views["the dialogue"].children[0].value
+    assert "235" in dialogue and "503" not in dialogue
+    assert "At RCPT the server said 250" in dialogue

@@ -7,6 +7,10 @@ from simlab.ui.start import DEMO_LINES, check_rcpt_reply, network_picture, run_d
 def test_session_lab_shows_dialogue_log_and_what_was_kept():
     lab = session_lab()
     assert lab.error is None
+    assert "dave@remote.test" not in lab.views["the dialogue"].value  # the exercise's line is the student's to add
+    assert "mailbox of bob" in lab.views["what the server kept"].value
+    lab.controls["lines"].value = DEMO_LINES.replace("RCPT TO:<bob@example.com>",
+                                                     "RCPT TO:<bob@example.com>\nRCPT TO:<dave@remote.test>")
     dialogue = lab.views["the dialogue"].value
     assert "C: RCPT TO:&lt;dave@remote.test&gt;" in dialogue
     assert "S: 250 Recipient &lt;dave@remote.test&gt; OK" in dialogue
@@ -54,6 +58,7 @@ def test_rcpt_reply_exercise():
     assert check_rcpt_reply(250)
     assert check_rcpt_reply("250 Recipient <dave@remote.test> OK")
     wrong = check_rcpt_reply(550)
-    assert not wrong and "550 would be a refusal" in wrong.messages[0]
+    assert not wrong and "550 is not what EIMS 2.1 answers here" in wrong.messages[0]
+    assert "refus" not in wrong.messages[0] and "250" not in wrong.messages[0]  # no give-away
     assert "is not a reply code" in check_rcpt_reply("relay").messages[0]
-    assert "read the S: line right after C: RCPT TO" in check_rcpt_reply(220).messages[0]
+    assert "add the line RCPT TO:<dave@remote.test>" in check_rcpt_reply(220).messages[0]

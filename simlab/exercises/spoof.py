@@ -178,10 +178,14 @@ def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
     """Replay the thread's dialogue from outside and a staff message from the LAN against your settings.
 
     ``settings`` are the product's own (for EIMS 2.1: ``relay_restriction``, ``relay_domains``,
-    ``require_valid_ip``, ``valid_ips``, ``smtp_auth``). Passes when the spoofed message from
-    203.0.113.50 is refused at RCPT, bob's message from 192.0.2.101 is accepted for relaying, and
-    a correspondent's server (198.51.100.90) can still deliver to bob.
+    ``require_valid_ip``, ``valid_ips``, ``smtp_auth``). ``require_valid_ip=True`` without
+    ``valid_ips`` means the site's LAN (192.0.2.0/24), as in the lesson's panel and day chart.
+    Passes when the spoofed message from 203.0.113.50 is refused at RCPT, bob's message from
+    192.0.2.101 is accepted for relaying, and a correspondent's server (198.51.100.90) can still
+    deliver to bob. Each line of the feedback is marked "ok" or "problem".
     """
+    if preset == "eims-2.1" and settings.get("require_valid_ip") and "valid_ips" not in settings:
+        settings["valid_ips"] = [LAN]
     try:
         servers = [mycompany_server(preset, **settings) for _ in range(3)]
     except ConfigError as exc:
@@ -196,17 +200,17 @@ def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
                                         "accepted for bob")
     problems, facts = [], []
     if spoof_relayed:
-        problems.append(f"{spoof_line} ({len(servers[0].queue)} message(s) waiting in the queue)")
+        problems.append(f"problem: {spoof_line} ({len(servers[0].queue)} message(s) waiting in the queue)")
     else:
-        facts.append(spoof_line)
+        facts.append(f"ok: {spoof_line}")
     if staff_ok:
-        facts.append(staff_line)
+        facts.append(f"ok: {staff_line}")
     else:
-        problems.append(f"{staff_line} - staff on the LAN can no longer send out")
+        problems.append(f"problem: {staff_line} - staff on the LAN can no longer send out")
     if inbound_ok:
-        facts.append(inbound_line)
+        facts.append(f"ok: {inbound_line}")
     else:
-        problems.append(f"{inbound_line} - the site no longer receives mail from the Internet")
+        problems.append(f"problem: {inbound_line} - the site no longer receives mail from the Internet")
     return Feedback(not problems, problems + facts)
 
 
@@ -214,6 +218,9 @@ SOLUTION = """Relay Restriction alone trusts the sender's domain, and the spoofe
 EIMS option "AND if from a valid IP", with the LAN as the valid addresses:
 
     check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True, valid_ips=["192.0.2.0/24"])
+
+(require_valid_ip=True alone means the same: the checker, like the panel, takes the LAN as the
+valid addresses when you do not list any.)
 
 The thread's dialogue from 203.0.113.50 then gets
 
@@ -228,4 +235,6 @@ every server that delivers mail to you - lesson 04), and smtp_auth=True on its o
 not log in; without "AND if from a valid IP" the sender-domain rule still lets it through).
 
 Staff who send from outside (alice at 198.51.100.77) are not in the valid range: give them SMTP
-AUTH (smtp_auth=True) and have their mail program log in on port 587."""
+AUTH (smtp_auth=True) and have their mail program log in on port 587. (That AUTH on 587 is a
+modelling choice for 1998: the submission port was defined in RFC 2476, December 1998, and SMTP
+AUTH in RFC 2554, 1999; the vendor's notes say EIMS 2.1 and later offered SMTP AUTH.)"""

@@ -74,8 +74,9 @@ def guessing_timeline(result: Result, title: str = ""):
         [x] = hours([breach.time])
         ax.plot([x], [0], marker="X", ms=10, color=COLOURS["accounts_compromised"], ls="none",
                 label="broken into" if n == 0 else None)
-        ax.annotate(breach.account, (x, 0), textcoords="offset points", xytext=(4, 6 + 10 * n), fontsize=8,
-                    color=COLOURS["accounts_compromised"])
+        ax.annotate(f"{breach.account} {breach.time:%H:%M}", (x, 0), textcoords="offset points",
+                    xytext=(6, 8 + 14 * n), fontsize=8, color=COLOURS["accounts_compromised"],
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
     ticks = edges[::3]
     ax.set_xticks(ticks, [f"{h % 24:02d}:00" for h in ticks], fontsize=8)
     ax.set_xlim(edges[0], edges[-1])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import ipywidgets as widgets
 
-from simlab.plots import outcome_bars
+from simlab.plots import outcome_bars, to_png
 from simlab.scenarios import relay_probe, run
 from simlab.ui.common import Panel, log_html, summary_html, transcript_html
 
-__all__ = ["relay_lab", "PRESET_CHOICES", "split_list"]
+__all__ = ["relay_lab", "PRESET_CHOICES", "split_list", "probe_log_lines", "probe_lines_per_hour"]
 
 PRESET_CHOICES = [("EIMS 1.2", "eims-1.2"), ("EIMS 2.1", "eims-2.1"), ("SIMS", "sims"), ("Postfix 3.7", "postfix")]
 KEYS = ("spam_relayed", "spam_refused", "bounces_to_postmaster", "legit_delivered", "legit_refused")
@@ -17,6 +19,45 @@ KEYS = ("spam_relayed", "spam_refused", "bounces_to_postmaster", "legit_delivere
 def split_list(text: str) -> list[str]:
     """``"a, b c"`` -> ``["a", "b", "c"]``: what a student types in a list field."""
     return [item for item in text.replace(",", " ").split() if item]
+
+
+#: Log lines that belong to the probe: its domain, and the returns it caused.
+PROBE_LINE = re.compile(r"survey\.test|returning to sender|Returned message")
+
+
+def probe_log_lines(result) -> list[str]:
+    """The server's log lines the probe cost: those naming ``survey.test``, and the returns it caused."""
+    return [line for line in result.log if PROBE_LINE.search(line)]
+
+
+def probe_lines_per_hour(result, title: str = ""):
+    """Log lines per hour, the probe's apart from everyone else's, on a y-axis that starts at 0."""
+    from matplotlib.figure import Figure
+
+    class _Shown(Figure):
+        def _repr_png_(self) -> bytes:
+            return to_png(self)
+
+    start = result.start.replace(minute=0, second=0, microsecond=0)
+    offset = (result.start - start).total_seconds()
+    records = [(int((seconds + offset) // 3600), line) for seconds, line in result.server.log_records]
+    hours = max((hour for hour, _line in records), default=0) + 1
+    probe, other = [0] * hours, [0] * hours
+    for hour, line in records:
+        (probe if PROBE_LINE.search(line) else other)[hour] += 1
+    fig = _Shown(figsize=(7.0, 3.0), layout="constrained")
+    ax = fig.add_subplot()
+    xs = list(range(hours))
+    ax.bar(xs, other, color="#9bb1c4", label="everyone else's lines")
+    ax.bar(xs, probe, bottom=other, color="#d1495b", label="the probe's lines")
+    ax.set_xticks(xs[::2], [f"{(start.hour + h) % 24}:00" for h in xs[::2]], rotation=45, ha="right", fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("log lines per hour")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
 
 
 def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:

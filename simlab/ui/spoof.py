@@ -27,7 +27,7 @@ from simlab.ui.common import Panel, log_html, summary_html, transcript_html
 from simlab.ui.relay import split_list
 from simlab.ui.start import REFUSALS, draw_when_shown, run_dialogue
 
-__all__ = ["spoof_lab", "auth_plain", "PRESET_CHOICES", "SENDER_CHECKS", "THREAD_LINES"]
+__all__ = ["spoof_lab", "auth_plain", "PRESET_CHOICES", "SENDER_CHECKS", "THREAD_LINES", "BOB_LOGIN_LINES"]
 
 PRESET_CHOICES = [("EIMS 2.1", "eims-2.1"), ("EIMS 1.2", "eims-1.2"), ("SIMS", "sims"), ("Postfix 3.7", "postfix")]
 SENDER_CHECKS = [("off", ""), ("reject_sender_login_mismatch", "reject_sender_login_mismatch"),
@@ -102,6 +102,10 @@ def _queue_html(server) -> str:
             "will be sent on to another site, from our server's address, in our server's name.</p>")
 
 
+#: The two lines that log in as bob: paste them *above* the thread's lines on port 587.
+BOB_LOGIN_LINES = f"EHLO outside.test\n{auth_plain('bob', ACCOUNTS['bob'])}"
+
+
 def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: str = THREAD_LINES) -> Panel:
     """The thread's spoofed-Postmaster dialogue against a product and settings you choose.
 
@@ -111,7 +115,6 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
     reply at RCPT, a sequence diagram, the server log, the relay queue, and a day of the same
     trick (spam relayed against legitimate mail lost).
     """
-    bob_auth = auth_plain("bob", ACCOUNTS["bob"])
     controls = [
         {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
         {"name": "client_ip", "type": "Text", "value": client_ip, "description": "client address",
@@ -119,7 +122,7 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
         {"name": "port", "type": "Dropdown", "options": [("25 (smtp)", 25), ("587 (submission)", 587)], "value": 25,
          "description": "port"},
         {"name": "lines", "type": "Textarea", "value": lines, "description": "you type",
-         "placeholder": f"EHLO outside.test\n{bob_auth}\nMAIL FROM:<bob@mycompany.test>",
+         "placeholder": "one SMTP command per line, e.g. MAIL FROM:<Postmaster@mycompany.test>",
          "layout": widgets.Layout(width="100%", height="130px")},
         {"name": "relay_restriction", "type": "Checkbox", "value": True,
          "description": "Relay Restriction (EIMS 2.1)"},

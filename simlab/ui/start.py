@@ -34,12 +34,11 @@ PRESET_CHOICES = [("EIMS 1.2", "eims-1.2"), ("EIMS 2.1 (as installed)", "eims-2.
 
 #: Log lines that record a refusal, in any product's words.
 REFUSALS = r"reject|refused|denied|prohibited|not permitted|wrong password|failed"
-#: A short dialogue: one message for a local user, one recipient elsewhere.
+#: A short dialogue: one message for a local user (the exercise adds a recipient elsewhere).
 DEMO_LINES = "\n".join([
     "HELO client.remote.test",
     "MAIL FROM:<carol@remote.test>",
     "RCPT TO:<bob@example.com>",
-    "RCPT TO:<dave@remote.test>",
     "DATA",
     "Subject: hello",
     "",
@@ -202,7 +201,8 @@ def _spring_network_figure(network, title: str = ""):
 # --- the exercise --------------------------------------------------------------------------------------------
 
 SOLUTION = """Open the panel with the server set to "EIMS 2.1 (as installed)", keep the client address
-203.0.113.7 (an outside host), and read the S: line right after C: RCPT TO:<dave@remote.test>:
+203.0.113.7 (an outside host), add the line RCPT TO:<dave@remote.test> below RCPT TO:<bob@example.com>,
+and read the S: line right after C: RCPT TO:<dave@remote.test>:
 
     S: 250 Recipient <dave@remote.test> OK
 
@@ -243,10 +243,7 @@ def check_rcpt_reply(answer: object):
         return Feedback(True, [f"EIMS 2.1 as installed answers '{line}': a 2xx to a foreign recipient from an "
                                "outside client, so it will relay for anyone - an open relay until Relay "
                                "Restriction is turned on"])
-    if given // 100 in (4, 5):
-        hint = (f"{given} would be a refusal, and EIMS 2.1 as installed does not refuse this recipient: "
-                "read the S: line right after C: RCPT TO in the panel")
-    else:
-        hint = (f"{given} is not what EIMS 2.1 answers at RCPT here: set the panel to 'EIMS 2.1 (as installed)', "
-                "client 203.0.113.7, and read the S: line right after C: RCPT TO:<dave@remote.test>")
+    hint = (f"{given} is not what EIMS 2.1 answers here: set the panel to 'EIMS 2.1 (as installed)' and client "
+            "203.0.113.7, add the line RCPT TO:<dave@remote.test> under RCPT TO:<bob@example.com>, and read the "
+            "S: line right after it")
     return Feedback(False, [hint])
