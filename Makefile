@@ -40,7 +40,7 @@ lab: $(VENV)/.installed-lab
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# The issue "Speed and scale": every figure beside its target (about 15 minutes; README "Benchmarks").
+# The issue "Speed and scale": every figure beside its target (about 7 minutes; README "Benchmarks").
 .PHONY: bench
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py

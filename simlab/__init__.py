@@ -13,6 +13,10 @@ A day of traffic around a server is a scenario run::
 
     result = simlab.run(simlab.scenarios.relay_probe(preset="eims-1.2"), seed=1)
     result.summary["bounces_to_postmaster"]
+
+and many runs, over a grid of settings and seeds, a sweep (a pandas table)::
+
+    simlab.sweep(simlab.scenarios.ip_rotation, {"pool_size": [1, 10, 50]}, seeds=range(1, 4))
 """
 
 from simlab import presets, restrictions, scenarios
@@ -25,6 +29,8 @@ __version__ = "0.1.0"
 
 #: Views loaded on first use, so that ``import simlab`` needs no widgets or matplotlib.
 _LAZY = {"ui": "simlab.ui", "plots": "simlab.plots", "exercises": "simlab.exercises", "live": "simlab.live"}
+#: Functions loaded on first use: name -> (module, function).
+_LAZY_FUNCTIONS = {"sweep": ("simlab.sweep", "sweep")}
 
 
 def __getattr__(name: str):
@@ -32,10 +38,17 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(_LAZY[name])
+    if name in _LAZY_FUNCTIONS:
+        import importlib
+
+        module, function = _LAZY_FUNCTIONS[name]
+        value = getattr(importlib.import_module(module), function)
+        globals()[name] = value  # importing the module bound the name to it; the function is meant
+        return value
     raise AttributeError(f"module 'simlab' has no attribute {name!r}")
 
 
 __all__ = [
     "ConfigError", "MailServer", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
-    "SmtpSession", "__version__", "presets", "restrictions", "run", "scenarios",
+    "SmtpSession", "__version__", "presets", "restrictions", "run", "scenarios", "sweep",
 ]

@@ -7,9 +7,10 @@ byte-identical logs. The traffic engine advances it as simulated time passes.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-__all__ = ["ManualClock", "DEFAULT_START"]
+__all__ = ["ManualClock", "DEFAULT_START", "mail_date"]
 
 #: The week the thread's admin was away: June 1998.
 DEFAULT_START = datetime(1998, 6, 11, 1, 25, 32)
@@ -46,3 +47,20 @@ class ManualClock:
         """The calendar time of ``at`` (default: now), whole seconds."""
         seconds = self.now if at is None else at
         return self.start + timedelta(seconds=int(seconds))
+
+
+def mail_date(when: datetime) -> str:
+    """``when`` as a mail ``Date:`` or ``Received:`` header writes it (RFC 5322 §3.3), in UTC.
+
+    Many messages share a second in a busy run, so each second is formatted once.
+
+    >>> mail_date(DEFAULT_START)
+    'Thu, 11 Jun 1998 01:25:32 +0000'
+    """
+    return _mail_date(when, when.tzinfo)
+
+
+@functools.lru_cache(maxsize=256)
+def _mail_date(when: datetime, _zone: object) -> str:
+    # the zone is part of the key: one instant reads differently in two zones
+    return f"{when:%a, %d %b %Y %H:%M:%S} +0000"

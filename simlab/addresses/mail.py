@@ -18,6 +18,7 @@ Domains compare case-insensitively; local parts keep their case, as RFC 5321
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -31,12 +32,27 @@ class AddressSyntaxError(ValueError):
 
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _PARAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*(?:=[^\s=]*)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_IN_LOCAL = frozenset(' <>(),;:[]\\"')
 
 
 def is_valid_domain(domain: str) -> bool:
     """True for a hostname (``mail.example.com``, trailing dot allowed) or an address literal."""
     if not domain:
         return False
+    if type(domain) is str:
+        return _valid_domain_text(domain)
+    return _valid_domain(domain)
+
+
+# A pure function of the text, asked for every address a client writes: remembered.
+@functools.lru_cache(maxsize=4096)
+def _valid_domain_text(domain: str) -> bool:
+    return _valid_domain(domain)
+
+
+def _valid_domain(domain: str) -> bool:
     if domain.startswith("["):
         return _literal_ip(domain) is not None
     name = domain[:-1] if domain.endswith(".") else domain
@@ -157,6 +173,8 @@ def quote_local(local: str) -> str:
 
 def _split_outside_quotes(text: str) -> int:
     """Index of the last ``@`` outside a quoted string, or -1."""
+    if '"' not in text and "\\" not in text:
+        return text.rfind("@")  # the usual address: nothing quoted or escaped
     in_quote = False
     escaped = False
     last = -1
@@ -201,7 +219,19 @@ def parse_address(text: str) -> MailAddress:
     >>> parse_address('"to@remote.test"').domain is None
     True
     """
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+    if type(text) is str:
+        return _parse_address_text(text)
+    return _parse_address(text)
+
+
+# Addresses are immutable and clients repeat them: each distinct text is parsed once.
+@functools.lru_cache(maxsize=4096)
+def _parse_address_text(text: str) -> MailAddress:
+    return _parse_address(text)
+
+
+def _parse_address(text: str) -> MailAddress:
+    if _CONTROL.search(text):
         raise AddressSyntaxError("control character in address")
     route: tuple[str, ...] = ()
     mailbox = text
@@ -224,8 +254,8 @@ def parse_address(text: str) -> MailAddress:
     if not local_raw:
         raise AddressSyntaxError("empty local part")
     local, quoted = _dequote(local_raw)
-    unquoted_part = re.sub(r'"(?:[^"\\]|\\.)*"', "", local_raw)
-    if any(c in unquoted_part for c in ' <>(),;:[]\\"') or not local:
+    unquoted_part = _QUOTED.sub("", local_raw) if '"' in local_raw else local_raw
+    if not _NOT_IN_LOCAL.isdisjoint(unquoted_part) or not local:
         raise AddressSyntaxError("bad local part")
     return MailAddress(text, local, domain, route, quoted)
 
@@ -264,6 +294,11 @@ def parse_path(argument: str) -> MailPath:
 
 
 def _closing_bracket(arg: str) -> int:
+    if '"' not in arg and "\\" not in arg:  # the usual path: nothing quoted or escaped
+        end = arg.find(">", 1)
+        if end < 0:
+            raise AddressSyntaxError("missing '>'")
+        return end
     in_quote = False
     escaped = False
     for i, ch in enumerate(arg[1:], start=1):

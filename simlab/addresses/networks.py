@@ -10,13 +10,14 @@ Three spellings are accepted, each with :mod:`ipaddress`:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from simlab.errors import ConfigError
 
-__all__ = ["IPAddress", "AddressRange", "ClientNetworks", "parse_ip", "parse_range"]
+__all__ = ["IPAddress", "AddressRange", "ClientNetworks", "parse_ip", "parse_range", "ip_text"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -28,9 +29,23 @@ def parse_ip(text: object, setting: str = "client_ip") -> IPAddress:
     if isinstance(text, ipaddress.IPv4Address | ipaddress.IPv6Address):
         return text
     try:
+        if type(text) is str:
+            return _ip_of_text(text)
         return ipaddress.ip_address(str(text).strip())
     except ValueError:
         raise ConfigError(setting, text, "is not an IP address", "dotted quad such as '203.0.113.7'") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def ip_text(ip: IPAddress) -> str:
+    """``str(ip)``, remembered: log lines and rate limits name the client's address many times a session."""
+    return str(ip)
+
+
+# Every session parses its client's address; addresses are immutable, and a run sees few of them.
+@functools.lru_cache(maxsize=4096)
+def _ip_of_text(text: str) -> IPAddress:
+    return ipaddress.ip_address(text.strip())
 
 
 @dataclass(frozen=True)
@@ -41,13 +56,18 @@ class AddressRange:
     last: IPAddress
     text: str
 
+    def __post_init__(self) -> None:
+        # the bounds as (family, number), so that a membership test is two integer comparisons
+        object.__setattr__(self, "_bounds", (self.first.version, int(self.first), int(self.last)))
+
     def __contains__(self, ip: object) -> bool:
         try:
             addr = ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(
                 str(ip))
         except ValueError:
             return False
-        return addr.version == self.first.version and self.first <= addr <= self.last
+        version, low, high = self._bounds
+        return addr.version == version and low <= int(addr) <= high
 
     def __str__(self) -> str:
         return self.text
@@ -101,7 +121,10 @@ class ClientNetworks:
         self.ranges: tuple[AddressRange, ...] = tuple(parse_range(s, setting) for s in specs)
 
     def __contains__(self, ip: object) -> bool:
-        return any(ip in r for r in self.ranges)
+        for r in self.ranges:
+            if ip in r:
+                return True
+        return False
 
     def __bool__(self) -> bool:
         return bool(self.ranges)

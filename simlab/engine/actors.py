@@ -10,10 +10,12 @@ the world's seeded generator.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from simlab.clock import mail_date
 from simlab.engine.conversation import Conversation, Hold, Outcome
 from simlab.engine.network import Reach
 from simlab.engine.world import World
@@ -34,14 +36,14 @@ def compose(world: World, actor: str, sender: str, recipients: Sequence[str], su
     domain = sender.rpartition("@")[2] or "localhost"
     when = world.loop.clock.datetime()
     lines = [f"From: <{sender}>", f"To: {', '.join(f'<{r}>' for r in recipients)}", f"Subject: {subject}",
-             f"Date: {when:%a, %d %b %Y %H:%M:%S} +0000", f"Message-ID: <{serial}.{_slug(actor)}@{domain}>", "",
-             *body]
+             f"Date: {mail_date(when)}", f"Message-ID: <{serial}.{_slug(actor)}@{domain}>", "", *body]
     world.tag_message(lines, intent)
     if intent == "legit":
         world.counts["legit_sent"] += 1
     return lines
 
 
+@functools.lru_cache(maxsize=256)
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 

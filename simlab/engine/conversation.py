@@ -168,7 +168,8 @@ class Conversation:
         closing = getattr(self.session, "closing_reply", None)
         if reply is not None:
             self.outcome.replies.append((shown, reply))
-            self.world.record(self.host.name, self.client_ip, self.actor, _verb(shown), _code(reply), "reply")
+            if self.world.keep_events:  # a reply is an event row and nothing else
+                self.world.record(self.host.name, self.client_ip, self.actor, _verb(shown), _code(reply), "reply")
         if closing is not None:
             self.outcome.replies.append(("", closing))
         delay = self.rtt / 2 + (reply.delay if reply is not None else 0.0)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from simlab.addresses.mail import AddressSyntaxError, parse_address
 from simlab.addresses.routing import Destination
+from simlab.clock import mail_date
 from simlab.engine.conversation import Conversation, Outcome
 from simlab.engine.network import DnsAnswer, Host, Reach
 from simlab.protocol.message import Message
@@ -254,9 +255,11 @@ class QueueManager:
         self.open_jobs[message.queue_id] = left
         if left <= 0:
             self.open_jobs.pop(message.queue_id, None)
+            # A message is queued once. Mail waiting for a retry collects at the front of a long
+            # queue, and the message just delivered is usually near the end: look from there.
             queue = self.server.queue
-            for i, queued in enumerate(queue):
-                if queued is message:
+            for i in range(len(queue) - 1, -1, -1):
+                if queue[i] is message:
                     del queue[i]
                     break
 
@@ -266,7 +269,7 @@ class QueueManager:
         world.message_failed(message, failures)
         to = message.sender or f"postmaster@{server.hostname}"
         queue_id = server.next_queue_id()
-        when = f"{server.clock.datetime():%a, %d %b %Y %H:%M:%S} +0000"
+        when = mail_date(server.clock.datetime())
         report = non_delivery_report(self.host, message, failures, to, queue_id, when)
         world.tag_message(report, "bounce")
         self._log(DeliveryEvent("bounce", queue_id=message.queue_id, recipients=tuple(r for r, _, _ in failures),

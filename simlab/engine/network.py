@@ -1,10 +1,12 @@
 """The network a scenario runs on: hosts, links with latency, routers with filters, and DNS.
 
 * :class:`Network` - a networkx graph of hosts; link weights are one-way
-  latencies in seconds. A connection succeeds when the destination is up and
-  no router on the path filters it (the thread's advice: drop traffic from
-  networks that need no access at the router). A filtered or unreachable
-  destination is a connection *timeout* for the client, as on the Internet.
+  latencies in seconds (networkx is imported when the first network is
+  built, so that ``import simlab`` stays light). A connection succeeds when
+  the destination is up and no router on the path filters it (the thread's
+  advice: drop traffic from networks that need no access at the router). A
+  filtered or unreachable destination is a connection *timeout* for the
+  client, as on the Internet.
 * :class:`NetworkDns` - the simulated DNS: MX and A records, names that do
   not resolve (the thread's ``DNR timed out`` for simkin.com) and names
   whose lookups time out some of the time. DNS blocklists live with the
@@ -17,12 +19,14 @@ import ipaddress
 import random
 from dataclasses import dataclass, field
 from enum import Enum
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from simlab.errors import ConfigError
 from simlab.protocol.server import MailServer
 from simlab.restrictions.access import RouterFilter
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["Host", "Network", "NetworkDns", "Reach", "DnsAnswer"]
 
@@ -63,7 +67,9 @@ class Network:
     """Hosts and links; latencies in seconds (one way)."""
 
     def __init__(self) -> None:
-        self.graph = nx.Graph()
+        import networkx as nx
+
+        self.graph: nx.Graph = nx.Graph()
         self.hosts: dict[str, Host] = {}
         self._by_ip: dict[str, Host] = {}
         self._latency_cache: dict[str, dict[str, float]] = {}
@@ -104,6 +110,8 @@ class Network:
         """One-way latency along the fastest path (infinite if there is none)."""
         table = self._latency_cache.get(a)
         if table is None:
+            import networkx as nx
+
             table = nx.single_source_dijkstra_path_length(self.graph, a, weight="latency")
             self._latency_cache[a] = table
         return table.get(b, float("inf"))
@@ -111,6 +119,8 @@ class Network:
     def path(self, a: str, b: str) -> list[str]:
         key = (a, b)
         if key not in self._path_cache:
+            import networkx as nx
+
             try:
                 self._path_cache[key] = nx.shortest_path(self.graph, a, b, weight="latency")
             except nx.NetworkXNoPath:

@@ -26,6 +26,7 @@ Modelling choices:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -197,9 +198,8 @@ class PostfixPersona(Persona):
 
     # --- log ---------------------------------------------------------------------------
     def format_log(self, when: datetime, process: str, pid: int, text: str, server: MailServer) -> str:
-        host = server.hostname.split(".")[0]
         prefix = "dovecot" if process.startswith("dovecot") or process == "pop3" else f"postfix/{process}[{pid}]"
-        return f"{when:%b} {when.day:>2} {when:%H:%M:%S} {host} {prefix}: {text}"
+        return f"{_syslog_stamp(when, when.tzinfo, server.hostname)} {prefix}: {text}"
 
     def log_connect(self, ctx: SmtpContext) -> str:
         return f"connect from {ctx.client}"
@@ -247,7 +247,7 @@ class PostfixPersona(Persona):
     def log_accepted(self, ctx: SmtpContext, message, recipients: list[Recipient]) -> list[tuple[str, int, str]]:
         qid = message.queue_id
         lines: list[tuple[str, int, str]] = []
-        message_id = message.header.get("message-id")
+        message_id = message.header_field("message-id")
         if message_id:
             lines.append(("cleanup", 1501, f"{qid}: message-id={message_id}"))
         lines.append(("qmgr", 1100, f"{qid}: from=<{message.sender}>, size={message.size}, "
@@ -373,6 +373,14 @@ class PostfixPersona(Persona):
 
     def log_pop3_refused(self, ctx: Pop3Context) -> str:
         return f"pop3-login: Disconnected: connection refused: {self._dovecot_ids(ctx)},"
+
+
+# A busy server writes many lines a second, all with the same stamp: each is formatted once.
+@functools.lru_cache(maxsize=256)
+def _syslog_stamp(when: datetime, _zone: object, hostname: str) -> str:
+    """``Jun 11 01:25:32 mail``: the syslog time and the short host name (the zone is part of the key:
+    one instant reads differently in two zones)."""
+    return f"{when:%b} {when.day:>2} {when:%H:%M:%S} {hostname.split('.')[0]}"
 
 
 def _expand(value: str, variables: Mapping[str, str]) -> str:

@@ -34,19 +34,33 @@ class Message:
     @property
     def size(self) -> int:
         """Size in octets as POP3 counts it: each line plus CRLF (RFC 1939 §5)."""
-        return sum(len(line.encode("utf-8", "surrogateescape")) + 2 for line in self.lines)
+        lines = self.lines
+        if all(map(str.isascii, lines)):
+            return sum(map(len, lines)) + 2 * len(lines)
+        return sum(len(line.encode("utf-8", "surrogateescape")) + 2 for line in lines)
 
     @property
     def header(self) -> dict[str, str]:
         """The message's header fields (first occurrence of each, names lower-cased)."""
         fields: dict[str, str] = {}
+        for name, value in self._fields():
+            fields.setdefault(name, value)
+        return fields
+
+    def header_field(self, name: str) -> str | None:
+        """The first header field called ``name`` (lower case), as in :attr:`header`, or ``None``."""
+        for field_name, value in self._fields():
+            if field_name == name:
+                return value
+        return None
+
+    def _fields(self):
         for line in self.lines:
             if not line:
                 break
             name, sep, value = line.partition(":")
             if sep and not name.startswith((" ", "\t")):
-                fields.setdefault(name.strip().lower(), value.strip())
-        return fields
+                yield name.strip().lower(), value.strip()
 
 
 @dataclass

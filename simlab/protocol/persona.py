@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from simlab.addresses.networks import ip_text
+from simlab.clock import mail_date
 from simlab.protocol.reply import Pop3Reply, Reply
 
 if TYPE_CHECKING:
@@ -332,12 +334,11 @@ class Persona:
 
     def received_header(self, server: MailServer, ctx: SmtpContext, queue_id: str, recipients: list[str]) -> list[str]:
         """The trace header a server prepends (RFC 5321 §4.4), folded over three lines."""
-        when = server.clock.datetime(ctx.now)
         proto = ("ESMTPA" if ctx.user else "ESMTP") if ctx.esmtp else "SMTP"
-        stamp = f"{when:%a, %d %b %Y %H:%M:%S} +0000"
+        stamp = mail_date(server.clock.datetime(ctx.now))
         last = f"\tfor <{recipients[0]}>; {stamp}" if len(recipients) == 1 else f"\t; {stamp}"
         return [
-            f"Received: from {ctx.helo or 'unknown'} ({ctx.client_name} [{ctx.client_ip}])",
+            f"Received: from {ctx.helo or 'unknown'} ({ctx.client_name} [{ip_text(ctx.client_ip)}])",
             f"\tby {server.hostname} with {proto} id {queue_id}",
             last,
         ]

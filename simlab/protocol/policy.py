@@ -14,6 +14,7 @@ simulation, the lessons, the CLI and the live sockets all reach it through
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ from simlab.protocol.reply import Pop3Reply, Reply
 if TYPE_CHECKING:
     from simlab.protocol.server import MailServer
 
-__all__ = ["DROP", "Dropped", "SmtpContext", "Pop3Context", "Recipient", "Restriction"]
+__all__ = ["DROP", "Dropped", "SmtpContext", "Pop3Context", "Recipient", "Restriction", "reads_log"]
 
 
 class Dropped:
@@ -72,7 +73,13 @@ class SmtpContext:
     @property
     def client(self) -> str:
         """The client as Postfix names it: ``name[address]``."""
-        return f"{self.client_name}[{self.client_ip}]"
+        return _client_text(self.client_name, self.client_ip)
+
+
+# ``client`` is in most Postfix log lines, and formatting an address is slow: remembered per client.
+@functools.lru_cache(maxsize=1024)
+def _client_text(name: str, ip: IPAddress) -> str:
+    return f"{name}[{ip}]"
 
 
 @dataclass
@@ -137,3 +144,8 @@ class Restriction:
     def describe(self) -> str:
         """One line for lessons: the setting as the product's admin saw it."""
         return self.name
+
+
+def reads_log(restriction: Restriction) -> bool:
+    """Whether ``restriction`` looks at the server's log lines (it has its own :meth:`Restriction.on_log`)."""
+    return type(restriction).on_log is not Restriction.on_log or "on_log" in getattr(restriction, "__dict__", ())

@@ -9,6 +9,7 @@ lines that start with ``.`` byte-stuffed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -34,7 +35,10 @@ class Reply:
 
     @classmethod
     def of(cls, code: int, *lines: str, close: bool = False, delay: float = 0.0) -> Reply:
-        return cls(code, tuple(lines) if lines else ("",), close, delay)
+        try:
+            return _reply_of(cls, code, lines, close, delay)
+        except TypeError:  # an unhashable line: build it afresh
+            return cls(code, tuple(lines) if lines else ("",), close, delay)
 
     @property
     def text(self) -> str:
@@ -61,8 +65,24 @@ class Reply:
             out.append(f"{self.code}{sep}{line}")
         return out
 
+    @property
+    def transcript_lines(self) -> tuple[str, ...]:
+        """The reply as a session transcript shows it (``S: 250 2.1.0 Ok``), worked out once."""
+        lines = self.__dict__.get("_transcript_lines")
+        if lines is None:
+            lines = tuple(f"S: {wire}" for wire in self.wire_lines)
+            object.__setattr__(self, "_transcript_lines", lines)  # a cache, not a field: still frozen
+        return lines
+
     def __str__(self) -> str:
         return "\n".join(self.wire_lines)
+
+
+# Replies are immutable and a server sends the same few again and again ("250 2.1.0 Ok"):
+# each distinct reply is built once, and its wire lines with it.
+@functools.lru_cache(maxsize=4096, typed=True)
+def _reply_of(cls: type[Reply], code: int, lines: tuple[str, ...], close: bool, delay: float) -> Reply:
+    return cls(code, lines if lines else ("",), close, delay)
 
 
 @dataclass(frozen=True)

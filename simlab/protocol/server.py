@@ -22,7 +22,7 @@ from simlab.clock import ManualClock
 from simlab.errors import ConfigError
 from simlab.protocol.message import MailStore, Message
 from simlab.protocol.persona import Persona
-from simlab.protocol.policy import Dropped, Pop3Context, Recipient, Restriction, SmtpContext
+from simlab.protocol.policy import Dropped, Pop3Context, Recipient, Restriction, SmtpContext, reads_log
 from simlab.protocol.reply import Pop3Reply, Reply
 
 if TYPE_CHECKING:
@@ -135,9 +135,20 @@ class MailServer:
         return 2000 + ctx.session_id
 
     # --- log ----------------------------------------------------------------------
+    @property
+    def logging(self) -> bool:
+        """Whether a log line would be kept or read by a restriction (not in counts-only runs without
+        fail2ban and the like): callers on a hot path skip writing the line's text when it would not."""
+        if self.keep_log:
+            return True
+        for restriction in self.restrictions:
+            if reads_log(restriction):
+                return True
+        return False
+
     def log_line(self, text: str | None, process: str = "smtpd", pid: int = 0) -> None:
         """Write one line to the server log in the product's style (``None``: nothing)."""
-        if text is None:
+        if text is None or not self.logging:
             return
         now = self.clock.now
         line = self.persona.format_log(self.clock.datetime(now), process, pid, text, self)
@@ -156,20 +167,40 @@ class MailServer:
         return None
 
     def check_helo(self, ctx: SmtpContext, hostname: str) -> Reply | None:
-        return self._first(r.check_helo(ctx, hostname) for r in self.restrictions)
+        for r in self.restrictions:
+            verdict = r.check_helo(ctx, hostname)
+            if verdict is not None:
+                return verdict
+        return None
 
     def check_mail(self, ctx: SmtpContext, path: MailPath) -> Reply | None:
-        return self._first(r.check_mail(ctx, path) for r in self.restrictions)
+        for r in self.restrictions:
+            verdict = r.check_mail(ctx, path)
+            if verdict is not None:
+                return verdict
+        return None
 
     def check_rcpt(self, ctx: SmtpContext, path: MailPath, resolution: Resolution) -> Reply | None:
         """The relay decision: the first restriction that refuses this recipient wins."""
-        return self._first(r.check_rcpt(ctx, path, resolution) for r in self.restrictions)
+        for r in self.restrictions:
+            verdict = r.check_rcpt(ctx, path, resolution)
+            if verdict is not None:
+                return verdict
+        return None
 
     def check_data(self, ctx: SmtpContext) -> Reply | None:
-        return self._first(r.check_data(ctx) for r in self.restrictions)
+        for r in self.restrictions:
+            verdict = r.check_data(ctx)
+            if verdict is not None:
+                return verdict
+        return None
 
     def check_auth(self, ctx: SmtpContext, mechanism: str) -> Reply | None:
-        return self._first(r.check_auth(ctx, mechanism) for r in self.restrictions)
+        for r in self.restrictions:
+            verdict = r.check_auth(ctx, mechanism)
+            if verdict is not None:
+                return verdict
+        return None
 
     def check_pop3_connect(self, ctx: Pop3Context) -> Pop3Reply | Dropped | None:
         for r in self.restrictions:
@@ -179,7 +210,11 @@ class MailServer:
         return None
 
     def check_pop3_login(self, ctx: Pop3Context, user: str) -> Pop3Reply | None:
-        return self._first(r.check_pop3_login(ctx, user) for r in self.restrictions)
+        for r in self.restrictions:
+            verdict = r.check_pop3_login(ctx, user)
+            if verdict is not None:
+                return verdict
+        return None
 
     def pop3_login_result(self, ctx: Pop3Context, user: str, ok: bool) -> float:
         """Tell the restrictions how a login went; returns the delay before answering."""
@@ -189,13 +224,6 @@ class MailServer:
         if isinstance(ctx, SmtpContext):
             for r in self.restrictions:
                 r.on_disconnect(ctx)
-
-    @staticmethod
-    def _first(verdicts) -> Reply | None:
-        for verdict in verdicts:
-            if verdict is not None:
-                return verdict
-        return None
 
     def auth_offered(self, ctx: SmtpContext) -> bool:
         """SMTP AUTH (RFC 4954) is offered on this connection."""
@@ -252,7 +280,8 @@ class MailServer:
             queued = Message(message.queue_id, message.sender, relayed, message.lines, message.client_ip,
                              message.helo, message.received_at, message.authenticated_user)
             self.store.enqueue(queued)
-        for process, pid, text in self.persona.log_accepted(ctx, message, recipients):
-            self.log_line(text, process, pid if pid else self.smtpd_pid(ctx))
+        if self.logging:
+            for process, pid, text in self.persona.log_accepted(ctx, message, recipients):
+                self.log_line(text, process, pid if pid else self.smtpd_pid(ctx))
         for listener in self.accept_listeners:
             listener(ctx, message, recipients)

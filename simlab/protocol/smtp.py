@@ -17,7 +17,7 @@ import binascii
 from typing import TYPE_CHECKING
 
 from simlab.addresses.mail import AddressSyntaxError, MailPath, parse_path
-from simlab.addresses.networks import parse_ip
+from simlab.addresses.networks import ip_text, parse_ip
 from simlab.addresses.routing import Destination
 from simlab.errors import SessionClosed
 from simlab.protocol.message import Message
@@ -32,6 +32,11 @@ __all__ = ["SmtpSession"]
 #: ESMTP parameters: RFC 1870 SIZE, RFC 6152 BODY, RFC 4954 AUTH, RFC 3461 DSN, RFC 6531 SMTPUTF8.
 MAIL_PARAMS = {"SIZE", "BODY", "AUTH", "RET", "ENVID", "SMTPUTF8"}
 RCPT_PARAMS = {"NOTIFY", "ORCPT"}
+
+
+def _octets(line: str) -> int:
+    """The line's length on the wire, in octets."""
+    return len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape"))
 
 
 def _unknown_param(path: MailPath, known: set[str]) -> str | None:
@@ -69,7 +74,8 @@ class SmtpSession:
         self._data_size = 0
         self._data_too_long_line = False
         self._auth: dict | None = None
-        server.log_line(self.persona.log_connect(self.ctx), "smtpd", self._pid)
+        if server.logging:
+            server.log_line(self.persona.log_connect(self.ctx), "smtpd", self._pid)
         refusal = server.check_connect(self.ctx)
         if isinstance(refusal, Dropped):
             self.dropped = refusal
@@ -105,6 +111,8 @@ class SmtpSession:
         """
         if self.closed:
             raise SessionClosed(f"session {self.ctx.session_id} from {self.ctx.client_ip} is closed")
+        if "\n" not in line:
+            return self._one_line(line)  # the usual case: one line
         text = line[:-2] if line.endswith("\r\n") else line.rstrip("\n")
         parts = text.replace("\r\n", "\n").split("\n")
         reply = None
@@ -153,12 +161,12 @@ class SmtpSession:
         return reply
 
     def _record_reply(self, reply: Reply) -> None:
-        self.transcript.extend(f"S: {wire}" for wire in reply.wire_lines)
+        self.transcript.extend(reply.transcript_lines)
 
     def _finish(self, log_disconnect: bool) -> None:
         self.closed = True
         self._in_data = False
-        if log_disconnect:
+        if log_disconnect and self.server.logging:
             self.server.log_line(self.persona.log_disconnect(self.ctx, self.counts), "smtpd", self._pid)
         self.server.session_closed(self.ctx)
 
@@ -170,7 +178,7 @@ class SmtpSession:
 
     def _command(self, line: str) -> Reply:
         persona = self.persona
-        if len(line.encode("utf-8", "surrogateescape")) > persona.max_command_line:
+        if _octets(line) > persona.max_command_line:
             if not persona.truncate_long_commands:
                 self._count("unknown", False)
                 return persona.line_too_long()
@@ -294,12 +302,14 @@ class SmtpSession:
             if account is None:
                 refusal = persona.unknown_local_user(persona.address_text(path))
         if refusal is not None:
-            self.server.log_line(persona.log_reject(self.ctx, "RCPT", refusal, persona.log_address_text(path)),
-                                 "smtpd", self._pid)
+            if self.server.logging:
+                self.server.log_line(persona.log_reject(self.ctx, "RCPT", refusal, persona.log_address_text(path)),
+                                     "smtpd", self._pid)
             return refusal
         if self.ctx.queue_id is None:
             self.ctx.queue_id = self.server.next_queue_id()
-            self.server.log_line(persona.log_transaction_start(self.ctx, self.ctx.queue_id), "smtpd", self._pid)
+            if self.server.logging:
+                self.server.log_line(persona.log_transaction_start(self.ctx, self.ctx.queue_id), "smtpd", self._pid)
         self.ctx.recipients.append(Recipient(path, resolution, account))
         return persona.rcpt_ok(path.text)
 
@@ -324,7 +334,7 @@ class SmtpSession:
         if line != ".":
             if line.startswith("."):
                 line = line[1:]  # RFC 5321 §4.5.2 transparency
-            self._data_size += len(line.encode("utf-8", "surrogateescape")) + 2
+            self._data_size += _octets(line) + 2
             limit = self.server.message_size_limit
             if not limit or self._data_size <= limit:
                 self._data_lines.append(line)
@@ -344,7 +354,7 @@ class SmtpSession:
         received = self.persona.received_header(server, ctx, queue_id, [r.path.text for r in ctx.recipients])
         message = Message(queue_id=queue_id, sender=ctx.sender.text if ctx.sender else "",
                           recipients=[r.path.text for r in ctx.recipients], lines=[*received, *self._data_lines],
-                          client_ip=str(ctx.client_ip), helo=ctx.helo, received_at=ctx.now,
+                          client_ip=ip_text(ctx.client_ip), helo=ctx.helo, received_at=ctx.now,
                           authenticated_user=ctx.user)
         server.accept_message(ctx, message, ctx.recipients)
         self._reset_transaction()

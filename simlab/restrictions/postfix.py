@@ -99,6 +99,13 @@ def parse_restrictions(value: Iterable[str] | str | None, setting: str) -> tuple
 _PERMIT, _DUNNO = "permit", "dunno"
 
 
+def _subject(key: str, ctx: SmtpContext, path: MailPath | None) -> str:
+    """What a plain ``reject`` or ``defer`` in list ``key`` names in its reply."""
+    return {"smtpd_client_restrictions": f"<{ctx.client}>", "smtpd_helo_restrictions": f"<{ctx.helo}>",
+            "smtpd_sender_restrictions": f"<{ctx.sender.internal if ctx.sender else ''}>",
+            "smtpd_data_restrictions": "<DATA>"}.get(key, f"<{path.internal if path else ''}>")
+
+
 class PostfixRestrictions(Restriction):
     """Postfix's ``smtpd_*_restrictions`` evaluated as ``smtpd_check.c`` does.
 
@@ -186,17 +193,14 @@ class PostfixRestrictions(Restriction):
               resolution: Resolution | None) -> str | Reply:
         name = word.name
         server = ctx.server
-        subject = {"smtpd_client_restrictions": f"<{ctx.client}>", "smtpd_helo_restrictions": f"<{ctx.helo}>",
-                   "smtpd_sender_restrictions": f"<{ctx.sender.internal if ctx.sender else ''}>",
-                   "smtpd_data_restrictions": "<DATA>"}.get(key, f"<{path.internal if path else ''}>")
         if name == "permit":
             return _PERMIT
         if name == "dunno":
             return _DUNNO
         if name == "reject":
-            return Reply.of(554, f"5.7.1 {subject}: {_WHAT[key]} rejected: Access denied")
+            return Reply.of(554, f"5.7.1 {_subject(key, ctx, path)}: {_WHAT[key]} rejected: Access denied")
         if name == "defer":
-            return Reply.of(450, f"4.7.1 {subject}: {_WHAT[key]} rejected: Access denied")
+            return Reply.of(450, f"4.7.1 {_subject(key, ctx, path)}: {_WHAT[key]} rejected: Access denied")
         if name == "permit_mynetworks":
             return _PERMIT if ctx.client_ip in self.mynetworks else _DUNNO
         if name == "permit_sasl_authenticated":

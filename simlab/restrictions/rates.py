@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from simlab.addresses.mail import MailPath
-from simlab.addresses.networks import ClientNetworks
+from simlab.addresses.networks import ClientNetworks, ip_text
 from simlab.errors import ConfigError
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
@@ -75,7 +75,7 @@ class Anvil(Restriction):
         return count
 
     def check_connect(self, ctx: SmtpContext) -> Reply | None:
-        ip = str(ctx.client_ip)
+        ip = ip_text(ctx.client_ip)
         exempt = ctx.client_ip in self.exceptions
         server = ctx.server
         active = self.active.get(ip, 0) + 1
@@ -95,17 +95,17 @@ class Anvil(Restriction):
     def on_disconnect(self, ctx: SmtpContext) -> None:
         if ctx.session_id in self._open:
             self._open.discard(ctx.session_id)
-            ip = str(ctx.client_ip)
+            ip = ip_text(ctx.client_ip)
             self.active[ip] = max(0, self.active.get(ip, 0) - 1)
 
     def _event(self, ctx: SmtpContext, kind: str, limit: int, label: str) -> Reply | None:
         if not limit or ctx.client_ip in self.exceptions:
             return None
-        count = self._bump(kind, str(ctx.client_ip), ctx.now)
+        count = self._bump(kind, ip_text(ctx.client_ip), ctx.now)
         if count > limit:
             ctx.server.log_line(f"warning: {label} rate limit exceeded: {count} from {ctx.client} for service smtp",
                                 "smtpd", ctx.server.smtpd_pid(ctx))
-            return ctx.server.persona.rate_limited(kind, str(ctx.client_ip))
+            return ctx.server.persona.rate_limited(kind, ip_text(ctx.client_ip))
         return None
 
     def check_mail(self, ctx: SmtpContext, path: MailPath) -> Reply | None:
