@@ -37,13 +37,16 @@
 # | `mail.example.com`, 192.0.2.25 | the site's mail server (mycompany.co.jp) |
 # | 203.0.113.200 - 203.0.113.249 | the flooder's addresses |
 # | 192.0.2.101, 198.51.100.77 | bob on the LAN, alice reading her mail from outside |
-# | 198.51.100.90, 198.51.100.80 | correspondents' servers (remote.test, yourcompany.co.jp) |
-# | `mx.provider.test`, 198.51.100.25 | the provider's server: a newsletter over 10 connections at once |
+# | `mail.remote.test`, 198.51.100.90 | a correspondent's mail server (carol's; the thread names none) |
+# | `mail.yourcompany.test`, 198.51.100.80 | another correspondent's mail server (the thread's mail.yourcompany.co.jp) |
+# | `mx.provider.test`, 198.51.100.25 | the upstream provider's mail server (sends a newsletter over 10 connections) |
 
 # %%
 # %matplotlib inline
+from datetime import timedelta
+
 import simlab
-from simlab.exercises.flood import burst_delivery, flood_day
+from simlab.exercises.flood import ATTACK_START, FLOODER, burst_delivery, flood_day
 from simlab.scenarios.site import PROCESS_LIMITS
 from simlab.ui.flood import costs_figure, flood_lab, flood_timeline, outcome_line
 
@@ -76,22 +79,28 @@ print("\n".join(line for line in pf.log if "limit" in line or "reject: CONNECT" 
 # choice):
 
 # %%
-PROCESS_LIMITS
+print(PROCESS_LIMITS)
 
 # %% [markdown]
 # ## Four hours with a flood
 #
 # The lesson's day is four hours long. Bob and alice read and send mail, two correspondents
 # deliver every ten minutes or so, and half an hour in the provider hands over a newsletter
-# on 10 connections at once. From 1:00 to 3:00 into the run, one address tries to hold 150
-# silent connections open: the server closes each after 5 minutes of silence and the flooder
-# opens a new one at once; a connection the server refuses, it tries again ten minutes later.
+# on 10 connections at once. From one hour into the run to three hours in, one address tries
+# to hold 150 silent connections open: the server closes each after 5 minutes of silence and
+# the flooder opens a new one at once; a connection the server refuses, it tries again ten
+# minutes later. (The first line printed below gives the clock times: they are the times on
+# the charts and in the logs.)
 #
 # **Predict:** which of EIMS 2.1, SIMS and Postfix (limit 50 per client) loses mail?
 
 # %%
 one_address = {preset: simlab.run(flood_day(preset, connections=150, flooder_ips=1), seed=1)
                for preset in ("eims-2.1", "sims", "postfix")}
+day = one_address["eims-2.1"]
+flood_times = day.events[day.events.actor == FLOODER].time
+print(f"the run starts at {day.start:%H:%M}, the flood lasts from {day.start + timedelta(seconds=ATTACK_START):%H:%M}"
+      f" to {flood_times.max():%H:%M}, the run ends at {day.start + timedelta(seconds=day.world.loop.now):%H:%M}")
 for preset, day in one_address.items():
     print(f"{preset:9}", outcome_line(day))
 
@@ -118,15 +127,16 @@ flood_timeline(one_address["eims-2.1"], title="EIMS 2.1 under a one-address floo
 
 # %%
 for preset, day in one_address.items():
-    during = [line for t, line in day.server.log_records if 3600 <= t <= 3 * 3600]
+    flood_end = (day.events[day.events.actor == FLOODER].time.max() - day.start).total_seconds()
+    during = [line for t, line in day.server.log_records if ATTACK_START <= t <= flood_end]
     print(f"{preset:9} {len(during):6} log lines during the flood", during[:1])
 
 # %% [markdown]
 # Nothing at all on EIMS and SIMS: a connection that never says a word leaves no line in their
 # logs (simlab's modelling, in the style of the thread's logs), and a connection refused at
 # the process limit never reaches the mail server. The admin learns of the attack from the
-# users. Postfix logs every connection - over ten thousand lines - and says plainly
-# `too many connections from 203.0.113.200`.
+# users. Postfix logs every connection - the thousands of lines counted above, in two hours -
+# and says plainly `too many connections from 203.0.113.200`.
 
 # %% [markdown]
 # ## Many addresses
@@ -172,7 +182,7 @@ print(next(line for line in day.log if "198.51.100.25" in line and "reject: CONN
 # %% [markdown]
 # The provider's server delivers the newsletter over 10 connections at once, as any busy mail
 # server does; with a limit of 1 it gets `421` nine times out of ten and must come back later,
-# round after round. Here the cost is a 45-minute delay. An office of thirty people behind one
+# round after round. Here the cost is the delay printed above. An office of thirty people behind one
 # NAT address, all sending at nine in the morning, meets the same wall - and their mail
 # programs show the error to the users. The limit must sit between what a legitimate busy
 # client needs and what would fill the server.
@@ -189,16 +199,19 @@ print(next(line for line in day.log if "198.51.100.25" in line and "reject: CONN
 # Open the "timeline" tab to see the attack hour by hour.
 
 # %%
-lab = flood_lab()
-lab
+flood_lab()
 
 # %% [markdown]
 # ## Exercise
 #
-# On Postfix, choose `smtpd_client_connection_count_limit` and the process limit so that a
-# one-address flood of 150 connections **loses no legitimate mail and refuses no login** - and
-# the provider's newsletter still goes straight in. A colleague has already tried "no limit"
-# so that the provider would never be refused:
+# On Postfix, choose `smtpd_client_connection_count_limit` and the process limit so that one
+# flooding address **loses no legitimate mail and refuses no login, however many connections
+# it opens** - and the provider's newsletter still goes straight in. The checker runs the
+# flood of 150; when nothing stops one address from taking every slot, it also runs a flood
+# of (process limit + 50) connections from that address, since the flooder can always open
+# more. A colleague has already tried "no limit" so that the provider would never be refused;
+# another wants to keep "no limit" and buy a server with 300 slots
+# (`check_flood_limits(connection_limit=0, process_limit=300)`): try that one too.
 
 # %%
 from simlab.exercises.flood import SOLUTION, check_flood_limits  # noqa: E402

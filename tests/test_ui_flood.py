@@ -1,5 +1,7 @@
 """Lesson 06's panel, timeline and exercise (connection floods), driven headlessly."""
 
+import re
+
 import pytest
 
 from simlab.errors import ConfigError
@@ -30,6 +32,11 @@ def test_a_one_address_flood_knocks_eims_offline(lab):
     assert bytes(lab.views["outcome"].children[0].value[:8]) == PNG
     assert "0 of them during the flood" in lab.views["server log"].value
     assert "The server wrote nothing while it was flooded" in lab.views["server log"].value
+    # the lines shown are said to come after the flood (02:25 to 04:25), and they do
+    log = lab.views["server log"].value
+    assert "(02:25 to 04:25)" in log and "lines <b>after</b> the flood ended (04:25)" in log
+    first_shown = re.search(r"1998 (\d+):(\d\d):\d\d AM", log.split("ended (04:25)")[1])
+    assert (int(first_shown[1]), int(first_shown[2])) >= (4, 25)
 
 
 def test_the_timeline_is_drawn_when_its_tab_opens(lab):
@@ -107,3 +114,16 @@ def test_checker_reports_lost_mail_and_refused_logins():
 def test_checker_passes_postfix_defaults():
     verdict = check_flood_limits(connection_limit=50, process_limit=100)
     assert verdict and "turned the flooder away 1200 times" in verdict.messages[0]
+
+
+def test_checker_requires_a_per_client_limit_even_on_a_big_server():
+    big_server = check_flood_limits(connection_limit=0, process_limit=300)
+    assert not big_server
+    assert big_server.messages[0].startswith("no per-client limit (0): one address may hold all 300 process slots. "
+                                             "The flood of 150 did not fill them, but the same address opening 350 "
+                                             "connections does - legitimate mail lost: 14 message(s)")
+    limit_too_high = check_flood_limits(connection_limit=300, process_limit=300)
+    assert not limit_too_high and "not below the process limit" in limit_too_high.messages[0]
+    verdict = check_flood_limits(connection_limit=50, process_limit=300)
+    assert verdict and "never hold more than 50 of the 300 slots" in verdict.messages[0]
+    assert "at most 1000" in check_flood_limits(connection_limit=50, process_limit=5000).messages[0]

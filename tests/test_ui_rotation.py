@@ -95,8 +95,8 @@ def test_checker_reports_relayed_spam_by_network_and_costs():
     assert not strictest_ban
     assert ("still relayed: 49 spam messages from 203.0.113.0/24, sent from 49 different addresses (250 at RCPT)"
             in strictest_ban.messages)
-    assert "also: 198.51.100.77 was banned - that is not the spammer" in strictest_ban.messages
-    wrong_list = check_rotation_defence("eims-2.1", "allowlist", relay_networks=["192.0.2.128/25"])
+    assert "198.51.100.77 was banned - that is not the spammer" in strictest_ban.messages
+    wrong_list = check_rotation_defence("eims-2.1", "allowlist", relay_networks=["192.0.2.128/25", "198.51.100.77"])
     assert not wrong_list
     assert any(m.startswith("LAN staff mail lost: bob (LAN) at 192.0.2.101 had 11 message(s) refused")
                for m in wrong_list.messages)
@@ -104,8 +104,20 @@ def test_checker_reports_relayed_spam_by_network_and_costs():
     assert "is a preset without an allow-list" in check_rotation_defence("eims-1.2", "allowlist").messages[0]
 
 
-def test_checker_passes_allow_lists():
-    eims = check_rotation_defence("eims-2.1", "allowlist")
-    assert eims and "also lost: 9 message(s) of alice (roaming)" in eims.messages
-    postfix = check_rotation_defence("postfix", "none")
-    assert postfix and postfix.messages == ["no spam relayed, and bob's mail from the LAN went out"]
+def test_checker_wants_alice_kept_on_eims():
+    lan_only = check_rotation_defence("eims-2.1", "allowlist")  # spam stopped, but alice's mail is refused
+    assert not lan_only and lan_only.messages == [
+        "alice's mail lost: alice (roaming) at 198.51.100.77 had 9 message(s) refused - she sends through the site "
+        "from outside its network"]
+    whole_network = check_rotation_defence("eims-2.1", "allowlist", relay_networks=["192.0.2.0/24", "198.51.100.0/24"])
+    assert not whole_network and whole_network.messages[0].startswith(
+        "relay list: 198.51.100.0/24 lets 256 addresses outside the site's network relay")
+    other_product = check_rotation_defence("postfix", "none")  # the lesson shows Postfix passing: not the task
+    assert not other_product and "the site's server is EIMS 2.1" in other_product.messages[0]
+    assert check_rotation_defence("eims-2.1", "allowlist", relay_networks="192.0.2.0/33").messages[0].startswith(
+        "valid_ips: '192.0.2.0/33' is not an address range")
+
+
+def test_checker_passes_the_list_with_alice():
+    verdict = check_rotation_defence("eims-2.1", "allowlist", relay_networks=["192.0.2.0/24", "198.51.100.77"])
+    assert verdict and verdict.messages[0].startswith("no spam relayed; bob's mail from the LAN and alice's")

@@ -32,7 +32,8 @@ from simlab.scenarios import HOUR, Scenario, flood, run
 from simlab.scenarios.site import HOSTNAME, PROVIDER, PROVIDER_IP
 
 __all__ = ["ProviderBurst", "BURST", "flood_day", "refused_connections", "burst_delivery", "check_flood_limits",
-           "SOLUTION", "FLOODER", "ATTACK_START", "POSTFIX_CONNECTION_LIMIT"]
+           "SOLUTION", "FLOODER", "ATTACK_START", "POSTFIX_CONNECTION_LIMIT",
+           "MAX_CHECKED_PROCESS_LIMIT"]
 
 FLOODER = "flooder"
 BURST = "provider's burst"
@@ -48,17 +49,20 @@ busy sender needs:
     check_flood_limits(connection_limit=20, process_limit=100)   # also fine
 
 With one flooding address, the limit decides how many of the process slots it can take: at 50
-(of 100) half the server stays free for everyone else, and the other 100 connections get
-"421 4.7.0 mail.example.com Error: too many connections from 203.0.113.200".
+(of 100) half the server stays free for everyone else, and the rest of the flood gets
+"421 4.7.0 mail.example.com Error: too many connections from 203.0.113.200" - however many
+connections the flooder opens.
 
 What fails:
-  connection_limit=0 (no limit) or >= process_limit: the flooder takes every slot; correspondents
-    and staff are refused and mail is lost.
+  connection_limit=0 (no limit) or >= process_limit: one address may take every slot. With 100
+    slots the flood of 150 fills them: correspondents and staff are refused and mail is lost.
+    With a bigger server (say process_limit=300) the flood of 150 no longer fills it - but the
+    flooder only has to open process_limit + 50 connections, and the checker tries that too.
   connection_limit=1 to 9: the provider's server, delivering 10 messages over 10 connections
     at once, gets 421 too; its mail arrives late (the flood is not even needed for that).
   a small process_limit (20, like EIMS 2.1): a 50-connection allowance is the whole server.
 
-And no per-client limit helps when the same 150 connections come from 10 or 50 addresses:
+And no per-client limit helps when the same connections come from 10 or 50 addresses:
 that takes a bigger server, filtering upstream, or the provider's help."""
 
 
@@ -135,36 +139,64 @@ def burst_delivery(result: Result) -> tuple[int, float]:
     return refused, (accepted.time.max() - first).total_seconds() / 60
 
 
-def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: int = 1) -> Feedback:
-    """Postfix against one address holding 150 connections: do these limits keep the mail flowing?
+#: The largest process limit the checker simulates a flood beyond (a bigger run would be slow).
+MAX_CHECKED_PROCESS_LIMIT = 1000
 
-    Passes when no legitimate mail is lost, no login refused, and the provider's burst of
-    mail is not turned away by the per-client limit.
-    """
-    try:
-        result = run(flood_day("postfix", 150, 1, connection_limit, process_limit), seed=seed)
-    except ConfigError as exc:
-        return Feedback(False, [str(exc)])
+
+def _flood_problems(result: Result, process_limit: int) -> list[str]:
+    """What a flood cost the site's people, in sentences (empty: nothing)."""
     s = result.summary
-    refused = refused_connections(result)
     problems = []
     if s["legit_refused"]:
         problems.append(f"legitimate mail lost: {s['legit_refused']} message(s) - the flood filled the server's "
                         f"{process_limit} process slots")
     if s["legit_logins_refused"]:
         problems.append(f"staff could not read their mail {s['legit_logins_refused']} time(s) (POP3 refused)")
-    others = {who: n for who, n in refused.items() if who not in (FLOODER, BURST)}
+    others = {who: n for who, n in refused_connections(result).items() if who not in (FLOODER, BURST)}
     if others:
         problems.append("legitimate connections refused: " + ", ".join(f"{who} {n}" for who, n in sorted(
             others.items())))
+    return problems
+
+
+def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: int = 1) -> Feedback:
+    """Postfix against one flooding address: do these limits keep the mail flowing?
+
+    Runs the lesson's flood of 150 connections. Passes when no legitimate mail is lost, no
+    login refused, the provider's burst of mail is not turned away by the per-client limit -
+    and the server would survive one address however many connections it opened: without a
+    per-client limit below the process limit, the checker also runs a flood of
+    ``process_limit + 50`` connections from the same address and reports what it cost.
+    """
+    if (isinstance(process_limit, int) and not isinstance(process_limit, bool)
+            and process_limit > MAX_CHECKED_PROCESS_LIMIT):
+        return Feedback(False, [f"process_limit: {process_limit} is more than this exercise simulates; expected at "
+                                f"most {MAX_CHECKED_PROCESS_LIMIT} (Postfix's default is 100)"])
+    try:
+        result = run(flood_day("postfix", 150, 1, connection_limit, process_limit), seed=seed)
+    except ConfigError as exc:
+        return Feedback(False, [str(exc)])
+    refused = refused_connections(result)
+    problems = _flood_problems(result, process_limit)
     burst_refused, minutes = burst_delivery(result)
     if burst_refused:
         problems.append(f"the provider's server ({PROVIDER_IP}) got '421 too many connections' {burst_refused} "
                         f"time(s) delivering 10 messages at once; its last message arrived after {minutes:.0f} "
                         "minutes - the per-client limit is too low for a busy legitimate sender")
-    kept_out = refused.get(FLOODER, 0)
+    unlimited = not connection_limit or connection_limit >= process_limit
+    if not problems and unlimited:
+        bigger = process_limit + 50
+        flood_more = run(flood_day("postfix", bigger, 1, connection_limit, process_limit), seed=seed)
+        why = ("no per-client limit (0)" if not connection_limit else
+               f"a per-client limit of {connection_limit}, not below the process limit")
+        cost = _flood_problems(flood_more, process_limit) or ["(this time nothing was lost, by luck of timing)"]
+        problems.append(f"{why}: one address may hold all {process_limit} process slots. The flood of 150 did not "
+                        f"fill them, but the same address opening {bigger} connections does - "
+                        + "; ".join(cost))
     if problems:
         return Feedback(False, problems)
-    limit = connection_limit or "no limit"
+    limit = connection_limit
     return Feedback(True, [f"no legitimate mail lost and no login refused; the per-client limit ({limit}) turned "
-                           f"the flooder away {kept_out} times, and the provider's burst went straight in"])
+                           f"the flooder away {refused.get(FLOODER, 0)} times, and the provider's burst went "
+                           f"straight in. One address can never hold more than {limit} of the {process_limit} "
+                           "slots, however many connections it opens"])

@@ -17,10 +17,12 @@ like abuse in the log.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
+from simlab.addresses.networks import ClientNetworks
 from simlab.engine.actors import LocalUser
 from simlab.engine.conversation import Outcome
 from simlab.engine.result import Result
@@ -29,11 +31,11 @@ from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback
 from simlab.scenarios import DAY, Scenario, ip_rotation, run
 from simlab.scenarios.catalog import ROTATION_DEFENCES
-from simlab.scenarios.site import HOSTNAME, LAN
+from simlab.scenarios.site import HOSTNAME, LAN, ROAMING_IP
 
 __all__ = ["DEFENCES", "SHORT_NAMES", "SPAMMER", "ATTACK_POOL", "rotation_day", "relay_networks_setting",
            "lost_by_sender", "relayed_spam_by_network", "bans_in_order", "pool_sweep", "check_rotation_defence",
-           "SOLUTION"]
+           "SOLUTION", "EXERCISE_PRESET"]
 
 #: The defences of :func:`simlab.scenarios.ip_rotation`, in plain words.
 DEFENCES = {"none": "no defence", "per_ip_ban": "fail2ban: ban each address that relays",
@@ -47,20 +49,27 @@ SPAMMER = "rotating spammer"
 #: The exercise's attacker: 50 addresses, a new one for every message.
 ATTACK_POOL = 50
 
-SOLUTION = """Stop counting abusers; list who may relay. Any of these passes:
+SOLUTION = """On EIMS 2.1, only a list of who may relay stops a spammer with 50 addresses - and the list
+must name alice's address as well as the site's network:
 
-    check_rotation_defence("eims-2.1", "allowlist")   # Relay Restriction AND if from a valid IP (192.0.2.0/24)
-    check_rotation_defence("sims", "none")            # Client Hosts is an allow-list already
-    check_rotation_defence("postfix", "none")         # so is mynetworks (+ SMTP AUTH for alice)
+    check_rotation_defence("eims-2.1", "allowlist", relay_networks=["192.0.2.0/24", "198.51.100.77"])
 
-Per-address bans cannot pass: with a new address for every message, each of the 50 addresses
-relays ban_after messages before its ban, and ban_after=1 still lets one through per address -
-while the same rule bans alice, who relays from 198.51.100.77. "please stop" changes nothing.
+Relay Restriction AND if from a valid IP relays only for the valid IPs: bob's network and alice's
+one address at home. The spammer's 203.0.113.x addresses are on neither, however many it has.
 
-On EIMS 2.1 and SIMS the allow-list also refuses alice's mail from outside (she is not on the
-site's network); on Postfix she submits on port 587 with SMTP AUTH and loses nothing. Adding her
-home address to the list (relay_networks=["192.0.2.0/24", "198.51.100.77"]) works only as long
-as her address never changes."""
+What fails:
+  "per_ip_ban" or "admin_block", at any ban_after: each of the 50 addresses relays ban_after
+    messages before its ban (ban_after=1 still lets one through per address), and the same rule
+    bans alice, whose mail from 198.51.100.77 leaves the same "relayed" log line.
+  "please_stop" and "none": nothing stops anyone.
+  "allowlist" with the default list (192.0.2.0/24): alice is not on the site's network, so her
+    mail from outside is refused.
+  "allowlist" with alice's whole network (198.51.100.0/24): it passes the spam test, but lets
+    every server in that network relay through the site - a list must be as narrow as the need.
+
+The price of this answer: alice's entry works only as long as her address never changes. Postfix
+(and SMTP AUTH in general) solves it with a login instead of an address: she submits on port 587
+with her password (permit_sasl_authenticated), and no address of hers is needed anywhere."""
 
 
 @dataclass
@@ -101,6 +110,8 @@ def rotation_day(preset: str = "eims-2.1", defence: str = "none", pool_size: int
     """
     scenario = ip_rotation(preset=preset, defence=defence, pool_size=pool_size, ban_after=ban_after, switch=switch,
                            messages=messages, duration=duration)
+    if isinstance(relay_networks, str):  # typed as in the panel: "192.0.2.0/24, 198.51.100.77"
+        relay_networks = [part for part in re.split(r"[,;\s]+", relay_networks) if part]
     if relay_networks is not None:
         setting = relay_networks_setting(preset)
         if setting is None:
@@ -160,31 +171,66 @@ def pool_sweep(pool_sizes: Iterable[int], defences: Iterable[str] = ("per_ip_ban
                                 counts_only=True).summary for size in pool_sizes} for defence in defences}
 
 
+#: The server the exercise is about: the thread's admin runs EIMS 2.1.
+EXERCISE_PRESET = "eims-2.1"
+
+
+def _too_wide(relay_networks: Sequence[str] | None) -> list[str]:
+    """Entries of the relay list, outside the site's network, that hold more than one address."""
+    if relay_networks is None:
+        return []
+    lan = ipaddress.ip_network(LAN)
+    wide = []
+    for entry in ClientNetworks(relay_networks, setting="relay_networks"):
+        inside = entry.first in lan and entry.last in lan
+        size = int(entry.last) - int(entry.first) + 1
+        if not inside and size > 1:
+            wide.append(f"relay list: {entry} lets {size} addresses outside the site's network relay through the "
+                        f"site - alice needs only her own ({ROAMING_IP})")
+    return wide
+
+
 def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_networks: Sequence[str] | None = None,
                            seed: int = 1) -> Feedback:
     """Run a day against a spammer rotating through 50 addresses, and judge the defence.
 
-    Passes when no spam is relayed and bob, on the LAN, loses no mail. Every other legitimate
-    loss (alice's mail from outside, correspondents' mail, refused logins) is reported too.
+    The exercise is on EIMS 2.1. Passes when no spam is relayed, no member of staff loses mail
+    or a login - bob on the LAN, and alice reading and sending from 198.51.100.77 -, nobody but
+    the spammer is banned, and the relay list lets no outside address relay but alice's.
     """
     if defence not in ROTATION_DEFENCES:
         return Feedback(False, [f"defence: {defence!r} is not a defence; expected one of "
                                 f"{', '.join(ROTATION_DEFENCES)}"])
     try:
         result = run(rotation_day(preset, defence, ATTACK_POOL, ban_after, relay_networks=relay_networks), seed=seed)
+        problems = _too_wide(relay_networks) if _list_used(preset, defence) else []
     except ConfigError as exc:
         return Feedback(False, [str(exc)])
-    problems = relayed_spam_by_network(result)
+    if preset != EXERCISE_PRESET:
+        problems.insert(0, f"the site's server is EIMS 2.1, and the admin cannot change products today: choose a "
+                           f"defence on {EXERCISE_PRESET!r} (this was {preset!r})")
+    problems += relayed_spam_by_network(result)
     lost = lost_by_sender(result)
     lan_lost = lost.pop("bob (LAN)", 0)
     if lan_lost:
         problems.append(f"LAN staff mail lost: bob (LAN) at 192.0.2.101 had {lan_lost} message(s) refused - "
                         f"the site's network ({LAN}) must stay allowed to relay")
-    costs = [f"also lost: {n} message(s) of {who}" for who, n in lost.items()]
+    alice_lost = lost.pop("alice (roaming)", 0)
+    if alice_lost:
+        problems.append(f"alice's mail lost: alice (roaming) at {ROAMING_IP} had {alice_lost} message(s) refused - "
+                        "she sends through the site from outside its network")
+    problems += [f"legitimate mail lost: {n} message(s) of {who}" for who, n in lost.items()]
     if result.summary["legit_logins_refused"]:
-        costs.append(f"also: staff could not read their mail {result.summary['legit_logins_refused']} time(s)")
+        problems.append(f"staff could not read their mail {result.summary['legit_logins_refused']} time(s)")
     staff_banned = sorted({ip for _t, ip, _by in bans_in_order(result) if not ip.startswith("203.0.113.")})
-    costs += [f"also: {ip} was banned - that is not the spammer" for ip in staff_banned]
+    problems += [f"{ip} was banned - that is not the spammer" for ip in staff_banned]
     if problems:
-        return Feedback(False, problems + costs)
-    return Feedback(True, ["no spam relayed, and bob's mail from the LAN went out", *costs])
+        return Feedback(False, problems)
+    return Feedback(True, ["no spam relayed; bob's mail from the LAN and alice's from outside went out, and nobody "
+                           "but the spammer was refused", "the price: alice's entry holds only while her address "
+                           "stays the same - SMTP AUTH (a login, not an address) removes that"])
+
+
+def _list_used(preset: str, defence: str) -> bool:
+    """Whether the product's relay allow-list decides anything with this defence."""
+    return preset in ("sims", "postfix") or (preset == "eims-2.1" and defence == "allowlist")

@@ -68,7 +68,9 @@ def costs_figure(rows, title: str = ""):
     ax = fig.axes[0]
     for bar in ax.containers[1]:
         bar.set_facecolor(_COLOURS["legit_logins_refused"])
-    ax.legend(frameon=False)
+    highest = max([1, *(bar.get_height() for container in ax.containers for bar in container)])
+    ax.set_ylim(0, highest * 1.45)  # room above the bars for the legend, which must not hide one
+    ax.legend(frameon=False, ncols=2, loc="upper left", fontsize=8)
     return fig
 
 
@@ -127,19 +129,32 @@ def flood_timeline(result, minutes: int = 10, title: str = ""):
 
 
 def flood_log_html(result, lines: int = 200) -> str:
-    """The server log from the moment the flood began, as the admin would scroll to it."""
+    """The server log from the moment the flood began, as the admin would scroll to it.
+
+    When the server wrote nothing during the flood (EIMS, SIMS), says so and shows the first
+    lines after it ended, with their clock time, so that they are not taken for the flood's.
+    """
     records = result.server.log_records
     attack = result.events[result.events.actor == FLOODER].time
     end = (attack.max() - result.start).total_seconds() if len(attack) else ATTACK_START
-    during = sum(1 for t, _line in records if ATTACK_START - 1.0 <= t <= end)
-    begun = [line for t, line in records if t >= ATTACK_START - 1.0]
-    head = (f"<p style='font-size:12px;margin:2px 0'>{len(records)} log lines in four hours, {during} of them "
-            f"during the flood; here the first {min(lines, len(begun))} from its start (1:00 into the run).</p>")
-    if not during:
+    begin_clock = f"{result.start + timedelta(seconds=ATTACK_START):%H:%M}"
+    end_clock = f"{result.start + timedelta(seconds=end):%H:%M}"
+    during = [line for t, line in records if ATTACK_START - 1.0 <= t <= end]
+    head = (f"<p style='font-size:12px;margin:2px 0'>{len(records)} log lines in four hours (the run starts at "
+            f"{result.start:%H:%M}), {len(during)} of them during the flood ({begin_clock} to {end_clock})")
+    if during:
+        shown = during[:lines]
+        head += f"; here the first {len(shown)} from its start.</p>"
+    else:
+        shown = [line for t, line in records if t > end][:lines]
+        head += ".</p>"
         head += ("<p style='font-size:12px;margin:2px 0;color:#b00020'>The server wrote nothing while it was "
                  "flooded: silent connections and connections refused at the process limit leave no line in "
                  "this product's log. The admin hears about it from the users.</p>")
-    return head + log_html(begun[:lines], highlight=r"too many connections|refused|[Ll]imit", limit=lines)
+        if shown:
+            head += (f"<p style='font-size:12px;margin:2px 0'>Below: the first {len(shown)} lines <b>after</b> the "
+                     f"flood ended ({end_clock}).</p>")
+    return head + log_html(shown, highlight=r"too many connections|refused|[Ll]imit", limit=lines)
 
 
 def _details_html(result, limit_used: bool, connection_limit: int, process_limit: int) -> str:
@@ -159,7 +174,7 @@ def _details_html(result, limit_used: bool, connection_limit: int, process_limit
 
 
 def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
-    """A connection flood against the server you choose (four hours; the flood runs from 1:00 to 3:00 in).
+    """A connection flood against the server you choose (four hours; the flood runs from one to three hours in).
 
     Controls: the product, the flooder's connections and addresses, Postfix's per-client
     connection limit (Postfix only: the slider is disabled for the other products; 0 means
