@@ -32,13 +32,17 @@ LABELS = {
     "accounts_compromised": "accounts broken into",
     "legit_logins_refused": "staff logins refused",
     "bans": "addresses banned",
-    "connections_dropped": "connections refused",
+    "connections_dropped": "connections unanswered or reset",
+    "connections_refused": "connections refused by the server",
+    "complaints_sent": "'please stop' mails sent",
+    "guess_succeeded": "guesses that worked",
     "log_lines": "log lines",
 }
 COLOURS = {"legit_delivered": "#4c9a2a", "legit_refused": "#d1495b", "spam_relayed": "#edae49",
-           "spam_refused": "#00798c", "accounts_compromised": "#8f2d56", "legit_logins_refused": "#d1495b",
+           "spam_refused": "#00798c", "accounts_compromised": "#8f2d56", "legit_logins_refused": "#e07a5f",
            "login_failures": "#30638e", "bans": "#66a182", "bounces_to_postmaster": "#edae49",
-           "connections_dropped": "#7d7d7d"}
+           "connections_dropped": "#7d7d7d", "connections_refused": "#a0a0a0", "log_lines": "#30638e",
+           "guess_succeeded": "#8f2d56", "spam_delivered_local": "#f4a259"}
 
 
 def _figure(width: float = 6.4, height: float = 3.2) -> Figure:
@@ -121,10 +125,11 @@ ROLE_COLOURS = {"mail server": "#edae49", "router": "#30638e", "LAN switch": "#9
 
 
 def network_figure(network: Network, title: str = "") -> Figure:
-    """The simulated network: hosts coloured by role, labelled with name and address."""
+    """The simulated network: hosts coloured by role (see the legend), labelled with name and address."""
     import networkx as nx
+    from matplotlib.lines import Line2D
 
-    fig = _figure(8.0, 5.0)
+    fig = _figure(8.0, 5.2)
     ax = fig.add_subplot()
     graph = network.graph
     pos = nx.spring_layout(graph, seed=7, k=0.9)
@@ -134,7 +139,12 @@ def network_figure(network: Network, title: str = "") -> Figure:
                            node_size=350, edgecolors="#333333")
     labels = {n: f"{n}\n{graph.nodes[n]['ip']}" for n in graph.nodes}
     below = {n: (x, y - 0.09) for n, (x, y) in pos.items()}
-    nx.draw_networkx_labels(graph, below, labels, ax=ax, font_size=7, verticalalignment="top")
+    nx.draw_networkx_labels(graph, below, labels, ax=ax, font_size=7, verticalalignment="top",
+                            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.5})
+    shown = [role for role in ROLE_COLOURS if role in roles]
+    ax.legend([Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=ROLE_COLOURS[r],
+                      markeredgecolor="#333333") for r in shown], shown, loc="upper left", fontsize=7,
+              frameon=False, ncols=2)
     ax.margins(0.12)
     ax.set_axis_off()
     if title:

@@ -14,7 +14,7 @@ import simlab
 SPOOF = ["HELO outside.test", "MAIL FROM:<Postmaster@mycompany.test>", "RCPT TO:<user_name@yourcompany.test>",
          "DATA", ".", "QUIT"]
 PROBE = ["HELO scanner.test", "MAIL FROM:<sender@remote.test>", "RCPT TO:<rtest@remote.test>", "DATA",
-         "Subject: Open relay test", "", "I am not a spammer!  Only one test will be sent through any system.",
+         "Subject: Open relay test", "", "One test message per server, for a survey.",
          ".", "QUIT"]
 
 

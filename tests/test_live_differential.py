@@ -74,7 +74,7 @@ SMTP_CASES = {
         "HELO o.test", "MAIL FROM:<someone@yourcompany.test>", "RCPT TO:<x@elsewhere.test>", "DATA", "QUIT")),
     "S2 probe relayed by EIMS 1.2": (eims12, crlf(
         "HELO scanner.test", "MAIL FROM:<sender@remote.test>", "RCPT TO:<rtest@remote.test>", "DATA",
-        "Subject: Open relay test", "", "I am not a spammer!", ".", "QUIT")),
+        "Subject: Open relay test", "", "One test per server, for a survey.", ".", "QUIT")),
     "sequence errors, Postfix": (postfix(), crlf(
         "MAIL FROM:<a@remote.test>", "RCPT TO:<bob@mycompany.test>", "DATA", "EHLO c.test",
         "RCPT TO:<bob@mycompany.test>", "DATA", "MAIL FROM:<a@remote.test>", "MAIL FROM:<a@remote.test>", "DATA",

@@ -31,7 +31,7 @@ class TestRelayProbe:
         text = "\n".join(report.lines)
         assert "Content-Type: multipart/report; report-type=delivery-status" in text
         assert "Final-Recipient: rfc822; sender@survey.test" in text  # the bounce to the probe's sender failed too
-        assert "I am not a spammer!  Only one test will be sent through any system for a survey." in text
+        assert "scans port 25 for open relays. It sends one test per server and collects the results." in text
 
     @pytest.mark.parametrize("scenario", [S.relay_probe(preset="eims-2.1", relay_restriction=True),
                                           S.relay_probe(preset="sims"), S.relay_probe(preset="postfix")])

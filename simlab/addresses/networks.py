@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -116,7 +117,8 @@ class ClientNetworks:
         if specs is None:
             specs = ()
         if isinstance(specs, str):
-            specs = [s for s in specs.replace(",", " ").split() if s]
+            joined = re.sub(r"\s*-\s*", "-", specs)  # "192.0.2.1 - 192.0.2.254" is one range
+            specs = [s for s in joined.replace(",", " ").split() if s]
         self.setting = setting
         self.ranges: tuple[AddressRange, ...] = tuple(parse_range(s, setting) for s in specs)
 

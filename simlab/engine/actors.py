@@ -25,8 +25,9 @@ from simlab.restrictions.relay import ClientHosts
 __all__ = ["Actor", "LocalUser", "RemoteMta", "RelayScanner", "SpoofingSpammer", "RotatingSpammer",
            "Pop3Guesser", "Flooder", "Admin", "compose"]
 
-SURVEY_TEXT = ("This program scans port 25 and tests for open relays.",
-               "I am not a spammer!  Only one test will be sent through any system for a survey.")
+#: The survey's message, in our words: a scan of port 25 for open relays, one test per server.
+SURVEY_TEXT = ("Open relay survey: this message was sent through your server by a program that",
+               "scans port 25 for open relays. It sends one test per server and collects the results.")
 
 
 def compose(world: World, actor: str, sender: str, recipients: Sequence[str], subject: str,
@@ -164,7 +165,8 @@ class LocalUser(Actor):
 
         def done(outcome: Outcome) -> None:
             passes = [reply for line, reply in outcome.replies if line.startswith("PASS")]
-            world.counts["login_failures"] += sum(1 for r in passes if not r.ok)
+            for _ in range(sum(1 for r in passes if not r.ok)):
+                world.mark("login_failures")
             if passes and passes[-1].ok:
                 world.counts["logins_ok"] += 1
             else:
@@ -230,8 +232,8 @@ class RelayScanner(Actor):
     """An open-relay survey program: one test message per server, to a domain that will not accept it.
 
     Models the 1998 survey in the thread: it connects to port 25, claims a
-    sender at its own domain and sends one message to ``rtest@`` there
-    ("I am not a spammer!  Only one test will be sent through any system").
+    sender at its own domain and sends one message to ``rtest@`` there,
+    explaining that it tests each server once for a survey.
     The destination is built not to answer, so a relay that accepted the
     test ends up returning it - to its own postmaster.
     """
@@ -388,7 +390,7 @@ class Pop3Guesser(Actor):
                     world.mark("guess_succeeded")
                     self._skip.add(account)
                 else:
-                    world.counts["login_failures"] += 1
+                    world.mark("login_failures")
                 world.loop.after(self.pace + passed.delay, self._guess, world)
             else:
                 world.mark("guesser_blocked")

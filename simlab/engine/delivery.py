@@ -50,7 +50,7 @@ class Job:
 
 
 def non_delivery_report(host: Host, original: Message, failures: list[tuple[str, str, str]], to: str,
-                        queue_id: str, when: str) -> Message:
+                        queue_id: str, when: str, arrived: str | None = None) -> Message:
     """An RFC 3464 delivery status notification from ``<>`` to ``to``, with the original attached."""
     server = host.server
     boundary = f"{queue_id}.{int(original.received_at)}/{server.hostname}"
@@ -77,7 +77,7 @@ def non_delivery_report(host: Host, original: Message, failures: list[tuple[str,
         "Content-Type: message/delivery-status",
         "",
         f"Reporting-MTA: dns; {server.hostname}",
-        f"Arrival-Date: {when}",
+        f"Arrival-Date: {arrived or when}",
     ]
     for rcpt, status, diagnostic in failures:
         lines += ["", f"Final-Recipient: rfc822; {rcpt}", "Action: failed", f"Status: {status}",
@@ -270,7 +270,8 @@ class QueueManager:
         to = message.sender or f"postmaster@{server.hostname}"
         queue_id = server.next_queue_id()
         when = mail_date(server.clock.datetime())
-        report = non_delivery_report(self.host, message, failures, to, queue_id, when)
+        arrived = mail_date(server.clock.datetime(message.received_at))
+        report = non_delivery_report(self.host, message, failures, to, queue_id, when, arrived)
         world.tag_message(report, "bounce")
         self._log(DeliveryEvent("bounce", queue_id=message.queue_id, recipients=tuple(r for r, _, _ in failures),
                                 domain="", new_queue_id=queue_id, sender=message.sender))

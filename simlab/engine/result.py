@@ -55,9 +55,12 @@ class Result:
         """One row per command and reply: time, host, client IP, actor, command, reply code, outcome."""
         import pandas as pd
 
-        frame = pd.DataFrame(self._events, columns=list(EVENT_COLUMNS))
-        frame["time"] = [self.start + timedelta(seconds=t) for t in frame["time"]]
-        return frame
+        cached = self.__dict__.get("_events_frame")
+        if cached is None or cached[0] != len(self._events):
+            frame = pd.DataFrame(self._events, columns=list(EVENT_COLUMNS))
+            frame["time"] = [self.start + timedelta(seconds=t) for t in frame["time"]]
+            self.__dict__["_events_frame"] = cached = (len(self._events), frame)
+        return cached[1].copy()
 
     def series(self, freq: str = "1h") -> pd.DataFrame:
         """Counts per time bin: each timeline item, and the site's log lines."""

@@ -32,7 +32,7 @@ __all__ = ["World", "SUMMARY_KEYS", "EVENT_COLUMNS", "TranscriptRecord"]
 SUMMARY_KEYS = (
     "legit_delivered", "legit_refused", "spam_relayed", "spam_refused", "spam_delivered_local",
     "bounces_to_postmaster", "login_failures", "logins_ok", "accounts_compromised", "legit_logins_refused",
-    "bans", "connections_dropped", "sessions", "log_lines",
+    "bans", "connections_dropped", "connections_refused", "sessions", "log_lines",
 )
 EVENT_COLUMNS = ("time", "host", "client_ip", "actor", "command", "reply_code", "outcome")
 
@@ -65,6 +65,7 @@ class World:
                  keep_transcripts: bool = True, connect_timeout: float = 30.0, retry_interval: float = 300.0,
                  queue_lifetime: float = 4 * 3600.0, keep_mail: bool = True) -> None:
         self.loop = EventLoop(seed)
+        self.seed = seed
         self.network = network
         self.dns = dns
         self.site = site
@@ -105,8 +106,11 @@ class World:
     def record(self, host: str, client_ip: str, actor: str, command: str, code, outcome: str) -> None:
         if self.keep_events:
             self.events.append((self.loop.now, host, client_ip, actor, command, code, outcome))
-        if command == "CONNECT" and outcome in ("filtered", "down", "refused", "dropped") and host == self.site:
-            self.counts["connections_dropped"] += 1
+        if command == "CONNECT" and host == self.site:
+            if outcome in ("filtered", "down", "refused", "dropped"):
+                self.mark("connections_dropped")
+            elif isinstance(code, int) and code >= 400:
+                self.mark("connections_refused")  # the server answered, but with a refusal (421, 554)
 
     def sessions_opened(self, conversation: Conversation) -> None:
         if conversation.host.name == self.site:

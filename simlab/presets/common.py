@@ -6,11 +6,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from simlab.addresses.networks import parse_ip
+from simlab.addresses.routing import domain_list
 from simlab.errors import ConfigError
 from simlab.protocol.policy import Restriction
 from simlab.restrictions.access import SERVICES, IpRangeRestriction
 
-__all__ = ["mac_log_time", "ip_range_restrictions", "extra_restrictions", "server_address"]
+__all__ = ["mac_log_time", "ip_range_restrictions", "extra_restrictions", "server_address", "site_domains"]
 
 
 def mac_log_time(when: datetime) -> str:
@@ -49,3 +50,11 @@ def extra_restrictions(value: Iterable[Restriction] | None) -> list[Restriction]
 
 def server_address(value: str, setting: str = "address") -> str:
     return str(parse_ip(value, setting))
+
+
+def site_domains(hostname: str, local_domains) -> tuple[str, ...]:
+    """The domains a Mac server delivers here: the listed ones and its own host name (modelling choice:
+    the thread's spoofed sender, ``Postmaster@mail.<company>``, wrote the host name as the domain)."""
+    domains = domain_list(local_domains, "local_domains")
+    name = hostname.lower().rstrip(".") if isinstance(hostname, str) else hostname
+    return domains if name in domains else (*domains, name)

@@ -30,9 +30,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from simlab.addresses.networks import ClientNetworks
 from simlab.addresses.routing import LastDomainResolver, domain_list
 from simlab.clock import ManualClock
-from simlab.presets.common import extra_restrictions, ip_range_restrictions, mac_log_time, server_address
+from simlab.presets.common import (
+    extra_restrictions,
+    ip_range_restrictions,
+    mac_log_time,
+    server_address,
+    site_domains,
+)
 from simlab.protocol.persona import DeliveryEvent, Persona
 from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
@@ -52,6 +59,8 @@ class EimsPersona(Persona):
     def __init__(self, version: str) -> None:
         self.version = version
         self.product = f"EIMS {version}"
+        if not version.startswith("1."):
+            self.verbs = (*Persona.verbs, "AUTH")  # SMTP AUTH from 2.1 on (vendor notes)
 
     def banner(self, server: MailServer) -> Reply:
         return Reply.of(220, f"{server.hostname} Eudora Internet Mail Server {self.version} ready")
@@ -165,9 +174,7 @@ class EimsPersona(Persona):
 
 def _eims(version: str, hostname: str, local_domains, accounts, aliases, clock, address, restrictions,
           auth: bool, settings: dict) -> MailServer:
-    domains = domain_list(local_domains, "local_domains")
-    if not domains:
-        domains = (hostname.lower(),)
+    domains = site_domains(hostname, local_domains)
     own = server_address(address)
     resolver = LastDomainResolver(domains, own_addresses=(own,))
     return MailServer(persona=EimsPersona(version), hostname=hostname, resolver=resolver, accounts=accounts,
@@ -211,7 +218,8 @@ def eims_2_1(hostname: str = "mail.example.com", local_domains: Iterable[str] | 
     """
     chain: list[Restriction] = extra_restrictions(restrictions)
     chain += ip_range_restrictions(ip_range_restriction)
-    domains = domain_list(local_domains, "local_domains")
+    domains = site_domains(hostname, local_domains)
+    ClientNetworks(valid_ips, setting="valid_ips")  # checked even while Relay Restriction is off
     if smtp_auth:
         chain.append(SubmissionAuthRequired())
     if relay_restriction:

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from simlab.addresses.routing import LastDomainResolver, domain_list
+from simlab.addresses.routing import LastDomainResolver
 from simlab.clock import ManualClock
-from simlab.presets.common import extra_restrictions, server_address
+from simlab.presets.common import extra_restrictions, server_address, site_domains
 from simlab.protocol.persona import Persona
 from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
@@ -121,7 +121,7 @@ def sims(hostname: str = "mail.example.com", local_domains: Iterable[str] | str 
         rbl_self_test: skip a zone that fails the RFC 5782 self-test.
         restrictions: extra defences outside the product (router filter, fail2ban).
     """
-    domains = domain_list(local_domains, "local_domains") or (hostname.lower(),)
+    domains = site_domains(hostname, local_domains)
     own = server_address(address)
     chain = extra_restrictions(restrictions)
     zones = tuple(rbl_zones)

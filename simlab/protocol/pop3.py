@@ -84,10 +84,20 @@ class Pop3Session:
         self.transcript.extend(f"S: {line}" for line in reply.wire_lines)
 
     def send(self, line: str) -> Pop3Reply:
-        """Feed one client line (without CRLF); returns the server's reply."""
+        """Feed one client line (without CRLF); returns the server's reply.
+
+        A line holding LF is split and each part answered in turn; the last reply is returned.
+        """
         if self.closed:
             raise SessionClosed(f"POP3 session {self.ctx.session_id} from {self.ctx.client_ip} is closed")
         line = line[:-2] if line.endswith("\r\n") else line.rstrip("\n")
+        if "\n" in line:
+            reply = None
+            for part in line.replace("\r\n", "\n").split("\n"):
+                if self.closed:
+                    break
+                reply = self.send(part)
+            return reply
         self.ctx.now = self.server.clock.now
         shown = line
         if line[:5].upper() == "PASS ":
@@ -178,7 +188,7 @@ class Pop3Session:
         return len(live), sum(m.size for m in live)
 
     def _message_number(self, argument: str) -> int | None:
-        if not argument.isdigit():
+        if not argument.isascii() or not argument.isdigit():
             return None
         number = int(argument)
         if 1 <= number <= len(self._maildrop) and number not in self._deleted:
@@ -217,7 +227,7 @@ class Pop3Session:
 
     def _top(self, argument: str) -> Pop3Reply:
         parts = argument.split()
-        if len(parts) != 2 or not parts[1].isdigit():
+        if len(parts) != 2 or not parts[1].isascii() or not parts[1].isdigit():
             return self.persona.pop3_syntax()
         number = self._message_number(parts[0])
         if number is None:

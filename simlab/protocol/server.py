@@ -258,9 +258,10 @@ class MailServer:
         secret = self.accounts[account]
         if apop_digest is not None:
             expected = hashlib.md5(f"{apop_challenge}{secret}".encode()).hexdigest()
-            ok = hmac.compare_digest(expected, apop_digest.lower())
+            ok = hmac.compare_digest(expected.encode(), apop_digest.lower().encode("utf-8", "surrogateescape"))
         else:
-            ok = password is not None and hmac.compare_digest(secret.encode(), password.encode())
+            ok = password is not None and hmac.compare_digest(
+                secret.encode("utf-8", "surrogateescape"), password.encode("utf-8", "surrogateescape"))
         return account if ok else None
 
     # --- accepting mail -------------------------------------------------------------------

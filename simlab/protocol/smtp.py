@@ -105,7 +105,8 @@ class SmtpSession:
     def send(self, line: str) -> Reply | None:
         """Feed one client line (without CRLF) and return the server's reply.
 
-        A line holding CR or LF is split and each part is processed in turn;
+        A line holding LF is split and each part is processed in turn (a bare CR stays part of
+        the line, as in Postfix);
         the last reply is returned. Returns ``None`` for body lines after 354.
         Raises :class:`SessionClosed` if the server already closed the session.
         """
@@ -258,7 +259,7 @@ class SmtpSession:
             return persona.bad_parameter(unknown)
         for name, value in path.params.items():
             if name == "SIZE":
-                if not (value or "").isdigit():
+                if not (value or "").isascii() or not (value or "").isdigit():
                     return persona.bad_size_syntax()
                 if self.server.message_size_limit and int(value) > self.server.message_size_limit:
                     refusal = persona.size_exceeded()

@@ -40,9 +40,11 @@ def run(scenario: Scenario, seed: int = 0, counts_only: bool = False, transcript
     for actor in actors:
         actor.start(world)
     world.loop.run(scenario.duration)
-    bans = sum(len(getattr(r, "bans", ())) for r in site.restrictions)
-    if bans:
-        world.counts["bans"] += bans
+    for restriction in site.restrictions:
+        for ban in getattr(restriction, "bans", ()):  # fail2ban's bans, on the timeline too
+            world.counts["bans"] += 1
+            world.timeline.append((ban.time, "bans"))
+    world.timeline.sort(key=lambda item: item[0])
     return Result(scenario=scenario.name, preset=scenario.preset, seed=seed, summary=world.summary(),
                   log=list(site.log), transcripts=world.transcripts, timeline=world.timeline,
                   start=world.loop.clock.start, world=world, _events=world.events)

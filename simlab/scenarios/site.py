@@ -79,15 +79,18 @@ def site_server(preset: str, settings: Mapping[str, Any] | None = None, accounts
     if preset not in PRESETS:
         raise ConfigError("preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
     kwargs = site_settings(preset, accounts) | dict(settings or {})
+    import inspect
+
+    known = [p for p in inspect.signature(PRESETS[preset]).parameters if p not in ("clock", "restrictions")]
+    bad = sorted(set(kwargs) - set(known))
+    if bad:
+        raise ConfigError("settings", ", ".join(bad), f"is not a setting of {preset}", f"one of {', '.join(known)}")
     try:
         return PRESETS[preset](clock=clock, restrictions=list(restrictions), **kwargs)
-    except TypeError as exc:
-        import inspect
-
-        known = [p for p in inspect.signature(PRESETS[preset]).parameters if p not in ("clock", "restrictions")]
-        bad = sorted(set(kwargs) - set(known))
-        raise ConfigError("settings", ", ".join(bad) or str(exc), f"is not a setting of {preset}",
-                          f"one of {', '.join(known)}") from None
+    except (TypeError, AttributeError) as exc:  # a value of the wrong kind, e.g. True where a list belongs
+        raise ConfigError("settings", {k: v for k, v in kwargs.items() if k != "accounts"},
+                          f"holds a value of the wrong kind for {preset} ({exc})",
+                          "lists of addresses or domains, yes/no for switches, numbers for limits") from None
 
 
 def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, idle_timeout: float,
