@@ -256,3 +256,37 @@ class TestGuessingDefences:
     def test_extra_restrictions_must_be_restrictions(self):
         with pytest.raises(ConfigError, match="is not a restriction"):
             simlab.presets.eims_1_2(restrictions=["fail2ban"])
+
+
+class TestFixesFromLessons:
+    def test_eims_21_understands_the_auth_it_offers_and_lets_the_user_relay(self):
+        server = simlab.presets.eims_2_1(accounts={"alice": "pw"}, smtp_auth=True, relay_restriction=True)
+        s = server.smtp_session("198.51.100.77", port=587)
+        assert talk(s, "EHLO roaming.test")[0].splitlines()[-1] == "250 AUTH PLAIN LOGIN"
+        token = base64.b64encode(b"\0alice\0pw").decode()
+        assert codes(s, f"AUTH PLAIN {token}", "MAIL FROM:<alice@example.com>", "RCPT TO:<x@remote.test>") == [
+            235, 250, 250]
+        assert codes(simlab.presets.eims_1_2().smtp_session(OUTSIDE), "EHLO x", "AUTH PLAIN AGJvYgB4")[1] == 500
+
+    @pytest.mark.parametrize("factory", [simlab.presets.eims_2_1, simlab.presets.sims])
+    def test_the_mac_servers_deliver_mail_for_their_own_host_name(self, factory):
+        server = factory(accounts={"bob": "x"})
+        assert codes(server.smtp_session(OUTSIDE), "HELO x", "MAIL FROM:<a@remote.test>",
+                     "RCPT TO:<bob@mail.example.com>")[-1] == 250
+
+    def test_valid_ips_is_checked_while_relay_restriction_is_off(self):
+        with pytest.raises(ConfigError, match=r"valid_ips: '192\.0\.2\.0/33'"):
+            simlab.presets.eims_2_1(valid_ips=["192.0.2.0/33"])
+
+    def test_a_range_typed_with_spaces_is_one_range(self):
+        server = simlab.presets.eims_2_1(ip_range_restriction={"smtp": "192.0.2.1 - 192.0.2.254"})
+        assert server.smtp_session(LAN).greeting.code == 220
+        assert server.smtp_session(OUTSIDE).greeting.code == 554
+
+    def test_a_setting_of_the_wrong_kind_is_a_clear_error(self):
+        from simlab.scenarios.site import site_server
+
+        with pytest.raises(ConfigError, match=r"holds a value of the wrong kind for eims-2\.1"):
+            site_server("eims-2.1", {"ip_range_restriction": True})
+        with pytest.raises(ConfigError, match="'mynetwork' is not a setting of postfix"):
+            site_server("postfix", {"mynetwork": ["192.0.2.0/24"]})

@@ -191,3 +191,22 @@ class TestResults:
     def test_bad_knobs_are_clear_errors(self, call, fragment):
         with pytest.raises(ConfigError, match=fragment):
             call()
+
+
+class TestTimeline:
+    def test_bans_failed_logins_and_refusals_are_on_the_timeline(self):
+        result = run(S.wrong_password(fail2ban=True))
+        whats = {what for _t, what in result.timeline}
+        assert {"bans", "login_failures"} <= whats
+        assert result.series("1h")["bans"].sum() == result.summary["bans"] > 0
+        times = [t for t, _ in result.timeline]
+        assert times == sorted(times)
+        strict = run(S.strict_ip_range())
+        assert strict.summary["connections_refused"] > 0  # 554 at connect, counted and drawn
+
+    def test_bounce_reports_the_original_arrival(self):
+        result = run(S.relay_probe(preset="eims-1.2"))
+        report = "\n".join(result.server.mailboxes["postmaster"][0].lines)
+        arrivals = [line for line in report.splitlines() if line.startswith("Arrival-Date:")]
+        dates = [line for line in report.splitlines() if line.startswith("Date:")]
+        assert arrivals[0].split(": ", 1)[1] != dates[0].split(": ", 1)[1]

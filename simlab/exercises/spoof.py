@@ -25,14 +25,13 @@ from typing import Any
 from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback
 from simlab.presets import PRESETS
-from simlab.protocol.policy import Restriction
 from simlab.scenarios import spoofed_postmaster
 from simlab.scenarios.base import DAY, Scenario
 from simlab.scenarios.site import ACCOUNTS, DOMAIN, LAN, SPOOFER_IP, site_server
 
 __all__ = ["MY_DOMAIN", "MY_HOSTNAME", "THREAD_DIALOGUE", "STAFF_DIALOGUE", "STAFF_IP", "INBOUND_DIALOGUE",
            "INBOUND_IP", "mycompany_server",
-           "sender_login_map", "replay", "reply_to", "spoof_day", "check_spoof_refused", "EimsAuthFix", "SOLUTION"]
+           "sender_login_map", "replay", "reply_to", "spoof_day", "check_spoof_refused", "SOLUTION"]
 
 MY_DOMAIN = "mycompany.test"
 MY_HOSTNAME = "mail.mycompany.test"
@@ -49,30 +48,6 @@ INBOUND_DIALOGUE = ("EHLO mail.remote.test", "MAIL FROM:<carol@remote.test>", "R
 #: bob on the LAN sending a message out, as his mail program would.
 STAFF_DIALOGUE = ("HELO pc-bob.mycompany.test", "MAIL FROM:<bob@mycompany.test>", "RCPT TO:<carol@remote.test>",
                   "DATA", "Subject: the order", "", "See you Monday.", ".", "QUIT")
-
-
-class EimsAuthFix(Restriction):
-    """Let EIMS 2.1 understand the AUTH command it advertises.
-
-    With ``smtp_auth=True`` the EIMS 2.1 preset offers ``AUTH PLAIN LOGIN`` in
-    its EHLO reply but its persona does not list AUTH among its verbs, so the
-    command gets ``500 Syntax error``. Until the preset is fixed, this
-    restriction adds the verb to the server's persona at the first connection
-    (it refuses nothing). It is harmless once the preset knows AUTH.
-    """
-
-    name = "EIMS AUTH verb (workaround)"
-
-    def check_connect(self, ctx):
-        enable_eims_auth(ctx.server)
-        return None
-
-
-def enable_eims_auth(server) -> None:
-    """Add AUTH to an EIMS server's verbs when its SMTP AUTH is on (see :class:`EimsAuthFix`)."""
-    persona = server.persona
-    if persona.product.startswith("EIMS") and server.auth_ports and "AUTH" not in persona.verbs:
-        persona.verbs = (*persona.verbs, "AUTH")
 
 
 def sender_login_map(domain: str = MY_DOMAIN, accounts: Iterable[str] = tuple(ACCOUNTS)) -> dict[str, str]:
@@ -96,9 +71,7 @@ def mycompany_server(preset: str = "eims-2.1", **settings: Any):
     """
     if preset not in PRESETS:
         raise ConfigError("preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
-    server = site_server(preset, _site_names(preset, MY_DOMAIN, MY_HOSTNAME) | settings)
-    enable_eims_auth(server)
-    return server
+    return site_server(preset, _site_names(preset, MY_DOMAIN, MY_HOSTNAME) | settings)
 
 
 def replay(server, client_ip: str, lines: Sequence[str], port: int = 25):
@@ -145,8 +118,6 @@ def spoof_day(preset: str = "eims-2.1", *, relay_restriction: bool = True, relay
     if preset == "eims-2.1":
         scenario.settings.update(relay_domains=relay_domains, require_valid_ip=require_valid_ip,
                                  valid_ips=valid_ips, smtp_auth=smtp_auth)
-        if smtp_auth:
-            scenario.restrictions.append(EimsAuthFix())
     if preset == "postfix":
         scenario.settings["smtpd_sasl_auth_enable"] = smtp_auth
         if sender_login_check:
