@@ -9,14 +9,13 @@ the world's seeded generator.
 
 from __future__ import annotations
 
-import base64
 import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from simlab.clock import mail_date
-from simlab.engine.conversation import Conversation, Hold, Outcome
+from simlab.engine.conversation import Conversation, Hold, Outcome, send_script
 from simlab.engine.network import Reach
 from simlab.engine.world import World
 from simlab.protocol.reply import Pop3Reply
@@ -47,34 +46,6 @@ def compose(world: World, actor: str, sender: str, recipients: Sequence[str], su
 @functools.lru_cache(maxsize=256)
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
-def send_script(helo: str, sender: str, recipients: Sequence[str], lines: list[str],
-                auth: tuple[str, str] | None = None):
-    """The SMTP dialogue of a client handing over one message (RFC 5321 §3.3)."""
-
-    def script(greeting):
-        if greeting is None or greeting.code != 220:
-            return
-        reply = yield f"EHLO {helo}"
-        if auth is not None:
-            token = base64.b64encode(f"\0{auth[0]}\0{auth[1]}".encode()).decode()
-            reply = yield f"AUTH PLAIN {token}"
-        reply = yield f"MAIL FROM:<{sender}>"
-        if reply.code != 250:
-            yield "QUIT"
-            return
-        accepted = 0
-        for rcpt in recipients:
-            reply = yield f"RCPT TO:<{rcpt}>"
-            accepted += reply.code == 250
-        if accepted:
-            reply = yield "DATA"
-            if reply.code == 354:
-                yield [*lines, "."]
-        yield "QUIT"
-
-    return script
 
 
 @dataclass

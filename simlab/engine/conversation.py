@@ -20,7 +20,8 @@ own session object: this module holds no protocol or policy logic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+import base64
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from simlab.protocol.reply import Pop3Reply, Reply
 if TYPE_CHECKING:
     from simlab.engine.world import World
 
-__all__ = ["Hold", "Outcome", "Conversation", "Script"]
+__all__ = ["Hold", "Outcome", "Conversation", "Script", "send_script"]
 
 Script = Callable[[Any], Generator[Any, Any, None]]
 
@@ -208,3 +209,31 @@ def _verb(line: str) -> str:
     if line == ".":
         return "."
     return line.split(" ", 1)[0].upper()[:12]
+
+
+def send_script(helo: str, sender: str, recipients: Sequence[str], lines: list[str],
+                auth: tuple[str, str] | None = None):
+    """The SMTP dialogue of a client handing over one message (RFC 5321 §3.3)."""
+
+    def script(greeting):
+        if greeting is None or getattr(greeting, "code", 0) != 220:
+            return
+        reply = yield f"EHLO {helo}"
+        if auth is not None:
+            token = base64.b64encode(f"\0{auth[0]}\0{auth[1]}".encode()).decode()
+            reply = yield f"AUTH PLAIN {token}"
+        reply = yield f"MAIL FROM:<{sender}>"
+        if reply.code != 250:
+            yield "QUIT"
+            return
+        accepted = 0
+        for rcpt in recipients:
+            reply = yield f"RCPT TO:<{rcpt}>"
+            accepted += reply.code == 250
+        if accepted:
+            reply = yield "DATA"
+            if reply.code == 354:
+                yield [*lines, "."]
+        yield "QUIT"
+
+    return script

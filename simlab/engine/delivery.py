@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from simlab.addresses.mail import AddressSyntaxError, parse_address
 from simlab.addresses.routing import Destination
 from simlab.clock import mail_date
-from simlab.engine.conversation import Conversation, Outcome
+from simlab.engine.conversation import Conversation, Outcome, send_script
 from simlab.engine.network import DnsAnswer, Host, Reach
 from simlab.protocol.message import Message
 from simlab.protocol.persona import DeliveryEvent
@@ -170,27 +170,8 @@ class QueueManager:
         conversation.start()
 
     def _relay_script(self, message: Message, recipients: list[str]):
-        hostname = self.server.hostname
-
-        def script(greeting):
-            if greeting is None or getattr(greeting, "code", 0) != 220:
-                return
-            reply = yield f"EHLO {hostname}"
-            reply = yield f"MAIL FROM:<{message.sender}>"
-            if reply.code != 250:
-                yield "QUIT"
-                return
-            accepted = 0
-            for rcpt in recipients:
-                reply = yield f"RCPT TO:<{rcpt}>"
-                accepted += reply.code == 250
-            if accepted:
-                reply = yield "DATA"
-                if reply.code == 354:
-                    yield [*message.lines, "."]
-            yield "QUIT"
-
-        return script
+        """The same dialogue as any client handing over a message, from this server's name."""
+        return send_script(self.server.hostname, message.sender, recipients, message.lines)
 
     def _after_relay(self, job: Job, mx: Host, outcome: Outcome, event: dict) -> None:
         rcpt_replies = [reply for line, reply in outcome.replies if line.upper().startswith("RCPT")]

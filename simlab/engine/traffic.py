@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simlab.engine.actors import Actor, compose, send_script
-from simlab.engine.conversation import Conversation, Outcome
+from simlab.engine.actors import Actor, compose
+from simlab.engine.conversation import Conversation, Outcome, send_script
 from simlab.engine.world import World
 
 __all__ = ["TrafficMix"]
