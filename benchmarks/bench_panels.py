@@ -137,7 +137,6 @@ def chart_costs(repeats: int = 11) -> list[Figure]:
     """
     import io
 
-    import simlab.plots as plots
     from simlab.plots import outcome_bars, to_png
 
     keys = ("spam_relayed", "spam_refused", "bounces_to_postmaster", "legit_delivered", "legit_refused")
@@ -148,24 +147,9 @@ def chart_costs(repeats: int = 11) -> list[Figure]:
         figure.savefig(buffer, format="png", dpi=dpi)
         return buffer.getvalue()
 
-    def fixed_layout() -> bytes:
-        """``plots._figure`` with fixed margins (for this call only) instead of ``layout="constrained"``."""
-        from matplotlib.figure import Figure as MplFigure
-
-        def figure_with_margins(width: float = 6.4, height: float = 3.2):
-            figure = MplFigure(figsize=(width, height))
-            figure.subplots_adjust(left=0.3, right=0.95, top=0.85, bottom=0.12)
-            return figure
-
-        constrained, plots._figure = plots._figure, figure_with_margins
-        try:
-            return to_png(outcome_bars(summary, keys, title="postfix: one day"))
-        finally:
-            plots._figure = constrained
-
     reused = outcome_bars(summary, keys, title="postfix: one day")
     png(reused)  # the constrained layout is worked out once ...
-    reused.set_layout_engine("none")  # ... and kept
+    reused.set_layout_engine("none")  # ... and kept (a no-op now that outcome_bars uses fixed margins)
 
     def reuse() -> bytes:
         axes = reused.axes[0]
@@ -173,8 +157,7 @@ def chart_costs(repeats: int = 11) -> list[Figure]:
             bar.set_width(value)
         return png(reused)
 
-    ways = [("as now: outcome_bars + to_png (constrained layout)", lambda: to_png(outcome_bars(summary, keys))),
-            ("fixed margins instead of layout='constrained'", fixed_layout),
+    ways = [("as now: outcome_bars + to_png (fixed margins)", lambda: to_png(outcome_bars(summary, keys))),
             ("one Figure per view, laid out once, bars updated", reuse),
             ("as now at dpi 72", lambda: png(outcome_bars(summary, keys), dpi=72))]
     figures = []

@@ -45,15 +45,19 @@ COLOURS = {"legit_delivered": "#4c9a2a", "legit_refused": "#d1495b", "spam_relay
            "guess_succeeded": "#8f2d56", "spam_delivered_local": "#f4a259"}
 
 
-def _figure(width: float = 6.4, height: float = 3.2) -> Figure:
-    """A figure that shows itself as a picture in a notebook, with no pyplot and no ``%matplotlib``."""
+def _figure(width: float = 6.4, height: float = 3.2, layout: str | None = "constrained") -> Figure:
+    """A figure that shows itself as a picture in a notebook, with no pyplot and no ``%matplotlib``.
+
+    ``layout=None`` leaves the margins to the caller: constrained layout draws a figure twice
+    on save, which panels that redraw on every change cannot afford.
+    """
     from matplotlib.figure import Figure
 
     class LessonFigure(Figure):
         def _repr_png_(self) -> bytes:
             return to_png(self)
 
-    return LessonFigure(figsize=(width, height), layout="constrained")
+    return LessonFigure(figsize=(width, height), layout=layout)
 
 
 def to_png(figure: Figure, dpi: int = 90) -> bytes:
@@ -67,15 +71,20 @@ def outcome_bars(summary: Mapping[str, int], keys: Sequence[str] = ("legit_deliv
                                                                     "spam_relayed", "spam_refused"),
                  title: str = "") -> Figure:
     """Horizontal bars, one per summary key, with the count at the end of each bar."""
-    fig = _figure(6.4, 0.45 * len(keys) + 0.9)
+    height = 0.45 * len(keys) + 0.9
+    fig = _figure(6.4, height, layout=None)
+    labels = [LABELS.get(k, k) for k in keys]
+    # fixed margins sized to the longest label (about 0.075 in a character at 10 pt), instead of a layout pass
+    left = min(0.6, (0.075 * max(len(label) for label in labels) + 0.25) / 6.4)
+    fig.subplots_adjust(left=left, right=0.95, top=1 - 0.45 / height, bottom=0.12 / height)
     ax = fig.add_subplot()
     values = [summary.get(k, 0) for k in keys]
-    labels = [LABELS.get(k, k) for k in keys]
     bars = ax.barh(labels, values, color=[COLOURS.get(k, "#30638e") for k in keys])
     ax.bar_label(bars, padding=3)
     ax.invert_yaxis()
     ax.set_xlim(0, max([*values, 1]) * 1.2)
-    ax.spines[["top", "right"]].set_visible(False)
+    ax.xaxis.set_visible(False)  # each bar carries its count; an axis would only cost drawing time
+    ax.spines[["top", "right", "bottom"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
     return fig
