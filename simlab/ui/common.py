@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -113,6 +114,7 @@ class Panel(widgets.VBox):
         self.outcome: Any = None
         self.error: str | None = None
         self.runs = 0
+        self._quiet = False
         grid = widgets.GridBox(list(self.controls.values()), layout=widgets.Layout(
             grid_template_columns=" ".join(["1fr"] * columns), grid_gap="4px 16px"))
         tabs = widgets.Tab(children=list(self.views.values()))
@@ -129,7 +131,17 @@ class Panel(widgets.VBox):
         return {name: control.value for name, control in self.controls.items()}
 
     def _changed(self, _change: dict) -> None:
-        self.refresh()
+        if not self._quiet:
+            self.refresh()
+
+    @contextmanager
+    def quietly(self):
+        """Change controls from code without a rerun per change (e.g. a slider that follows the product)."""
+        self._quiet = True
+        try:
+            yield self
+        finally:
+            self._quiet = False
 
     def refresh(self) -> None:
         """Run the simulation for the current values and redraw; a bad entry shows a message instead."""

@@ -238,7 +238,8 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
 
     def preset_changed(change) -> None:
         panel.controls["connection_limit"].disabled = change["new"] != "postfix"
-        panel.controls["process_limit"].value = PROCESS_LIMITS[change["new"]]  # same run as above: served again
+        with panel.quietly():  # the run above already used the product's own process limit
+            panel.controls["process_limit"].value = PROCESS_LIMITS[change["new"]]
 
     def tab_opened(change) -> None:
         if change["new"] == timeline_tab:
