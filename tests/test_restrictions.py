@@ -290,3 +290,11 @@ class TestFixesFromLessons:
             site_server("eims-2.1", {"ip_range_restriction": True})
         with pytest.raises(ConfigError, match="'mynetwork' is not a setting of postfix"):
             site_server("postfix", {"mynetwork": ["192.0.2.0/24"]})
+
+
+def test_postfix_without_submission_does_not_listen_on_587():
+    closed = simlab.presets.postfix(mydestination=["example.com"], submission=False)
+    session = closed.smtp_session(OUTSIDE, port=587)
+    assert session.greeting is None and session.dropped.reason == "nothing listens on port 587"
+    assert closed.smtp_session(OUTSIDE, port=25).greeting.code == 220
+    assert simlab.presets.postfix().smtp_session(OUTSIDE, port=587).greeting.code == 220

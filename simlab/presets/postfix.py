@@ -44,7 +44,7 @@ from simlab.restrictions.dnsbl import Dns
 from simlab.restrictions.guards import FailureDelay
 from simlab.restrictions.postfix import DEFAULT_RELAY_RESTRICTIONS, PostfixRestrictions
 from simlab.restrictions.rates import Anvil
-from simlab.restrictions.submission import SubmissionAuthRequired
+from simlab.restrictions.submission import ClosedPorts, SubmissionAuthRequired
 
 __all__ = ["PostfixPersona", "postfix"]
 
@@ -456,9 +456,12 @@ def postfix(myhostname: str = "mail.example.com",
     anvil = Anvil(smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
                   smtpd_client_message_rate_limit, smtpd_client_recipient_rate_limit, smtpd_client_auth_rate_limit,
                   exceptions=[str(r) for r in exceptions])
-    chain.append(anvil)
     if submission:
+        chain.append(anvil)
         chain.append(SubmissionAuthRequired((587,)))
+    else:
+        chain.append(ClosedPorts((587,)))  # no submission entry in master.cf: nothing listens
+        chain.append(anvil)
     chain.append(PostfixRestrictions(networks, {
         "smtpd_client_restrictions": smtpd_client_restrictions, "smtpd_helo_restrictions": smtpd_helo_restrictions,
         "smtpd_sender_restrictions": smtpd_sender_restrictions, "smtpd_relay_restrictions": smtpd_relay_restrictions,

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from simlab.addresses.mail import MailPath
-from simlab.protocol.policy import Restriction, SmtpContext
+from simlab.protocol.policy import Dropped, Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 
-__all__ = ["SubmissionAuthRequired"]
+__all__ = ["SubmissionAuthRequired", "ClosedPorts"]
 
 
 class SubmissionAuthRequired(Restriction):
@@ -39,3 +39,20 @@ class SubmissionAuthRequired(Restriction):
 
     def describe(self) -> str:
         return f"port {', '.join(map(str, sorted(self.ports)))}: AUTH before MAIL"
+
+
+class ClosedPorts(Restriction):
+    """Ports the server does not listen on: a connection gets no banner (TCP refused)."""
+
+    name = "closed ports"
+
+    def __init__(self, ports: Iterable[int]) -> None:
+        self.ports = frozenset(int(p) for p in ports)
+
+    def check_connect(self, ctx: SmtpContext) -> Dropped | None:
+        if ctx.port in self.ports:
+            return Dropped(f"nothing listens on port {ctx.port}")
+        return None
+
+    def describe(self) -> str:
+        return f"not listening on port {', '.join(map(str, sorted(self.ports)))}"
