@@ -23,7 +23,8 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["MailAddress", "MailPath", "AddressSyntaxError", "parse_path", "parse_address", "is_valid_domain"]
+__all__ = ["MailAddress", "MailPath", "AddressSyntaxError", "parse_path", "parse_address", "is_valid_domain",
+           "address_literal"]
 
 
 class AddressSyntaxError(ValueError):
@@ -54,14 +55,15 @@ def _valid_domain_text(domain: str) -> bool:
 
 def _valid_domain(domain: str) -> bool:
     if domain.startswith("["):
-        return _literal_ip(domain) is not None
+        return address_literal(domain) is not None
     name = domain[:-1] if domain.endswith(".") else domain
     if not name or len(name) > 253:
         return False
     return all(_LABEL.match(label) for label in name.split("."))
 
 
-def _literal_ip(domain: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def address_literal(domain: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address of a literal domain such as ``[192.0.2.25]`` or ``[IPv6:2001:db8::1]``, else ``None``."""
     if not (domain.startswith("[") and domain.endswith("]")):
         return None
     inner = domain[1:-1]
@@ -92,7 +94,7 @@ class MailAddress:
     @property
     def literal_ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         """The address of a literal domain such as ``[192.0.2.25]``, else ``None``."""
-        return _literal_ip(self.domain) if self.domain else None
+        return address_literal(self.domain) if self.domain else None
 
     @property
     def has_routing(self) -> bool:
@@ -123,18 +125,8 @@ class MailAddress:
         domain = self.domain.lower()
         return domain[:-1] if domain.endswith(".") else domain
 
-    def with_domain(self, domain: str | None) -> MailAddress:
-        """The same local part at another domain (``None``: no domain)."""
-        local = quote_local(self.local)
-        text = local if domain is None else f"{local}@{domain}"
-        return MailAddress(text, self.local, domain, (), self.quoted)
-
     def __str__(self) -> str:
         return self.text
-
-
-#: The null reverse-path ``<>`` (RFC 5321 §4.5.5), used by bounces.
-NULL = None
 
 
 @dataclass(frozen=True)

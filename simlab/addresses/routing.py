@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from simlab.addresses.mail import MailAddress, is_valid_domain
+from simlab.addresses.mail import MailAddress, address_literal, is_valid_domain
 from simlab.errors import ConfigError
 
 __all__ = ["Destination", "Resolution", "LastDomainResolver", "PostfixResolver", "domain_list"]
@@ -79,18 +79,6 @@ def domain_list(values: Iterable[str] | str | None, setting: str) -> tuple[str, 
     return tuple(out)
 
 
-def _literal_of(domain: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if domain.startswith("[") and domain.endswith("]"):
-        inner = domain[1:-1]
-        if inner.lower().startswith("ipv6:"):
-            inner = inner[5:]
-        try:
-            return ipaddress.ip_address(inner)
-        except ValueError:
-            return None
-    return None
-
-
 class LastDomainResolver:
     """The 1998 Mac servers: the domain after the last ``@`` decides.
 
@@ -104,7 +92,7 @@ class LastDomainResolver:
         self.own_addresses = frozenset(ipaddress.ip_address(a) for a in own_addresses)
 
     def is_local_domain(self, domain: str) -> bool:
-        literal = _literal_of(domain)
+        literal = address_literal(domain)
         if literal is not None:
             return literal in self.own_addresses
         return domain in self.local_domains
@@ -139,7 +127,7 @@ class PostfixResolver:
         self.allow_percent_hack = allow_percent_hack
 
     def is_local_domain(self, domain: str) -> bool:
-        literal = _literal_of(domain)
+        literal = address_literal(domain)
         if literal is not None:
             return literal in self.own_addresses
         return domain in self.mydestination

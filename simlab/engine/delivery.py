@@ -191,7 +191,6 @@ class QueueManager:
         if sent:
             self._log(DeliveryEvent("sent", ip=mx.ip, host=mx.name, reply=str(final),
                                     **{**event, "recipients": tuple(sent)}))
-            self.world.relayed_onward(self.host, job.message, sent, mx)
         if deferred:
             greeting = outcome.greeting
             why = str(final or (rcpt_replies[-1] if rcpt_replies else greeting) or "connection closed")

@@ -180,9 +180,6 @@ class World:
                 return queued
         return message
 
-    def relayed_onward(self, host: Host, message: Message, recipients: list[str], mx: Host) -> None:
-        """A queued message reached the next server (which counts final delivery itself)."""
-
     def message_failed(self, message: Message, failures) -> None:
         if self.intent_of(message) == "legit":
             self._settle(message, "legit_refused")

@@ -62,8 +62,6 @@ class Persona:
     hard_error_limit: int | None = None
     #: SMTP verbs this product understands.
     verbs = ("HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "QUIT", "HELP")
-    #: Whether VRFY reveals accounts (RFC 5321 §3.5.3 lets a server answer 252 instead).
-    vrfy_reveals = False
     #: Refuse MAIL before HELO/EHLO (RFC 5321 §4.1.4 leaves this to the server).
     helo_required = False
     #: Refuse addresses without angle brackets (RFC 5321 §4.1.2 requires them).

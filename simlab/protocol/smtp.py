@@ -72,7 +72,6 @@ class SmtpSession:
         self._in_data = False
         self._data_lines: list[str] = []
         self._data_size = 0
-        self._data_too_long_line = False
         self._auth: dict | None = None
         if server.logging:
             server.log_line(self.persona.log_connect(self.ctx), "smtpd", self._pid)
@@ -328,7 +327,6 @@ class SmtpSession:
         self._in_data = True
         self._data_lines = []
         self._data_size = 0
-        self._data_too_long_line = False
         return persona.data_go()
 
     def _data_line(self, line: str) -> Reply | None:
