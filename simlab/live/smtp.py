@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from aiosmtpd.controller import Controller
 
 from simlab.live.wire import Bridge, Conversation
-from simlab.presets.postfix import PostfixPersona
+from simlab.products.postfix import PostfixPersona
 from simlab.protocol.reply import Reply
 
 if TYPE_CHECKING:

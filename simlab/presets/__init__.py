@@ -5,13 +5,16 @@
 * :func:`sims` - SIMS: Client Hosts decide relaying; optional DNS blocklist.
 * :func:`postfix` - Postfix 3.7 defaults, with Dovecot for POP3.
 
-:data:`PRESETS` maps the CLI names (``eims-1.2``, ``eims-2.1``, ``sims``, ``postfix``) to them.
+Each lives in its product's module in :mod:`simlab.products`, beside what
+else simlab knows about that product. :data:`PRESETS` maps the registry's
+names (``eims-1.2``, ``eims-2.1``, ``sims``, ``postfix``, ...) to them.
 """
 
-from simlab.presets.eims import EimsPersona, eims_1_2, eims_2_1
-from simlab.presets.postfix import PostfixPersona, postfix
-from simlab.presets.sims import SimsPersona, sims
+from simlab.products import PRODUCTS
+from simlab.products.eims import EimsPersona, eims_1_2, eims_2_1
+from simlab.products.postfix import PostfixPersona, postfix
+from simlab.products.sims import SimsPersona, sims
 
-PRESETS = {"eims-1.2": eims_1_2, "eims-2.1": eims_2_1, "sims": sims, "postfix": postfix}
+PRESETS = {name: product.factory for name, product in PRODUCTS.items()}
 
 __all__ = ["PRESETS", "EimsPersona", "PostfixPersona", "SimsPersona", "eims_1_2", "eims_2_1", "postfix", "sims"]

@@ -105,16 +105,9 @@ class FailureDelay(Restriction):
         return f"failure delay {self.base:g}s doubling to {self.maximum:g}s per address"
 
 
-#: fail2ban-style filters (``failregex`` with ``<HOST>``) for the log lines simlab writes.
-FILTERS: dict[str, str] = {
-    "eims-pop3": r"POP3 wrong password for \S+ from <HOST>$",
-    "dovecot": r"pop3-login: Disconnected: auth failed, \d+ attempts?.*rip=<HOST>,",
-    "postfix-sasl": r"warning: [-._\w]+\[<HOST>\]: SASL (?:LOGIN|PLAIN) authentication failed",
-    "postfix-relay": r"NOQUEUE: reject: RCPT from \S+\[<HOST>\]: [45]54 [45]\.7\.1 .*Relay access denied",
-    "eims-relay": r"SMTP relay refused for \S+ from <HOST>",
-    "sims-relay": r"SMTP relaying to \S+ for \[<HOST>\] prohibited",
-    "sims-pop3": r"POP3 login for \S+ from \[<HOST>\] failed",
-}
+#: fail2ban-style filters (``failregex`` with ``<HOST>``) by name. Each product module registers
+#: the filters for the log lines it writes (:mod:`simlab.products`).
+FILTERS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

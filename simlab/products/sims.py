@@ -19,11 +19,13 @@ self-test is unknown: ``rbl_self_test`` lets a lesson choose.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from simlab.addresses.routing import LastDomainResolver
 from simlab.clock import ManualClock
-from simlab.presets.common import extra_restrictions, server_address, site_domains
+from simlab.products.base import DNSBL, POP3, RELAY_BY_CLIENT_IP, RELAY_CONTROL, Product, SiteNames, records_origin
+from simlab.products.common import extra_restrictions, server_address, site_domains
 from simlab.protocol.persona import Persona
 from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
@@ -31,7 +33,7 @@ from simlab.protocol.server import MailServer
 from simlab.restrictions.dnsbl import Dns, RblClient
 from simlab.restrictions.relay import ClientHosts
 
-__all__ = ["SimsPersona", "sims"]
+__all__ = ["PRODUCTS", "SimsPersona", "SimsProduct", "sims"]
 
 
 class SimsPersona(Persona):
@@ -108,6 +110,7 @@ class SimsPersona(Persona):
         return f"{serial:05d}"
 
 
+@records_origin("sims")
 def sims(hostname: str = "mail.example.com", local_domains: Iterable[str] | str = ("example.com",),
          client_hosts: Iterable[str] | str = (), rbl_zones: Iterable[str] = (), dns: Dns | None = None,
          rbl_self_test: bool = False, accounts: Mapping[str, str] | None = None,
@@ -132,3 +135,46 @@ def sims(hostname: str = "mail.example.com", local_domains: Iterable[str] | str 
                       accounts=accounts, aliases=aliases, restrictions=chain, clock=clock,
                       settings={"local_domains": domains, "Client Hosts": client_hosts, "rbl_zones": zones,
                                 "address": own})
+
+
+# --- what simlab knows about SIMS, for the registry ----------------------------------------------
+
+SIMS_FILTERS = {
+    "sims-relay": r"SMTP relaying to \S+ for \[<HOST>\] prohibited",
+    "sims-pop3": r"POP3 login for \S+ from \[<HOST>\] failed",
+}
+
+
+def _listing(value) -> str:
+    if value is None or isinstance(value, str):
+        return value or "none"
+    return ", ".join(map(str, value)) or "none"
+
+
+@dataclass(frozen=True)
+class SimsProduct(Product):
+    """SIMS: relaying decided by the connecting client's address (Client Hosts)."""
+
+    def site_settings(self, site: SiteNames, accounts):
+        return super().site_settings(site, accounts) | {"client_hosts": [site.lan]}
+
+    def why_relayed(self, server, client_ip, sender):
+        return (f"the client {client_ip} is in Client Hosts ({_listing(server.settings.get('Client Hosts'))})",
+                "relayed: a trusted client")
+
+    def why_refused(self, server, client_ip, sender, reply):
+        return (f"SIMS relays only for Client Hosts ({_listing(server.settings.get('Client Hosts'))}) and "
+                f"{client_ip} is not one of them, so it refused: {reply.code} {reply.text}.")
+
+
+PRODUCTS = (
+    SimsProduct(
+        name="sims", label="SIMS", factory=sims, year=1998,
+        capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_CLIENT_IP, DNSBL}), smtp_process_limit=30,
+        relay_allowlist_setting="client_hosts",
+        log_patterns={"pop3_failure": SIMS_FILTERS["sims-pop3"], "relay_refused": SIMS_FILTERS["sims-relay"],
+                      "relay_abuse": SIMS_FILTERS["sims-relay"]},
+        fail2ban_filters=SIMS_FILTERS, panel_choices=(("SIMS", {}),),
+        notes="Client Hosts decide relaying (thread, S4); DNS blocklist from 1.6 (vendor notes). 30 SMTP "
+              "connections at once: modelling choice."),
+)

@@ -28,12 +28,23 @@ Our modelling choices (nothing public records them):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from simlab.addresses.networks import ClientNetworks
 from simlab.addresses.routing import LastDomainResolver, domain_list
 from simlab.clock import ManualClock
-from simlab.presets.common import (
+from simlab.products.base import (
+    IP_RANGE_RESTRICTION,
+    POP3,
+    RELAY_BY_CLIENT_IP,
+    RELAY_BY_SENDER_DOMAIN,
+    RELAY_CONTROL,
+    SMTP_AUTH,
+    Product,
+    records_origin,
+)
+from simlab.products.common import (
     extra_restrictions,
     ip_range_restrictions,
     mac_log_time,
@@ -47,7 +58,7 @@ from simlab.protocol.server import MailServer
 from simlab.restrictions.relay import RelayRestriction
 from simlab.restrictions.submission import SubmissionAuthRequired
 
-__all__ = ["EimsPersona", "eims_1_2", "eims_2_1"]
+__all__ = ["EimsPersona", "EimsProduct", "PRODUCTS", "eims_1_2", "eims_2_1"]
 
 
 class EimsPersona(Persona):
@@ -183,6 +194,7 @@ def _eims(version: str, hostname: str, local_domains, accounts, aliases, clock, 
                                                                          **settings})
 
 
+@records_origin("eims-1.2")
 def eims_1_2(hostname: str = "mail.example.com", local_domains: Iterable[str] | str = ("example.com",),
              accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
              address: str = "192.0.2.25", clock: ManualClock | None = None,
@@ -198,6 +210,7 @@ def eims_1_2(hostname: str = "mail.example.com", local_domains: Iterable[str] | 
                  extra_restrictions(restrictions), auth=False, settings={"relay control": "none"})
 
 
+@records_origin("eims-2.1")
 def eims_2_1(hostname: str = "mail.example.com", local_domains: Iterable[str] | str = ("example.com",),
              accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
              relay_restriction: bool = False, relay_domains: Iterable[str] | str = (),
@@ -242,3 +255,62 @@ class _AuthenticatedRelay(Restriction):
 
     def describe(self) -> str:
         return self.inner.describe() + "; or SMTP AUTH"
+
+
+# --- what simlab knows about EIMS, for the registry ----------------------------------------------
+
+#: fail2ban-style filters for EIMS's log (our wording of its lines; see the module docstring).
+EIMS_FILTERS = {
+    "eims-pop3": r"POP3 wrong password for \S+ from <HOST>$",
+    "eims-relay": r"SMTP relay refused for \S+ from <HOST>",
+}
+#: Messages relayed for an outside client: the admin's sign of abuse on a server that relays.
+_RELAYED = r"SMTP message from <[^>]*> to .*<[^>]*@(?!{domain}>)[^>]*>.* received from <HOST>$"
+
+
+@dataclass(frozen=True)
+class EimsProduct(Product):
+    """EIMS 1.2 or 2.1: relay decisions as the thread and the vendor's notes describe them."""
+
+    def why_relayed(self, server, client_ip, sender):
+        if not self.can(RELAY_CONTROL):
+            return ("EIMS 1.2 has no relay control at all", "relayed: no relay control")
+        if not server.settings.get("Relay Restriction"):
+            return ("Relay Restriction is off, as EIMS 2.1 ships", "relayed: Relay Restriction off")
+        domain = sender.rpartition("@")[2] or "none"
+        return (f"Relay Restriction let it through because the sender <{sender}> claims the local domain {domain}"
+                " - which any client can write", "relayed: the sender claims a local domain")
+
+    def why_refused(self, server, client_ip, sender, reply):
+        claim = "the sender <> has no domain" if not sender else (
+            f"the sender's domain {sender.rpartition('@')[2]} is not local either")
+        return f"Relay Restriction is on and {claim}, so it refused: {reply.code} {reply.text}."
+
+    def relay_allowlist(self, networks):
+        """The later EIMS option "AND if from a valid IP", with Relay Restriction on."""
+        self.require(RELAY_BY_CLIENT_IP, "relay allow-list")
+        return {"relay_restriction": True, "require_valid_ip": True, "valid_ips": list(networks)}
+
+
+_EIMS_PATTERNS = {"pop3_failure": EIMS_FILTERS["eims-pop3"], "relay_refused": EIMS_FILTERS["eims-relay"],
+                  "relay_abuse": _RELAYED}
+
+PRODUCTS = (
+    EimsProduct(
+        name="eims-1.2", label="EIMS 1.2", factory=eims_1_2, year=1998, capabilities=frozenset({POP3}),
+        smtp_process_limit=10, log_patterns=_EIMS_PATTERNS, fail2ban_filters=EIMS_FILTERS,
+        panel_choices=(("EIMS 1.2", {}),),
+        notes="No relay control (thread, S2). 10 SMTP connections at once: modelling choice (a classic Mac OS "
+              "server ran a handful of threads)."),
+    EimsProduct(
+        name="eims-2.1", label="EIMS 2.1", factory=eims_2_1, year=1998,
+        capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_SENDER_DOMAIN, RELAY_BY_CLIENT_IP,
+                                IP_RANGE_RESTRICTION, SMTP_AUTH}),
+        smtp_process_limit=20, relay_allowlist_setting="valid_ips", log_patterns=_EIMS_PATTERNS,
+        fail2ban_filters=EIMS_FILTERS,
+        panel_choices=(("EIMS 2.1 (as installed)", {}), ("EIMS 2.1 (Relay Restriction on)",
+                                                         {"relay_restriction": True})),
+        notes="Relay Restriction and IP Range Restriction, both off as installed (thread, S3); SMTP AUTH and "
+              "'AND if from a valid IP' from the vendor's notes on EIMS 2.1-3.1. 20 SMTP connections at once: "
+              "modelling choice."),
+)

@@ -29,13 +29,27 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from simlab.addresses.networks import ClientNetworks, parse_ip
 from simlab.addresses.routing import PostfixResolver, domain_list
 from simlab.clock import ManualClock
 from simlab.errors import ConfigError
-from simlab.presets.common import extra_restrictions
+from simlab.products.base import (
+    CLIENT_CONNECTION_LIMIT,
+    DNSBL,
+    POP3,
+    RELAY_BY_CLIENT_IP,
+    RELAY_CONTROL,
+    SENDER_LOGIN_CHECK,
+    SMTP_AUTH,
+    SUBMISSION,
+    Product,
+    SiteNames,
+    records_origin,
+)
+from simlab.products.common import extra_restrictions
 from simlab.protocol.persona import DeliveryEvent, Persona
 from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
@@ -46,7 +60,7 @@ from simlab.restrictions.postfix import DEFAULT_RELAY_RESTRICTIONS, PostfixRestr
 from simlab.restrictions.rates import Anvil
 from simlab.restrictions.submission import ClosedPorts, SubmissionAuthRequired
 
-__all__ = ["PostfixPersona", "postfix"]
+__all__ = ["PRODUCTS", "PostfixPersona", "PostfixProduct", "postfix"]
 
 _COMMAND_ORDER = ("helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy",
                   "etrn", "quit", "unknown")
@@ -401,6 +415,7 @@ def _names(value: Iterable[str] | str | None, setting: str, variables: Mapping[s
     return domain_list(expanded, setting)
 
 
+@records_origin("postfix")
 def postfix(myhostname: str = "mail.example.com",
             mydestination: Iterable[str] | str = ("$myhostname", "localhost.$mydomain", "localhost"),
             mynetworks: Iterable[str] | str | None = None, relay_domains: Iterable[str] | str = (),
@@ -479,3 +494,59 @@ def postfix(myhostname: str = "mail.example.com",
     return MailServer(persona=persona, hostname=myhostname, resolver=resolver, accounts=accounts, aliases=aliases,
                       restrictions=chain, clock=clock, message_size_limit=message_size_limit, auth_ports=ports,
                       settings=settings)
+
+
+# --- what simlab knows about Postfix, for the registry --------------------------------------------
+
+#: fail2ban-style filters for the lines simlab's Postfix and Dovecot write.
+POSTFIX_FILTERS = {
+    "dovecot": r"pop3-login: Disconnected: auth failed, \d+ attempts?.*rip=<HOST>,",
+    "postfix-sasl": r"warning: [-._\w]+\[<HOST>\]: SASL (?:LOGIN|PLAIN) authentication failed",
+    "postfix-relay": r"NOQUEUE: reject: RCPT from \S+\[<HOST>\]: [45]54 [45]\.7\.1 .*Relay access denied",
+}
+
+
+@dataclass(frozen=True)
+class PostfixProduct(Product):
+    """Postfix: main.cf names for the site, mynetworks and SASL for relaying."""
+
+    def site_settings(self, site: SiteNames, accounts):
+        return {"myhostname": site.hostname, "mydestination": ["$myhostname", site.domain], "mynetworks": [site.lan],
+                "inet_interfaces": [site.address], "accounts": dict(accounts)}
+
+    def site_names(self, server):
+        settings = server.settings
+        skip = {server.hostname, "localhost"}
+        domains = [d for d in settings.get("mydestination", ()) if d not in skip and not d.startswith("localhost.")]
+        domain = domains[0] if domains else server.hostname.partition(".")[2]
+        return SiteNames(domain=domain, hostname=server.hostname, address=settings["inet_interfaces"][0])
+
+    def auth_submission_port(self):
+        return 587
+
+    def why_relayed(self, server, client_ip, sender):
+        return (f"the client {client_ip} is in mynetworks ({server.settings.get('mynetworks')}) or logged in",
+                "relayed: a trusted client")
+
+    def why_refused(self, server, client_ip, sender, reply):
+        rules = server.settings.get("smtpd_relay_restrictions")
+        rules = rules if isinstance(rules, str) else ", ".join(rules)
+        word = "defer_unauth_destination" if reply.code == 454 else "reject_unauth_destination"
+        kind = "a temporary refusal: the client may try again" if reply.code < 500 else "a permanent refusal"
+        return (f"The client {client_ip} is neither in mynetworks nor logged in, so {word} "
+                f"(smtpd_relay_restrictions = {rules}) answered {reply.code} {reply.text} - {kind}.")
+
+
+PRODUCTS = (
+    PostfixProduct(
+        name="postfix", label="Postfix 3.7", factory=postfix, year=2023,
+        capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_CLIENT_IP, SMTP_AUTH, SUBMISSION, DNSBL,
+                                CLIENT_CONNECTION_LIMIT, SENDER_LOGIN_CHECK}),
+        smtp_process_limit=100, pop3_label="Dovecot", relay_allowlist_setting="mynetworks",
+        connection_limit_setting="smtpd_client_connection_count_limit",
+        log_patterns={"pop3_failure": POSTFIX_FILTERS["dovecot"], "auth_failure": POSTFIX_FILTERS["postfix-sasl"],
+                      "relay_refused": POSTFIX_FILTERS["postfix-relay"],
+                      "relay_abuse": POSTFIX_FILTERS["postfix-relay"]},
+        fail2ban_filters=POSTFIX_FILTERS, panel_choices=(("Postfix 3.7", {}),),
+        notes="default_process_limit = 100 (postconf(5)); Postfix 3.7 as Debian 12 ships it (2023)."),
+)

@@ -1,0 +1,240 @@
+"""What simlab knows about a product, beside its words: the :class:`Product` descriptor.
+
+A product module (``simlab/products/<name>.py``) holds everything about one
+mail server product: its :class:`~simlab.protocol.persona.Persona` (replies
+and log lines), its factory (the preset, with settings in the product's own
+configuration names) and one :class:`Product` instance that says what the
+product *can do* (:data:`CAPABILITIES`), how many SMTP connections it serves
+at once, which settings put it on the standard site, which log lines show an
+attack (the fail2ban-style patterns its log needs) and how its relay
+decisions read in plain words. Views, scenarios, exercises and the live lab
+ask these questions of the registry (:mod:`simlab.products`) and never
+compare a product's name.
+
+A factory wrapped by :func:`records_origin` notes on every server it builds
+the product and the settings it was given (:class:`ServerOrigin`), so a
+scenario can rebuild that server fresh for each run, with knobs on top.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from simlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from simlab.protocol.reply import Reply
+    from simlab.protocol.server import MailServer
+
+__all__ = ["CAPABILITIES", "Product", "ServerOrigin", "SiteNames", "records_origin", "origin_of",
+           "RELAY_CONTROL", "RELAY_BY_SENDER_DOMAIN", "RELAY_BY_CLIENT_IP", "IP_RANGE_RESTRICTION", "SMTP_AUTH",
+           "SUBMISSION", "DNSBL", "CLIENT_CONNECTION_LIMIT", "SENDER_LOGIN_CHECK", "POP3"]
+
+#: The product refuses to relay for some clients (EIMS 1.2 has no such control at all).
+RELAY_CONTROL = "relay control"
+#: Relaying decided by the *sender's* domain, which the client writes (EIMS Relay Restriction).
+RELAY_BY_SENDER_DOMAIN = "relay by sender domain"
+#: A list of client addresses allowed to relay (SIMS Client Hosts, Postfix mynetworks, Exim relay_from_hosts).
+RELAY_BY_CLIENT_IP = "relay by client address"
+#: Connections refused per service unless the client is in allowed ranges (EIMS IP Range Restriction).
+IP_RANGE_RESTRICTION = "IP range restriction"
+#: SMTP AUTH (RFC 4954): a logged-in client may relay.
+SMTP_AUTH = "SMTP AUTH"
+#: A submission service on port 587 (RFC 6409).
+SUBMISSION = "submission port"
+#: DNS blocklists (RFC 5782).
+DNSBL = "DNS blocklist"
+#: A limit on the connections one client address may hold (Postfix smtpd_client_connection_count_limit).
+CLIENT_CONNECTION_LIMIT = "per-client connection limit"
+#: The envelope sender must belong to the logged-in user (Postfix smtpd_sender_login_maps).
+SENDER_LOGIN_CHECK = "sender login check"
+#: A POP3 service (RFC 1939) beside SMTP.
+POP3 = "POP3"
+
+CAPABILITIES = (RELAY_CONTROL, RELAY_BY_SENDER_DOMAIN, RELAY_BY_CLIENT_IP, IP_RANGE_RESTRICTION, SMTP_AUTH,
+                SUBMISSION, DNSBL, CLIENT_CONNECTION_LIMIT, SENDER_LOGIN_CHECK, POP3)
+
+
+@dataclass(frozen=True)
+class SiteNames:
+    """The names a site's mail server goes by: its domain, its host name, its address and its LAN."""
+
+    domain: str = "example.com"
+    hostname: str = "mail.example.com"
+    address: str = "192.0.2.25"
+    lan: str = "192.0.2.0/24"
+
+
+@dataclass(frozen=True)
+class ServerOrigin:
+    """How a server was made: the product's registry name and the settings given to its factory."""
+
+    product: str
+    settings: Mapping[str, Any]
+
+
+def records_origin(product: str) -> Callable:
+    """Wrap a preset so each server it builds remembers ``product`` and the settings it was given."""
+
+    def wrap(factory: Callable[..., MailServer]) -> Callable[..., MailServer]:
+        signature = inspect.signature(factory)
+
+        @functools.wraps(factory)
+        def build(*args: Any, **kwargs: Any) -> MailServer:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise ConfigError("settings", ", ".join(kwargs) or args, f"do not fit {factory.__name__}() ({exc})",
+                                  f"settings among {', '.join(signature.parameters)}") from None
+            server = factory(*args, **kwargs)
+            given = {name: value for name, value in bound.arguments.items() if name != "clock"}
+            server.origin = ServerOrigin(product, given)
+            return server
+
+        return build
+
+    return wrap
+
+
+def origin_of(server: object) -> ServerOrigin:
+    """The :class:`ServerOrigin` of a server built by a preset, or a ``ConfigError``."""
+    origin = getattr(server, "origin", None)
+    if not isinstance(origin, ServerOrigin):
+        raise ConfigError("server", server, "was not made by a preset",
+                          "a server from simlab.presets (e.g. simlab.presets.postfix(...)) or a function returning one")
+    return origin
+
+
+@dataclass(frozen=True)
+class Product:
+    """One product: its factory, what it can do, and the words simlab's views need about it.
+
+    Attributes:
+        name: the registry and CLI name (``"postfix"``).
+        label: how lessons name it (``"Postfix 3.7"``).
+        factory: the preset that builds a server, settings named as the product named them.
+        year: the year of the version modelled (1998, or today's).
+        capabilities: what it can do, from :data:`CAPABILITIES`.
+        smtp_process_limit: SMTP connections it serves at once.
+        pop3_label: how its POP3 side is named, when another program serves it (``"Dovecot"``).
+        relay_allowlist_setting: the setting that lists the client addresses allowed to relay.
+        connection_limit_setting: the setting that caps the connections of one client address.
+        log_patterns: fail2ban-style patterns (``<HOST>`` marks the address) by event:
+            ``"pop3_failure"``, ``"auth_failure"``, ``"relay_refused"``, and ``"relay_abuse"`` (what an admin
+            reads as someone outside abusing the relay: refusals, or on a server that relays, relayed mail).
+            ``{domain}`` stands for the site's domain.
+        fail2ban_filters: named patterns for :class:`~simlab.restrictions.guards.Fail2Ban`'s ``failregex``.
+        panel_choices: ``(label, settings)`` a panel offers for this product (the first is the default).
+        notes: where the facts above come from.
+    """
+
+    name: str
+    label: str
+    factory: Callable[..., MailServer]
+    year: int
+    capabilities: frozenset[str]
+    smtp_process_limit: int
+    pop3_label: str = ""
+    relay_allowlist_setting: str | None = None
+    connection_limit_setting: str | None = None
+    log_patterns: Mapping[str, str] = field(default_factory=dict)
+    fail2ban_filters: Mapping[str, str] = field(default_factory=dict)
+    panel_choices: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.capabilities) - set(CAPABILITIES)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown capabilities {sorted(unknown)}")
+        if (RELAY_BY_CLIENT_IP in self.capabilities) != (self.relay_allowlist_setting is not None):
+            raise ValueError(f"{self.name}: {RELAY_BY_CLIENT_IP} goes with relay_allowlist_setting")
+        if (CLIENT_CONNECTION_LIMIT in self.capabilities) != (self.connection_limit_setting is not None):
+            raise ValueError(f"{self.name}: {CLIENT_CONNECTION_LIMIT} goes with connection_limit_setting")
+
+    # --- questions -----------------------------------------------------------------------
+    def can(self, capability: str) -> bool:
+        """Whether the product has ``capability`` (one of :data:`CAPABILITIES`)."""
+        if capability not in CAPABILITIES:
+            raise ConfigError("capability", capability, "is not a capability", f"one of {', '.join(CAPABILITIES)}")
+        return capability in self.capabilities
+
+    def require(self, capability: str, knob: str) -> None:
+        """Refuse ``knob`` with a ``ConfigError`` naming the capability this product lacks."""
+        if not self.can(capability):
+            from simlab.products import with_capability
+
+            offer = ", ".join(p.name for p in with_capability(capability)) or "none"
+            raise ConfigError(knob, self.name, f"is a product without {capability} ({self.label})",
+                              f"a product that has it: {offer}")
+
+    @property
+    def setting_names(self) -> tuple[str, ...]:
+        """The factory's settings, in the product's own names (without ``clock`` and ``restrictions``)."""
+        return tuple(p for p in inspect.signature(self.factory).parameters if p not in ("clock", "restrictions"))
+
+    def pattern(self, event: str, domain: str = "example.com") -> str:
+        """The log pattern for ``event`` at a site with ``domain``; a ``ConfigError`` when the log has no such line."""
+        try:
+            return self.log_patterns[event].replace("{domain}", re.escape(domain))
+        except KeyError:
+            raise ConfigError("log pattern", event, f"is not a line {self.label} writes",
+                              f"one of {', '.join(self.log_patterns) or 'none'}") from None
+
+    # --- the standard site ------------------------------------------------------------------
+    def site_settings(self, site: SiteNames, accounts: Mapping[str, str]) -> dict[str, Any]:
+        """Settings that put this product at ``site`` (its domain, host name, address, staff accounts)."""
+        return {"hostname": site.hostname, "local_domains": [site.domain], "address": site.address,
+                "accounts": dict(accounts)}
+
+    def site_names(self, server: MailServer) -> SiteNames:
+        """Where a server of this product stands: domain, host name and address from its own settings."""
+        settings = server.settings
+        domains = [d for d in settings.get("local_domains", ()) if d != server.hostname]
+        domain = domains[0] if domains else server.hostname.partition(".")[2] or server.hostname
+        return SiteNames(domain=domain, hostname=server.hostname, address=str(settings.get("address", "192.0.2.25")))
+
+    def relay_allowlist(self, networks: Iterable[str]) -> dict[str, Any]:
+        """Settings that let only ``networks`` relay (for an allow-list defence)."""
+        self.require(RELAY_BY_CLIENT_IP, "relay allow-list")
+        return {self.relay_allowlist_setting: list(networks)}
+
+    def relay_restriction(self, on: bool) -> dict[str, Any]:
+        """Settings for a relay rule on the sender's domain (EIMS Relay Restriction)."""
+        self.require(RELAY_BY_SENDER_DOMAIN, "relay_restriction")
+        return {"relay_restriction": bool(on)}
+
+    def ip_range(self, service: str, ranges: Iterable[str]) -> dict[str, Any]:
+        """Settings for a connection allow-list on ``service`` (EIMS IP Range Restriction)."""
+        self.require(IP_RANGE_RESTRICTION, f"{service}_ip_restriction")
+        return {"ip_range_restriction": {service: list(ranges)}}
+
+    def connection_limit(self, limit: int) -> dict[str, Any]:
+        """Settings for a per-client connection limit."""
+        self.require(CLIENT_CONNECTION_LIMIT, "connection_limit")
+        return {self.connection_limit_setting: limit}
+
+    def auth_submission_port(self) -> int | None:
+        """The port a roaming user submits on with SMTP AUTH, or None to send as any outside client."""
+        return None
+
+    # --- relay decisions in plain words --------------------------------------------------------
+    def why_relayed(self, server: MailServer, client_ip: str, sender: str) -> tuple[str, str]:
+        """Why this server relayed for ``client_ip`` writing ``sender``: (sentence, a few words).
+
+        The default is a client-address rule that trusted the client.
+        """
+        return (f"the client {client_ip} is allowed to relay here", "relayed: a trusted client")
+
+    def why_refused(self, server: MailServer, client_ip: str, sender: str, reply: Reply) -> str:
+        """Why this server refused to relay, in one sentence."""
+        return f"{self.label} does not relay for {client_ip}"
+
+    def describe(self, server: MailServer) -> str:
+        """The product and its settings, for a result's heading."""
+        shown = ", ".join(f"{k}={v!r}" for k, v in server.settings.items() if k != "accounts")
+        return f"{self.label} ({shown})" if shown else self.label
