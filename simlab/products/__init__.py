@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib
 
 from simlab.errors import ConfigError
-from simlab.restrictions.guards import FILTERS
 from simlab.products.base import (
     CAPABILITIES,
     CLIENT_CONNECTION_LIMIT,
@@ -37,6 +36,7 @@ from simlab.products.base import (
     SiteNames,
     origin_of,
 )
+from simlab.restrictions.guards import FILTERS
 
 __all__ = ["CAPABILITIES", "PRODUCTS", "Product", "ServerOrigin", "SiteNames", "get", "names", "origin_of",
            "product_of", "with_capability", "choices", "RELAY_CONTROL", "RELAY_BY_SENDER_DOMAIN",
