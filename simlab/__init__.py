@@ -19,11 +19,11 @@ and many runs, over a grid of settings and seeds, a sweep (a pandas table)::
     simlab.sweep(simlab.scenarios.ip_rotation, {"pool_size": [1, 10, 50]}, seeds=range(1, 4))
 """
 
-from simlab import presets, restrictions, scenarios
+from simlab import presets, products, restrictions, scenarios
 from simlab.clock import ManualClock
 from simlab.errors import ConfigError, SessionClosed
 from simlab.protocol import MailServer, Pop3Reply, Pop3Session, Reply, SmtpSession
-from simlab.scenarios import run
+from simlab.scenarios import Scenario, load_scenario, run
 
 __version__ = "0.1.0"
 
@@ -50,5 +50,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "ConfigError", "MailServer", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
-    "SmtpSession", "__version__", "presets", "restrictions", "run", "scenarios", "sweep",
+    "Scenario", "SmtpSession", "__version__", "load_scenario", "presets", "products", "restrictions", "run",
+    "scenarios", "sweep",
 ]

@@ -73,7 +73,7 @@ class LocalUser(Actor):
     """A member of staff: sends mail out and to colleagues, and checks POP3 on a schedule.
 
     Models a 1998 mail client: it sends through the site's server on port 25
-    (or 587 with AUTH when ``use_auth``), checks the mailbox every
+    (with ``use_auth``: logged in with SMTP AUTH on ``port``, by default 587), checks the mailbox every
     ``check_every`` seconds with USER/PASS, downloads and deletes, and
     sometimes mistypes the password (``typo_rate``) and tries again.
     """
@@ -87,6 +87,7 @@ class LocalUser(Actor):
     typo_rate: float = 0.05
     recipients: Sequence[str] = ("carol@remote.test",)
     use_auth: bool = False
+    port: int | None = None
 
     def start(self, world: World) -> None:
         if self.send_every > 0:
@@ -99,7 +100,7 @@ class LocalUser(Actor):
         sender = f"{self.account}@{self.domain}"
         lines = compose(world, self.name, sender, [rcpt], "Re: the order", ["See you Monday."], "legit")
         auth = (self.account, self.password) if self.use_auth else None
-        port = 587 if self.use_auth else 25
+        port = self.port or (587 if self.use_auth else 25)  # RFC 6409 submission, or plain SMTP
 
         def done(outcome: Outcome) -> None:
             if not outcome.message_accepted:
@@ -414,15 +415,8 @@ class Flooder(Actor):
         self.connect(world, self.server, "smtp", script, done, ip=ip)
 
 
-#: Log lines an admin reads as "someone outside is abusing us", per product; group 1 is the address.
-SUSPICIOUS_LINES = (
-    re.compile(r"POP3 wrong password for \S+ from (\S+)$"),
-    re.compile(r"SMTP relay refused for <[^>]*> from (\S+)$"),
-    re.compile(r"NOQUEUE: reject: RCPT from \S+\[([^\]]+)\]: [45]54 [45]\.7\.1 .*Relay access denied"),
-    re.compile(r"pop3-login: Disconnected: auth failed.*rip=([^,]+),"),
-    re.compile(r"SMTP relaying to <[^>]*> for \[([^\]]+)\] prohibited"),
-    re.compile(r"POP3 login for \S+ from \[([^\]]+)\] failed"),
-)
+#: How ``<HOST>`` in a fail2ban-style pattern reads an address.
+HOST = r"(?P<host>[0-9A-Fa-f.:]+)"
 
 
 @dataclass
@@ -440,8 +434,9 @@ class Admin(Actor):
       network (SIMS Client Hosts, Postfix mynetworks): whatever the pool
       size, outsiders can no longer relay.
 
-    Besides the log lines in :data:`SUSPICIOUS_LINES`, the admin counts
-    messages relayed for outside clients (``relayed_pattern``).
+    ``patterns`` are the log lines the admin reads as abuse, fail2ban-style
+    with ``<HOST>`` where the address is; each product's registry entry gives
+    its own (:meth:`simlab.products.base.Product.log_patterns_for`).
     """
 
     mode: str = "block"
@@ -450,7 +445,7 @@ class Admin(Actor):
     every: float = 3600.0
     threshold: int = 3
     lan: Sequence[str] = ("192.0.2.0/24",)
-    relayed_pattern: str = ""
+    patterns: Sequence[str] = ()
     complaints_to: Sequence[str] = field(default_factory=tuple)
 
     def start(self, world: World) -> None:
@@ -458,14 +453,14 @@ class Admin(Actor):
         self._hits: dict[str, int] = {}
         self._blocked: set[str] = set()
         self._allowlisted = False
-        self._relayed = re.compile(self.relayed_pattern) if self.relayed_pattern else None
+        self._patterns = [re.compile(p.replace("<HOST>", HOST)) for p in self.patterns]
         world.loop.after(self.every, self._review, world)
 
     def _suspects(self, line: str) -> str | None:
-        for pattern in (*SUSPICIOUS_LINES, *((self._relayed,) if self._relayed else ())):
+        for pattern in self._patterns:
             m = pattern.search(line)
             if m:
-                return m.group(1)
+                return m.group("host")
         return None
 
     def _review(self, world: World) -> None:

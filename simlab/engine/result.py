@@ -27,6 +27,7 @@ class Result:
 
     Attributes:
         scenario, preset, seed: what was run.
+        product, settings: the site server's product (its label) and the settings it was built with.
         summary: counts (legit_delivered, legit_refused, spam_relayed, ...).
         log: the site server's log lines, in its product's style.
         transcripts: one :class:`TranscriptRecord` per session (empty in counts-only runs).
@@ -44,6 +45,8 @@ class Result:
     start: datetime
     world: World | None = field(default=None, repr=False)
     _events: list[tuple] = field(default_factory=list, repr=False)
+    product: str = ""
+    settings: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def server(self):

@@ -25,11 +25,13 @@ class TrafficMix(Actor):
     interarrival: float = 0.0005
     trusted_share: float = 0.5
     local_share: float = 0.5
-    local_recipients: tuple[str, ...] = ("bob@example.com", "alice@example.com")
+    #: The site's mail domain: local recipients are bob and alice there, and trusted clients write as bob.
+    domain: str = "example.com"
     foreign_recipients: tuple[str, ...] = ("carol@remote.test", "dave@remote.test")
 
     def start(self, world: World) -> None:
         self._started = 0
+        self._local = (f"bob@{self.domain}", f"alice@{self.domain}")
         world.loop.after(0.0, self._arrive, world)
 
     def _arrive(self, world: World) -> None:
@@ -42,8 +44,8 @@ class TrafficMix(Actor):
             host, ip = "lan", f"192.0.2.{100 + n % 150}"
         else:
             host, ip = "internet", f"198.51.100.{100 + n % 100}"
-        rcpt = rng.choice(self.local_recipients if local else self.foreign_recipients)
-        sender = "bob@example.com" if trusted else "someone@elsewhere.test"
+        rcpt = rng.choice(self._local if local else self.foreign_recipients)
+        sender = self._local[0] if trusted else "someone@elsewhere.test"
         intent = "legit" if trusted or local else "spam"
         lines = compose(world, self.name, sender, [rcpt], "hello", ["Hello."], intent)
 

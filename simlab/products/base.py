@@ -131,6 +131,9 @@ class Product:
         fail2ban_filters: named patterns for :class:`~simlab.restrictions.guards.Fail2Ban`'s ``failregex``.
         panel_choices: ``(label, settings)`` a panel offers for this product (the first is the default).
         notes: where the facts above come from.
+        setting_labels: how the product's own documentation names a setting (``{"client_hosts": "Client Hosts"}``),
+            for the descriptions of panel controls; a setting not listed goes by its name.
+        smtp_auth_setting: the switch that offers SMTP AUTH (with :data:`SMTP_AUTH`).
     """
 
     name: str
@@ -146,6 +149,8 @@ class Product:
     fail2ban_filters: Mapping[str, str] = field(default_factory=dict)
     panel_choices: tuple[tuple[str, Mapping[str, Any]], ...] = ()
     notes: str = ""
+    setting_labels: Mapping[str, str] = field(default_factory=dict)
+    smtp_auth_setting: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.capabilities) - set(CAPABILITIES)
@@ -172,6 +177,23 @@ class Product:
             raise ConfigError(knob, self.name, f"is a product without {capability} ({self.label})",
                               f"a product that has it: {offer}")
 
+    def setting_label(self, setting: str) -> str:
+        """The product's own words for ``setting`` (``"Client Hosts"`` for ``client_hosts``), else its name."""
+        return self.setting_labels.get(setting, setting)
+
+    @property
+    def relay_allowlist_by_default(self) -> bool:
+        """Whether the relay allow-list decides relaying under the product's own relay rule (SIMS Client Hosts,
+        Postfix mynetworks), rather than only once an allow-list defence switches it on next to a rule on the
+        sender's domain (EIMS 2.1 "AND if from a valid IP")."""
+        return self.can(RELAY_BY_CLIENT_IP) and not self.can(RELAY_BY_SENDER_DOMAIN)
+
+    def pop3_filter(self) -> str:
+        """The fail2ban filter that reads this product's failed POP3 logins: its name among
+        :attr:`fail2ban_filters` (``"dovecot"``), else the pattern itself."""
+        pattern = self.pattern("pop3_failure")
+        return next((name for name, regex in self.fail2ban_filters.items() if regex == pattern), pattern)
+
     @property
     def setting_names(self) -> tuple[str, ...]:
         """The factory's settings, in the product's own names (without ``clock`` and ``restrictions``)."""
@@ -185,6 +207,10 @@ class Product:
             raise ConfigError("log pattern", event, f"is not a line {self.label} writes",
                               f"one of {', '.join(self.log_patterns) or 'none'}") from None
 
+    def log_patterns_for(self, domain: str) -> list[str]:
+        """Every line this product's log writes when someone outside abuses the server, at ``domain``."""
+        return list(dict.fromkeys(self.pattern(event, domain) for event in self.log_patterns))
+
     # --- the standard site ------------------------------------------------------------------
     def site_settings(self, site: SiteNames, accounts: Mapping[str, str]) -> dict[str, Any]:
         """Settings that put this product at ``site`` (its domain, host name, address, staff accounts)."""
@@ -195,7 +221,7 @@ class Product:
         """Where a server of this product stands: domain, host name and address from its own settings."""
         settings = server.settings
         domains = [d for d in settings.get("local_domains", ()) if d != server.hostname]
-        domain = domains[0] if domains else server.hostname.partition(".")[2] or server.hostname
+        domain = domains[0] if domains else server.hostname
         return SiteNames(domain=domain, hostname=server.hostname, address=str(settings.get("address", "192.0.2.25")))
 
     def relay_allowlist(self, networks: Iterable[str]) -> dict[str, Any]:
@@ -203,10 +229,31 @@ class Product:
         self.require(RELAY_BY_CLIENT_IP, "relay allow-list")
         return {self.relay_allowlist_setting: list(networks)}
 
-    def relay_restriction(self, on: bool) -> dict[str, Any]:
-        """Settings for a relay rule on the sender's domain (EIMS Relay Restriction)."""
+    def relay_restriction(self, on: bool, domains: Iterable[str] | None = None) -> dict[str, Any]:
+        """Settings for a relay rule on the sender's domain (EIMS Relay Restriction); ``domains``, when given,
+        are the other sender domains the rule accepts besides the local ones."""
         self.require(RELAY_BY_SENDER_DOMAIN, "relay_restriction")
-        return {"relay_restriction": bool(on)}
+        settings: dict[str, Any] = {"relay_restriction": bool(on)}
+        if domains is not None:
+            settings["relay_domains"] = list(domains)
+        return settings
+
+    def smtp_auth(self, on: bool) -> dict[str, Any]:
+        """Settings that offer SMTP AUTH (or not)."""
+        self.require(SMTP_AUTH, "smtp_auth")
+        if self.smtp_auth_setting is None:
+            raise NotImplementedError(f"{self.name} has {SMTP_AUTH} but no smtp_auth_setting")
+        return {self.smtp_auth_setting: bool(on)}
+
+    def sender_login_check(self, restriction: str, owners: Mapping[str, str]) -> dict[str, Any]:
+        """Settings that refuse a sender address its client is not logged in as the owner of
+        (Postfix ``smtpd_sender_login_maps`` with ``restriction``, e.g. ``reject_sender_login_mismatch``)."""
+        self.require(SENDER_LOGIN_CHECK, "sender_login_check")
+        raise NotImplementedError(f"{self.name} has {SENDER_LOGIN_CHECK} but no settings for it")
+
+    def idle_timeout_reply(self, server: MailServer) -> Reply | None:
+        """What the product says to a client it drops for idling, or None when it just closes."""
+        return None
 
     def ip_range(self, service: str, ranges: Iterable[str]) -> dict[str, Any]:
         """Settings for a connection allow-list on ``service`` (EIMS IP Range Restriction)."""

@@ -295,6 +295,11 @@ class EimsProduct(Product):
 _EIMS_PATTERNS = {"pop3_failure": EIMS_FILTERS["eims-pop3"], "relay_refused": EIMS_FILTERS["eims-relay"],
                   "relay_abuse": _RELAYED}
 
+#: EIMS 2.1's names for its settings, as its Router/Relay and IP Range windows show them.
+_EIMS_LABELS = {"relay_restriction": "Relay Restriction", "relay_domains": "...and the following domains",
+                "require_valid_ip": "...AND if from a valid IP", "valid_ips": "valid IPs",
+                "ip_range_restriction": "IP Range Restriction", "smtp_auth": "SMTP AUTH"}
+
 PRODUCTS = (
     EimsProduct(
         name="eims-1.2", label="EIMS 1.2", factory=eims_1_2, year=1998, capabilities=frozenset({POP3}),
@@ -306,7 +311,8 @@ PRODUCTS = (
         name="eims-2.1", label="EIMS 2.1", factory=eims_2_1, year=1998,
         capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_SENDER_DOMAIN, RELAY_BY_CLIENT_IP,
                                 IP_RANGE_RESTRICTION, SMTP_AUTH}),
-        smtp_process_limit=20, relay_allowlist_setting="valid_ips", log_patterns=_EIMS_PATTERNS,
+        smtp_process_limit=20, relay_allowlist_setting="valid_ips", smtp_auth_setting="smtp_auth",
+        setting_labels=_EIMS_LABELS, log_patterns=_EIMS_PATTERNS,
         fail2ban_filters=EIMS_FILTERS,
         panel_choices=(("EIMS 2.1 (as installed)", {}), ("EIMS 2.1 (Relay Restriction on)",
                                                          {"relay_restriction": True})),

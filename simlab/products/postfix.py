@@ -518,11 +518,18 @@ class PostfixProduct(Product):
         settings = server.settings
         skip = {server.hostname, "localhost"}
         domains = [d for d in settings.get("mydestination", ()) if d not in skip and not d.startswith("localhost.")]
-        domain = domains[0] if domains else server.hostname.partition(".")[2]
+        domain = domains[0] if domains else server.hostname  # mydestination = $myhostname, ...: mail to the host
         return SiteNames(domain=domain, hostname=server.hostname, address=settings["inet_interfaces"][0])
 
     def auth_submission_port(self):
         return 587
+
+    def sender_login_check(self, restriction, owners):
+        self.require(SENDER_LOGIN_CHECK, "sender_login_check")
+        return {"smtpd_sender_login_maps": dict(owners), "smtpd_sender_restrictions": [restriction]}
+
+    def idle_timeout_reply(self, server):
+        return Reply.of(421, f"4.4.2 {server.hostname} Error: timeout exceeded", close=True)
 
     def why_relayed(self, server, client_ip, sender):
         return (f"the client {client_ip} is in mynetworks ({server.settings.get('mynetworks')}) or logged in",
@@ -543,7 +550,7 @@ PRODUCTS = (
         capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_CLIENT_IP, SMTP_AUTH, SUBMISSION, DNSBL,
                                 CLIENT_CONNECTION_LIMIT, SENDER_LOGIN_CHECK}),
         smtp_process_limit=100, pop3_label="Dovecot", relay_allowlist_setting="mynetworks",
-        connection_limit_setting="smtpd_client_connection_count_limit",
+        connection_limit_setting="smtpd_client_connection_count_limit", smtp_auth_setting="smtpd_sasl_auth_enable",
         log_patterns={"pop3_failure": POSTFIX_FILTERS["dovecot"], "auth_failure": POSTFIX_FILTERS["postfix-sasl"],
                       "relay_refused": POSTFIX_FILTERS["postfix-relay"],
                       "relay_abuse": POSTFIX_FILTERS["postfix-relay"]},

@@ -171,7 +171,7 @@ PRODUCTS = (
     SimsProduct(
         name="sims", label="SIMS", factory=sims, year=1998,
         capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_CLIENT_IP, DNSBL}), smtp_process_limit=30,
-        relay_allowlist_setting="client_hosts",
+        relay_allowlist_setting="client_hosts", setting_labels={"client_hosts": "Client Hosts"},
         log_patterns={"pop3_failure": SIMS_FILTERS["sims-pop3"], "relay_refused": SIMS_FILTERS["sims-relay"],
                       "relay_abuse": SIMS_FILTERS["sims-relay"]},
         fail2ban_filters=SIMS_FILTERS, panel_choices=(("SIMS", {}),),

@@ -15,7 +15,10 @@ simulation, the lessons, the CLI and the live sockets all reach it through
 from __future__ import annotations
 
 import functools
+import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from simlab.addresses.mail import MailPath
@@ -104,6 +107,24 @@ class Restriction:
 
     #: The setting's name in the product, for explanations and errors.
     name = "restriction"
+    #: The arguments the restriction was made with (recorded by every subclass's ``__init__``), so that a
+    #: scenario file can write it down again.
+    given: Mapping[str, object] = MappingProxyType({})
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        signature = inspect.signature(init)
+
+        @functools.wraps(init)
+        def recording_init(self, *args, **kw) -> None:
+            init(self, *args, **kw)
+            # the outermost __init__ finishes last, so the subclass's own arguments are kept
+            self.given = dict(list(signature.bind(self, *args, **kw).arguments.items())[1:])
+
+        cls.__init__ = recording_init
 
     def check_connect(self, ctx: SmtpContext) -> Reply | Dropped | None:
         return None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 
+from simlab import products
+from simlab.engine.network import Host
 from simlab.engine.result import Result
 from simlab.engine.world import World
 from simlab.errors import ConfigError
 from simlab.scenarios.base import Scenario
-from simlab.scenarios.site import HOSTNAME, PROCESS_LIMITS, build_network, site_server
+from simlab.scenarios.site import build_network, build_server
 
 __all__ = ["run"]
 
@@ -26,11 +28,15 @@ def run(scenario: Scenario, seed: int = 0, counts_only: bool = False, transcript
         raise ConfigError("scenario", scenario, "is not a scenario", "e.g. simlab.scenarios.relay_probe()")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError("seed", seed, "is not a whole number", "e.g. 1")
-    site = site_server(scenario.preset, scenario.settings, restrictions=copy.deepcopy(scenario.restrictions))
-    limit = scenario.process_limit or PROCESS_LIMITS[scenario.preset]
+    product = products.get(scenario.preset)
+    base = copy.deepcopy(scenario.server_settings)
+    site = build_server(product.name, base, scenario.settings, restrictions=copy.deepcopy(scenario.restrictions),
+                        site=scenario.site)
+    limit = scenario.process_limit or product.smtp_process_limit
     network, dns, transports = build_network(site, scenario.mx_via_provider, limit, scenario.idle_timeout,
-                                             copy.deepcopy(scenario.router_filters))
-    world = World(seed, network, dns, HOSTNAME, keep_events=not counts_only,
+                                             copy.deepcopy(scenario.router_filters), names=scenario.site)
+    _add_hosts(scenario, network, dns)
+    world = World(seed, network, dns, scenario.site.hostname, keep_events=not counts_only,
                   keep_transcripts=transcripts and not counts_only, retry_interval=scenario.retry_interval,
                   queue_lifetime=scenario.queue_lifetime, keep_mail=not counts_only)
     for host in network.hosts.values():
@@ -38,6 +44,9 @@ def run(scenario: Scenario, seed: int = 0, counts_only: bool = False, transcript
             world.attach(host, transports.get(host.name))
     actors = copy.deepcopy(scenario.actors)
     for actor in actors:
+        if actor.host not in network.hosts:
+            raise ConfigError(f"actor {actor.name!r} host", actor.host, "is not a host on the network",
+                              f"one of {', '.join(sorted(network.hosts))}")
         actor.start(world)
     world.loop.run(scenario.duration)
     for restriction in site.restrictions:
@@ -47,4 +56,24 @@ def run(scenario: Scenario, seed: int = 0, counts_only: bool = False, transcript
     world.timeline.sort(key=lambda item: item[0])
     return Result(scenario=scenario.name, preset=scenario.preset, seed=seed, summary=world.summary(),
                   log=list(site.log), transcripts=world.transcripts, timeline=world.timeline,
-                  start=world.loop.clock.start, world=world, _events=world.events)
+                  start=world.loop.clock.start, world=world, _events=world.events, product=product.label,
+                  settings=dict(site.origin.settings))
+
+
+def _add_hosts(scenario: Scenario, network, dns) -> None:
+    """The scenario's own hosts, their servers and DNS records, on top of the standard world."""
+    for spec in scenario.hosts:
+        server = None
+        if spec.server is not None:
+            server = build_server(spec.server.preset, dict(spec.server.settings), accounts={})
+            dns.add_a(spec.name, spec.ip)
+        network.add(Host(spec.name, spec.ip, spec.role, spec.stands_for, server=server,
+                         max_connections=spec.max_connections), *spec.links)
+    for domain, hosts in scenario.mx.items():
+        for host in hosts:
+            if host not in network.hosts:
+                raise ConfigError(f"mx[{domain!r}]", host, "is not a host on the network",
+                                  f"one of {', '.join(sorted(network.hosts))}")
+        dns.add_mx(domain, *hosts)
+    for name, ip in scenario.a.items():
+        dns.add_a(name, ip)

@@ -23,16 +23,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from simlab import products
 from simlab.clock import ManualClock
 from simlab.engine.network import Host, Network, NetworkDns
 from simlab.errors import ConfigError
-from simlab.presets import PRESETS
+from simlab.products.base import SiteNames
 from simlab.protocol.policy import Restriction
 from simlab.protocol.server import MailServer
 from simlab.restrictions.access import RouterFilter
 
 __all__ = ["DOMAIN", "HOSTNAME", "SERVER_IP", "LAN", "ACCOUNTS", "PROVIDER", "PROVIDER_IP", "ROAMING_IP",
-           "GUESSER_IP", "SCANNER_IP", "SPOOFER_IP", "PROCESS_LIMITS", "site_server", "build_network"]
+           "GUESSER_IP", "SCANNER_IP", "SPOOFER_IP", "STANDARD_SITE", "site_server", "build_server", "build_network",
+           "check_site_address"]
 
 DOMAIN = "example.com"
 HOSTNAME = "mail.example.com"
@@ -56,50 +58,68 @@ ACCOUNTS = {"bob": "Tr0ub4dor&3", "alice": "wonderland42", "webmaster": "webmast
 REMOTE_ACCOUNTS = {"carol": "x", "dave": "x"}
 YOURCOMPANY_ACCOUNTS = {"user_name": "x", "sales": "x", "ceo": "x"}
 
-#: Most SMTP connections each product serves at once. Postfix: ``default_process_limit = 100``;
-#: for the 1998 Mac servers the figures are our modelling choice (a classic Mac OS server ran
-#: a handful of threads).
-PROCESS_LIMITS = {"eims-1.2": 10, "eims-2.1": 20, "sims": 30, "postfix": 100}
+#: The standard site's names, as a product's ``site_settings`` reads them.
+STANDARD_SITE = SiteNames(domain=DOMAIN, hostname=HOSTNAME, address=SERVER_IP, lan=LAN)
+#: Addresses of the standard world's other hosts: a site server may not take one of them.
+#: Most SMTP connections each product serves at once (each product module gives its figure and source).
+PROCESS_LIMITS = {name: product.smtp_process_limit for name, product in products.PRODUCTS.items()}
+_TAKEN = {"198.51.100.1": "internet", ROUTER_IP: "router", "192.0.2.2": "lan", DNS_IP: "dns",
+          "192.0.2.101": "pc-bob", "192.0.2.102": "pc-webmaster", ROAMING_IP: "roaming", "203.0.113.2": "attacker",
+          PROVIDER_IP: PROVIDER, "198.51.100.80": YOURCOMPANY, "198.51.100.90": REMOTE}
 
 
-def site_settings(preset: str, accounts: Mapping[str, str]) -> dict[str, Any]:
-    """The site's facts in each product's own setting names."""
-    if preset == "postfix":
-        return {"myhostname": HOSTNAME, "mydestination": ["$myhostname", DOMAIN], "mynetworks": [LAN],
-                "inet_interfaces": [SERVER_IP], "accounts": dict(accounts)}
-    base = {"hostname": HOSTNAME, "local_domains": [DOMAIN], "accounts": dict(accounts), "address": SERVER_IP}
-    if preset == "sims":
-        base["client_hosts"] = [LAN]
-    return base
+def site_settings(preset: str, accounts: Mapping[str, str] = ACCOUNTS) -> dict[str, Any]:
+    """The standard site's facts in the product's own setting names."""
+    return products.get(preset).site_settings(STANDARD_SITE, accounts)
 
 
-def site_server(preset: str, settings: Mapping[str, Any] | None = None, accounts: Mapping[str, str] = ACCOUNTS,
-                restrictions: Iterable[Restriction] = (), clock: ManualClock | None = None) -> MailServer:
-    """Build the site's server from a preset name and product settings (which override the site's)."""
-    if preset not in PRESETS:
-        raise ConfigError("preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
-    kwargs = site_settings(preset, accounts) | dict(settings or {})
-    import inspect
+def build_server(preset: str, base: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None,
+                 accounts: Mapping[str, str] = ACCOUNTS, restrictions: Iterable[Restriction] = (),
+                 clock: ManualClock | None = None, site: SiteNames = STANDARD_SITE) -> MailServer:
+    """Build a site's server: ``base`` settings (default: the product's settings for ``site``), then ``settings``.
 
-    known = [p for p in inspect.signature(PRESETS[preset]).parameters if p not in ("clock", "restrictions")]
+    ``restrictions`` come first, then any the base settings name.
+    """
+    product = products.get(preset)
+    kwargs = dict(product.site_settings(site, accounts) if base is None else base) | dict(settings or {})
+    chain = [*restrictions, *(kwargs.pop("restrictions", None) or ())]
+    known = product.setting_names
     bad = sorted(set(kwargs) - set(known))
     if bad:
         raise ConfigError("settings", ", ".join(bad), f"is not a setting of {preset}", f"one of {', '.join(known)}")
     try:
-        return PRESETS[preset](clock=clock, restrictions=list(restrictions), **kwargs)
+        return product.factory(clock=clock, restrictions=chain, **kwargs)
     except (TypeError, AttributeError) as exc:  # a value of the wrong kind, e.g. True where a list belongs
         raise ConfigError("settings", {k: v for k, v in kwargs.items() if k != "accounts"},
                           f"holds a value of the wrong kind for {preset} ({exc})",
                           "lists of addresses or domains, yes/no for switches, numbers for limits") from None
 
 
+def site_server(preset: str, settings: Mapping[str, Any] | None = None, accounts: Mapping[str, str] = ACCOUNTS,
+                restrictions: Iterable[Restriction] = (), clock: ManualClock | None = None) -> MailServer:
+    """Build the standard site's server from a preset name and product settings (which override the site's)."""
+    return build_server(preset, None, settings, accounts, restrictions, clock)
+
+
+def check_site_address(names: SiteNames) -> None:
+    """A site server's address must not be one the standard world already gives another host."""
+    if names.address in _TAKEN:
+        raise ConfigError("server address", names.address,
+                          f"is the address of the world's host {_TAKEN[names.address]}",
+                          "another address, e.g. 192.0.2.25")
+
+
 def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, idle_timeout: float,
-                  router_filters: Iterable[RouterFilter] = ()) -> tuple[Network, NetworkDns, dict[str, dict]]:
+                  router_filters: Iterable[RouterFilter] = (), names: SiteNames = STANDARD_SITE,
+                  ) -> tuple[Network, NetworkDns, dict[str, dict]]:
     """The standard world: LAN behind a router, the Internet, a provider, two foreign sites, the survey.
 
-    Returns the network, its DNS, and the transport maps of the servers that need one.
+    ``names`` are the site server's (its host name, address and mail domain). Returns the network,
+    its DNS, and the transport maps of the servers that need one.
     """
-    from simlab.presets import postfix
+    from simlab.products.postfix import postfix
+
+    check_site_address(names)
 
     net = Network()
     dns = NetworkDns(DNS_IP)
@@ -107,14 +127,14 @@ def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, i
     net.add(Host("router", ROUTER_IP, "router", "the site's router (filters here)",
                  filters=[RouterFilter(deny=(), services=("smtp", "pop3")), *router_filters]), ("internet", 0.010))
     net.add(Host("lan", "192.0.2.2", "LAN switch"), ("router", 0.0005))
-    net.add(Host(HOSTNAME, SERVER_IP, "mail server", "the site's mail server", server=site,
+    net.add(Host(names.hostname, names.address, "mail server", "the site's mail server", server=site,
                  max_connections=process_limit, idle_timeout=idle_timeout), ("lan", 0.0005))
     net.add(Host("dns", DNS_IP, "DNS resolver"), ("lan", 0.0005))
     for n, name in enumerate(("pc-bob", "pc-webmaster"), start=101):
         net.add(Host(name, f"192.0.2.{n}", "LAN client"), ("lan", 0.0005))
     net.add(Host("roaming", ROAMING_IP, "roaming user", "staff reading mail from outside"), ("internet", 0.020))
     net.add(Host("attacker", "203.0.113.2", "attacker", "outside hosts of the thread"), ("internet", 0.030))
-    provider = postfix(myhostname=PROVIDER, mydestination=["provider.test"], relay_domains=[DOMAIN],
+    provider = postfix(myhostname=PROVIDER, mydestination=["provider.test"], relay_domains=[names.domain],
                        mynetworks=[f"{PROVIDER_IP}/32"], inet_interfaces=[PROVIDER_IP])
     net.add(Host(PROVIDER, PROVIDER_IP, "provider MX", "the upstream provider's mail host", server=provider),
             ("internet", 0.005))
@@ -126,12 +146,12 @@ def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, i
                      inet_interfaces=["198.51.100.90"], accounts=REMOTE_ACCOUNTS)
     net.add(Host(REMOTE, "198.51.100.90", "remote MTA", "a correspondent's mail server", server=remote),
             ("internet", 0.025))
-    for name, ip in ((HOSTNAME, SERVER_IP), (PROVIDER, PROVIDER_IP), (YOURCOMPANY, "198.51.100.80"),
+    for name, ip in ((names.hostname, names.address), (PROVIDER, PROVIDER_IP), (YOURCOMPANY, "198.51.100.80"),
                      (REMOTE, "198.51.100.90"), ("mx.survey.test", SURVEY_MX_IP)):
         dns.add_a(name, ip)
-    dns.add_mx(DOMAIN, PROVIDER if mx_via_provider else HOSTNAME)
+    dns.add_mx(names.domain, PROVIDER if mx_via_provider else names.hostname)
     dns.add_mx("yourcompany.test", YOURCOMPANY)
     dns.add_mx("remote.test", REMOTE)
     dns.add_mx("survey.test", "mx.survey.test")  # the survey's host never answers
     dns.flaky("survey.test", 0.5)  # and its name server is slow half the time
-    return net, dns, {PROVIDER: {DOMAIN: HOSTNAME}}
+    return net, dns, {PROVIDER: {names.domain: names.hostname}}
