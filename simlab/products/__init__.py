@@ -44,7 +44,7 @@ __all__ = ["CAPABILITIES", "PRODUCTS", "Product", "ServerOrigin", "SiteNames", "
            "CLIENT_CONNECTION_LIMIT", "SENDER_LOGIN_CHECK", "POP3"]
 
 #: Product modules, in the order lessons list them. Each defines ``PRODUCTS``: a tuple of Product.
-_MODULES = ("eims", "sims", "postfix")
+_MODULES = ("eims", "sims", "postfix", "exim")
 
 PRODUCTS: dict[str, Product] = {}
 for _module in _MODULES:
