@@ -23,64 +23,11 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from simlab.errors import ConfigError
-from simlab.live.cli import add_serve_parser, run_serve
+from simlab.live.cli import add_serve_parser, build_server, convert_setting, run_serve
 from simlab.presets import PRESETS
-from simlab.protocol.server import MailServer
-from simlab.scenarios import SCENARIOS, run
+from simlab.scenarios import SCENARIOS, load_scenario, run
 
 __all__ = ["main", "build_server"]
-
-_TRUE = {"1", "yes", "true", "on"}
-_FALSE = {"0", "no", "false", "off"}
-
-
-def _convert(name: str, text: str, default: object) -> object:
-    if isinstance(default, bool):
-        lowered = text.lower()
-        if lowered in _TRUE | _FALSE:
-            return lowered in _TRUE
-        raise ConfigError(name, text, "is not yes or no", "one of yes/no, true/false, on/off, 1/0")
-    if isinstance(default, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise ConfigError(name, text, "is not a whole number", "digits such as 20") from None
-    if isinstance(default, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise ConfigError(name, text, "is not a number", "a number such as 2.5") from None
-    if isinstance(default, tuple | list) or default is None or (isinstance(default, str) and "," in text):
-        return [item.strip() for item in text.split(",") if item.strip()]
-    return text
-
-
-def build_server(preset: str, settings: Sequence[str] = (), accounts: Sequence[str] = ()) -> MailServer:
-    """Build a preset from ``NAME=VALUE`` strings and ``user:password`` accounts."""
-    if preset not in PRESETS:
-        raise ConfigError("--preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
-    factory = PRESETS[preset]
-    parameters = inspect.signature(factory).parameters
-    kwargs: dict[str, object] = {}
-    for item in settings:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep:
-            raise ConfigError("--set", item, "has no '='", "NAME=VALUE")
-        if name not in parameters or name in ("clock", "restrictions", "accounts", "dns"):
-            usable = [p for p in parameters if p not in ("clock", "restrictions", "accounts", "dns")]
-            raise ConfigError("--set", name, f"is not a setting of {preset}", f"one of {', '.join(usable)}")
-        kwargs[name] = _convert(name, value.strip(), parameters[name].default)
-    table: dict[str, str] = {}
-    for item in accounts:
-        user, sep, password = item.partition(":")
-        if not sep or not user:
-            raise ConfigError("--account", item, "is not an account", "user:password")
-        table[user] = password
-    if table:
-        kwargs["accounts"] = table
-    return factory(**kwargs)
-
 
 def build_scenario(name: str, preset: str | None, settings: Sequence[str] = ()):
     """A scenario from its name and ``NAME=VALUE`` knobs."""
@@ -98,12 +45,26 @@ def build_scenario(name: str, preset: str | None, settings: Sequence[str] = ()):
             raise ConfigError("--set", item, "has no '='", "NAME=VALUE")
         if key not in parameters:
             raise ConfigError("--set", key, f"is not a knob of {name}", f"one of {', '.join(parameters)}")
-        kwargs[key] = _convert(key, value.strip(), parameters[key].default)
+        kwargs[key] = convert_setting(key, value.strip(), _example_of(parameters[key]))
     return factory(**kwargs)
 
 
+def _example_of(parameter: inspect.Parameter) -> object:
+    """A value of the knob's kind: its default, or for a knob that defaults to None, what its annotation says."""
+    if parameter.default is not None:
+        return parameter.default
+    kind = str(parameter.annotation).split("|")[0].strip()
+    return {"bool": False, "int": 0, "float": 0.0, "str": ""}.get(kind)
+
+
 def _run(args, stdout: TextIO) -> None:
-    scenario = build_scenario(args.scenario, args.preset, args.set)
+    if args.scenario.endswith(".toml"):
+        if args.preset is not None or args.set:
+            raise ConfigError("--preset/--set", args.scenario, "cannot change a scenario file",
+                              "the settings written in the file itself")
+        scenario = load_scenario(args.scenario)
+    else:
+        scenario = build_scenario(args.scenario, args.preset, args.set)
     result = run(scenario, seed=args.seed, counts_only=args.counts_only)
     stdout.write(f"{scenario.title} - preset {scenario.preset}, seed {args.seed}\n\n")
     width = max(len(key) for key in result.summary)
@@ -159,7 +120,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     add_serve_parser(sub)
     sub.add_parser("list", help="list the scenarios")
     runner = sub.add_parser("run", help="run a scenario and print its summary and the end of the log")
-    runner.add_argument("scenario", help=f"one of {', '.join(SCENARIOS)}")
+    runner.add_argument("scenario", help=f"one of {', '.join(SCENARIOS)}, or a scenario file (.toml)")
     runner.add_argument("--preset", default=None, help=f"the site's server: one of {', '.join(PRESETS)}")
     runner.add_argument("--seed", type=int, default=1, help="the same seed gives the same run (default 1)")
     runner.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a scenario knob")

@@ -9,6 +9,7 @@ is imported only when a picture is drawn.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from simlab.engine.network import Network
     from simlab.engine.result import Result
 
-__all__ = ["outcome_bars", "compare_bars", "timeline", "network_figure", "sequence_diagram", "to_png", "LABELS"]
+__all__ = ["outcome_bars", "compare_bars", "timeline", "network_figure", "sequence_diagram", "to_png", "LABELS",
+           "PROBE_LINE", "probe_lines_per_hour", "tidy_counts"]
 
 #: Plain words for the summary keys, as lessons show them.
 LABELS = {
@@ -185,3 +187,49 @@ def sequence_diagram(transcript: Sequence[str], client: str = "client", server: 
     if title:
         ax.set_title(title, loc="left")
     return fig
+
+
+#: Log lines that belong to the relay probe (lesson 02): its domain, and the returns it caused.
+PROBE_LINE = re.compile(r"survey\.test|returning to sender|Returned message")
+
+
+def probe_lines_per_hour(result: Result, title: str = "") -> Figure:
+    """Log lines per hour, the relay probe's apart from everyone else's, on a y-axis that starts at 0."""
+    start = result.start.replace(minute=0, second=0, microsecond=0)
+    offset = (result.start - start).total_seconds()
+    records = [(int((seconds + offset) // 3600), line) for seconds, line in result.server.log_records]
+    hours = max((hour for hour, _line in records), default=0) + 1
+    probe, other = [0] * hours, [0] * hours
+    for hour, line in records:
+        (probe if PROBE_LINE.search(line) else other)[hour] += 1
+    fig = _figure(7.0, 3.0)
+    ax = fig.add_subplot()
+    xs = list(range(hours))
+    ax.bar(xs, other, color="#9bb1c4", label="everyone else's lines")
+    ax.bar(xs, probe, bottom=other, color="#d1495b", label="the probe's lines")
+    ax.set_xticks(xs[::2], [f"{(start.hour + h) % 24}:00" for h in xs[::2]], rotation=45, ha="right", fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("log lines per hour")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def tidy_counts(figure: Figure) -> Figure:
+    """Make a bar chart of counts readable: whole-number ticks, and the legend in a row above the bars.
+
+    :func:`compare_bars` leaves matplotlib's defaults, which can put a legend on a bar and ticks at
+    0.5 when the counts are small.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in figure.axes:
+        top = max([patch.get_height() for patch in ax.patches] + [1])
+        ax.set_ylim(0, top * 1.45 + 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(handles, labels, frameon=False, loc="upper left", ncols=len(handles))
+    return figure

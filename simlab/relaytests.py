@@ -31,11 +31,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from simlab import products
 from simlab.addresses.mail import AddressSyntaxError, is_valid_domain, parse_address
 from simlab.addresses.networks import parse_ip
 from simlab.addresses.routing import Destination, LastDomainResolver, Resolution
 from simlab.errors import ConfigError
-from simlab.presets import PRESETS
 from simlab.protocol.reply import Reply
 from simlab.protocol.server import MailServer
 from simlab.scenarios.site import DOMAIN, HOSTNAME, SERVER_IP, site_server
@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["RelayTest", "RelayTestRun", "RELAY_TESTS", "DEFAULT_PRESETS", "relay_test_table", "run_relay_test",
            "explain", "column_name", "short_reason", "reason_table", "relay_test_bars"]
 
-DEFAULT_PRESETS = ("eims-1.2", "eims-2.1", "sims", "postfix")
+#: Every registered product, in the registry's order (when this module loads).
+DEFAULT_PRESETS = products.names()
 OUTSIDE_CLIENT = "203.0.113.7"
 FOREIGN_DOMAIN = "nmap.scanme.test"
 
@@ -141,7 +142,9 @@ def _short_value(value: Any) -> str:
 
 
 def _site_settings(preset: str, settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    base: dict[str, Any] = {} if preset == "postfix" else {"local_domains": [DOMAIN, HOSTNAME]}
+    # A product with a plain list of local domains gets the server's own name in it, as the thread's admin had it.
+    listed = "local_domains" in products.get(preset).setting_names
+    base: dict[str, Any] = {"local_domains": [DOMAIN, HOSTNAME]} if listed else {}
     if settings is not None and not isinstance(settings, Mapping):
         raise ConfigError(f"settings for {preset}", settings, "is not a set of settings",
                           "a dict such as {'relay_restriction': True}")
@@ -206,10 +209,11 @@ def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
     import pandas as pd
 
     by_key = {_normalise(k): v for k, v in settings_by_preset.items()}
-    unknown = sorted(set(by_key) - {_normalise(p) for p in PRESETS})
+    names = products.names()
+    unknown = sorted(set(by_key) - {_normalise(p) for p in names})
     if unknown:
         raise ConfigError("settings", ", ".join(unknown), "names no preset",
-                          f"one of {', '.join(k.replace('-', '_').replace('.', '_') for k in PRESETS)}")
+                          f"one of {', '.join(k.replace('-', '_').replace('.', '_') for k in names)}")
     columns: list[tuple[str, str, Mapping[str, Any] | None]] = []
     for item in [presets] if isinstance(presets, str) else presets:
         if isinstance(item, tuple):
@@ -220,7 +224,7 @@ def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
         else:
             columns.append((item, item, by_key.get(_normalise(str(item)))))
     if not columns:
-        raise ConfigError("presets", presets, "is empty", f"some of {', '.join(PRESETS)}")
+        raise ConfigError("presets", presets, "is empty", f"some of {', '.join(products.names())}")
     ip, domain = _check_inputs(client_ip, domain)
     rows = []
     for test in RELAY_TESTS:
@@ -236,6 +240,8 @@ def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
 
 # --- explanations ----------------------------------------------------------------------------
 _UNKNOWN_USER = ("No such user", "unknown user", "User unknown")
+#: The few words of :meth:`~simlab.products.base.Product.why_relayed` for a client the product trusts.
+_TRUSTED = "relayed: a trusted client"
 
 
 def _reading(run: RelayTestRun) -> str:
@@ -272,7 +278,7 @@ def _reading(run: RelayTestRun) -> str:
         steps.append("applies the percent hack (to%D becomes to@D)")
     if "!" in local:
         steps.append("turns the bang path D!to into to@D")
-    how = f"Postfix works on the unquoted form '{address.internal}'"
+    how = f"{product} works on the unquoted form '{address.internal}'"
     if steps:
         how += ", " + ", ".join(steps) + ","
     where = {Destination.LOCAL: "a mailbox here", Destination.RELAY: "a domain it relays for",
@@ -281,58 +287,33 @@ def _reading(run: RelayTestRun) -> str:
     return f"{how} and ends at {res.address}: {where}{routed}"
 
 
-def _listing(value: Any) -> str:
-    if value is None or isinstance(value, str):
-        return value or "none"
-    return ", ".join(map(str, value)) or "none"
+def _relayed(run: RelayTestRun) -> tuple[str, str] | None:
+    """Why the product relayed, from its registry entry: (sentence, a few words); None when it did not relay."""
+    if not 200 <= run.rcpt_reply.code < 300 or (run.resolution is not None and run.resolution.is_local):
+        return None
+    return products.product_of(run.server).why_relayed(run.server, run.client_ip, run.mail_from[1:-1])
 
 
 def _verdict(run: RelayTestRun) -> str:
     """Why the product answered what it did, in one sentence."""
-    reply, server, preset = run.rcpt_reply, run.server, run.preset
+    reply = run.rcpt_reply
     code = reply.code
     said = f"{code} {reply.text}".strip()
-    client_ip = run.client_ip
     if 200 <= code < 300:
         if run.resolution is not None and run.resolution.is_local:
             return f"That is a mailbox here, so it answered {said}."
-        trusted = "relaying for its own users is its job; from outside, the same answer would mean an open relay"
-        if preset == "eims-1.2":
-            why = "EIMS 1.2 has no relay control at all"
-        elif preset == "eims-2.1" and not server.settings.get("Relay Restriction"):
-            why = "Relay Restriction is off, as EIMS 2.1 ships"
-        elif preset == "eims-2.1":
-            sender = run.mail_from[1:-1]
-            domain = sender.rpartition("@")[2] or "none"
-            why = (f"Relay Restriction let it through because the sender <{sender}> claims the local domain "
-                   f"{domain} - which any client can write")
-        elif preset == "sims":
-            return (f"The client {client_ip} is in Client Hosts ({_listing(server.settings.get('Client Hosts'))}), "
-                    f"so it answered {said}: {trusted}.")
-        else:
-            return (f"The client {client_ip} is in mynetworks ({server.settings.get('mynetworks')}) or logged in, "
-                    f"so it answered {said}: {trusted}.")
+        why, short = _relayed(run)
+        why = why[:1].upper() + why[1:]
+        if short == _TRUSTED:
+            return (f"{why}, so it answered {said}: relaying for its own users is its job; from outside, the same "
+                    "answer would mean an open relay.")
         return f"{why}, so it answered {said}: by nmap's rule, a 2xx at RCPT suggests an open relay."
     if any(word in reply.text for word in _UNKNOWN_USER):
         return (f"No such mailbox exists, so it answered {said} - refused, but only because the name is not a "
                 "user here, not because it saw a relay attempt.")
-    if "elay" in reply.text:
-        if preset == "eims-2.1":
-            sender = run.mail_from[1:-1]
-            domain = sender.rpartition("@")[2]
-            claim = f"the sender <{sender}> has no domain" if not sender else (
-                f"the sender's domain {domain} is not local either")
-            return f"Relay Restriction is on and {claim}, so it refused: {said}."
-        if preset == "sims":
-            return (f"SIMS relays only for Client Hosts ({_listing(server.settings.get('Client Hosts'))}) and "
-                    f"{client_ip} is not one of them, so it refused: {said}.")
-        if preset == "postfix":
-            rules = server.settings.get("smtpd_relay_restrictions")
-            rules = rules if isinstance(rules, str) else ", ".join(rules)
-            word = "defer_unauth_destination" if code == 454 else "reject_unauth_destination"
-            kind = "a temporary refusal: the client may try again" if code < 500 else "a permanent refusal"
-            return (f"The client {client_ip} is neither in mynetworks nor logged in, so {word} "
-                    f"(smtpd_relay_restrictions = {rules}) answered {said} - {kind}.")
+    product = products.product_of(run.server)
+    if "elay" in reply.text and product.can(products.RELAY_CONTROL):
+        return product.why_refused(run.server, run.client_ip, run.mail_from[1:-1], reply)
     return f"It answered {said}."
 
 
@@ -350,19 +331,11 @@ def explain(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIENT, doma
 
 def short_reason(run: RelayTestRun) -> str:
     """The reply code and a few words on why, for a table cell: ``550 unknown local user``."""
-    reply, server, preset = run.rcpt_reply, run.server, run.preset
+    reply = run.rcpt_reply
     code = reply.code
     if 200 <= code < 300:
-        if run.resolution is not None and run.resolution.is_local:
-            why = "a mailbox here"
-        elif preset == "eims-1.2":
-            why = "relayed: no relay control"
-        elif preset == "eims-2.1" and not server.settings.get("Relay Restriction"):
-            why = "relayed: Relay Restriction off"
-        elif preset == "eims-2.1":
-            why = "relayed: the sender claims a local domain"
-        else:
-            why = "relayed: a trusted client"
+        relayed = _relayed(run)
+        why = "a mailbox here" if relayed is None else relayed[1]
     elif any(word in reply.text for word in _UNKNOWN_USER):
         why = "unknown local user (not seen as relaying)"
     elif "elay" in reply.text:

@@ -72,7 +72,7 @@ def test_cli_bad_setting_is_a_clear_error():
     assert code == 2 and err == (
         "simlab: error: mynetworks: '192.0.2.0/33' is not an address range; expected a CIDR block "
         "('192.0.2.0/24'), an address ('192.0.2.25') or a range ('192.0.2.10-192.0.2.99')\n")
-    assert cli(["smtp", "--preset", "exim"])[2].startswith("simlab: error: --preset: 'exim' is not a preset")
+    assert cli(["smtp", "--preset", "qmail"])[2].startswith("simlab: error: --preset: 'qmail' is not a preset")
     assert cli(["smtp", "--preset", "eims-2.1", "--set", "relay_restriction=maybe"])[2] == (
         "simlab: error: relay_restriction: 'maybe' is not yes or no; expected one of yes/no, true/false, on/off, 1/0\n")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simlab import ConfigError
+from simlab import ConfigError, products
 from simlab.relaytests import (
     RELAY_TESTS,
     explain,
@@ -31,7 +31,8 @@ def test_the_sixteen_forms_follow_nmap():
 
 def test_table_has_one_row_per_test_and_one_column_per_preset(table):
     assert list(table.index) == list(range(1, 17))
-    assert list(table.columns) == ["form", "rcpt_to", "eims-1.2", "eims-2.1", "sims", "postfix"]
+    assert list(table.columns) == ["form", "rcpt_to", *products.names()]  # every registered product
+    assert list(table.columns)[2:6] == ["eims-1.2", "eims-2.1", "sims", "postfix"]
     assert table.loc[7, "rcpt_to"] == '<"relaytest@nmap.scanme.test">'
 
 

@@ -180,12 +180,14 @@ class TestResults:
         assert run(scenario).summary == run(scenario).summary
 
     @pytest.mark.parametrize("call, fragment", [
-        (lambda: S.relay_probe(preset="postfix", relay_restriction=True), "is a preset without relay_restriction"),
-        (lambda: S.wrong_password(preset="sims", pop3_ip_restriction=True), "without pop3_ip_restriction"),
+        (lambda: S.relay_probe(preset="postfix", relay_restriction=True),
+         "relay_restriction: 'postfix' is a product without relay by sender domain"),
+        (lambda: S.wrong_password(preset="sims", pop3_ip_restriction=True),
+         "pop3_ip_restriction: 'sims' is a product without IP range restriction"),
         (lambda: S.ip_rotation(defence="prayer"), "is not a defence"),
         (lambda: S.ip_rotation(pool_size=0), "is not a positive number"),
-        (lambda: S.relay_probe(preset="exim"), "is not a preset"),
-        (lambda: S.ip_rotation(preset="eims-1.2", defence="allowlist"), "without an allow-list"),
+        (lambda: S.relay_probe(preset="qmail"), "is not a preset"),
+        (lambda: S.ip_rotation(preset="eims-1.2", defence="allowlist"), "without relay by client address"),
         (lambda: simlab.run("relay_probe"), "is not a scenario"),
     ])
     def test_bad_knobs_are_clear_errors(self, call, fragment):

@@ -80,7 +80,7 @@ def test_a_bigger_process_limit_raises_the_bar():
 
 
 def test_a_setting_the_product_lacks_is_ignored_or_refused():
-    with pytest.raises(ConfigError, match="is a preset without connection_limit"):
+    with pytest.raises(ConfigError, match=r"without (connection_limit|per-client connection limit)"):
         flood_day("eims-2.1", connection_limit=10)
     lab = flood_lab()
     lost = outcome_counts(lab.outcome[0])["legit_refused"]

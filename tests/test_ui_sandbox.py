@@ -1,8 +1,10 @@
 """Lesson 08's sandbox panel and challenge, driven headlessly (observers fire synchronously)."""
 
+import dataclasses
+
 import pytest
 
-import simlab.ui.sandbox as sandbox_module
+from simlab import products
 from simlab.exercises.sandbox import SOLUTION, check_challenge, sandbox_scenario
 from simlab.scenarios import run
 from simlab.ui.sandbox import sandbox, setting_specs
@@ -32,7 +34,7 @@ def test_product_settings_come_from_the_preset_signature(monkeypatch):
                     restrictions=None):
         raise AssertionError("not called")
 
-    monkeypatch.setitem(sandbox_module.PRESETS, "sims", future_sims)
+    monkeypatch.setitem(products.PRODUCTS, "sims", dataclasses.replace(products.get("sims"), factory=future_sims))
     assert [(s.name, s.kind) for s in setting_specs("sims")] == [("client_hosts", "list"), ("greylisting", "bool")]
 
 

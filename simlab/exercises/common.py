@@ -8,14 +8,45 @@ that say exactly what went wrong ("still relayed: 3 messages from
 
 from __future__ import annotations
 
+import base64
 import html
 import ipaddress
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from simlab.engine.result import Result
 
-__all__ = ["Feedback", "relayed_by_network", "refused_legit"]
+__all__ = ["Feedback", "relayed_by_network", "refused_legit", "split_list", "auth_plain", "auth_plain_line",
+           "send_until_closed"]
+
+
+def split_list(text: str) -> list[str]:
+    """``"a, b c"`` -> ``["a", "b", "c"]``: what a student types in a list field."""
+    return [item for item in text.replace(",", " ").split() if item]
+
+
+def auth_plain(user: str, password: str) -> str:
+    """The ``AUTH PLAIN`` argument for ``user`` (RFC 4616: base64 of ``\\0user\\0password``)."""
+    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+
+
+def auth_plain_line(user: str, password: str) -> str:
+    """The whole ``AUTH PLAIN ...`` command line for ``user``."""
+    return f"AUTH PLAIN {auth_plain(user, password)}"
+
+
+def send_until_closed(session, lines: Iterable[str]) -> list[str]:
+    """Send ``lines`` to an SMTP or POP3 session one by one until the server closes the connection.
+
+    Returns the lines the server never read (empty when it read them all).
+    """
+    lines = list(lines)
+    for n, line in enumerate(lines):
+        if session.closed:
+            return lines[n:]
+        session.send(line)
+    return []
 
 
 @dataclass

@@ -159,7 +159,8 @@ def _flood_problems(result: Result, process_limit: int) -> list[str]:
     return problems
 
 
-def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: int = 1) -> Feedback:
+def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: int = 1, preset: str = "postfix"
+                       ) -> Feedback:
     """Postfix against one flooding address: do these limits keep the mail flowing?
 
     Runs the lesson's flood of 150 connections. Passes when no legitimate mail is lost, no
@@ -167,13 +168,14 @@ def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: in
     and the server would survive one address however many connections it opened: without a
     per-client limit below the process limit, the checker also runs a flood of
     ``process_limit + 50`` connections from the same address and reports what it cost.
+    ``preset`` is the server: the lesson's Postfix.
     """
     if (isinstance(process_limit, int) and not isinstance(process_limit, bool)
             and process_limit > MAX_CHECKED_PROCESS_LIMIT):
         return Feedback(False, [f"process_limit: {process_limit} is more than this exercise simulates; expected at "
                                 f"most {MAX_CHECKED_PROCESS_LIMIT} (Postfix's default is 100)"])
     try:
-        result = run(flood_day("postfix", 150, 1, connection_limit, process_limit), seed=seed)
+        result = run(flood_day(preset, 150, 1, connection_limit, process_limit), seed=seed)
     except ConfigError as exc:
         return Feedback(False, [str(exc)])
     refused = refused_connections(result)
@@ -186,7 +188,7 @@ def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: in
     unlimited = not connection_limit or connection_limit >= process_limit
     if not problems and unlimited:
         bigger = process_limit + 50
-        flood_more = run(flood_day("postfix", bigger, 1, connection_limit, process_limit), seed=seed)
+        flood_more = run(flood_day(preset, bigger, 1, connection_limit, process_limit), seed=seed)
         why = ("no per-client limit (0)" if not connection_limit else
                f"a per-client limit of {connection_limit}, not below the process limit")
         cost = _flood_problems(flood_more, process_limit) or ["(this time nothing was lost, by luck of timing)"]

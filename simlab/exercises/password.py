@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, NamedTuple
 
+from simlab import products
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback
@@ -60,15 +61,17 @@ def guessing_day(preset: str = "eims-2.1", *, ip_range_restriction: Iterable[str
         strong_passwords: give webmaster and info passwords that are not their own names.
         guesser_ips, pace: the guesser's pool of addresses and seconds between guesses.
     """
-    if ip_range_restriction not in (None, False) and preset != "eims-2.1":
+    product = products.get(preset)
+    if ip_range_restriction not in (None, False) and not product.can(products.IP_RANGE_RESTRICTION):
+        owners = ", ".join(repr(p.name) for p in products.with_capability(products.IP_RANGE_RESTRICTION))
         raise ConfigError("ip_range_restriction", preset, "is a product without IP Range Restriction",
-                          "preset 'eims-2.1', or router_filter=[...] for any product")
+                          f"preset {owners or 'none'}, or router_filter=[...] for any product")
     scenario = wrong_password(preset=preset, duration=duration, guesser_ips=guesser_ips, pace=pace,
                               pop3_ip_restriction=ip_range_restriction not in (None, False),
                               router_filter=router_filter not in (None, False), lockout=lockout,
                               fail2ban=fail2ban, bantime=bantime, failure_delay=failure_delay)
     if ip_range_restriction not in (None, False):
-        scenario.settings["ip_range_restriction"] = {"pop3": _ranges(ip_range_restriction, "ip_range_restriction")}
+        scenario.settings.update(product.ip_range("pop3", _ranges(ip_range_restriction, "ip_range_restriction")))
     if router_filter not in (None, False):
         scenario.router_filters = [RouterFilter(allow=_ranges(router_filter, "router_filter"), services=("pop3",))]
     if strong_passwords:

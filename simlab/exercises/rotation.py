@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
+from simlab import products
 from simlab.addresses.networks import ClientNetworks
 from simlab.engine.actors import LocalUser
 from simlab.engine.conversation import Outcome
@@ -35,7 +36,7 @@ from simlab.scenarios.site import HOSTNAME, LAN, ROAMING_IP
 
 __all__ = ["DEFENCES", "SHORT_NAMES", "SPAMMER", "ATTACK_POOL", "rotation_day", "relay_networks_setting",
            "lost_by_sender", "relayed_spam_by_network", "bans_in_order", "pool_sweep", "check_rotation_defence",
-           "SOLUTION", "EXERCISE_PRESET"]
+           "SOLUTION", "EXERCISE_PRESET", "allowlist_used"]
 
 #: The defences of :func:`simlab.scenarios.ip_rotation`, in plain words.
 DEFENCES = {"none": "no defence", "per_ip_ban": "fail2ban: ban each address that relays",
@@ -95,7 +96,15 @@ def _counted(actor):
 
 def relay_networks_setting(preset: str) -> str | None:
     """The product setting that lists who may relay: ``valid_ips``, ``client_hosts`` or ``mynetworks``."""
-    return {"eims-2.1": "valid_ips", "sims": "client_hosts", "postfix": "mynetworks"}.get(preset)
+    return products.get(preset).relay_allowlist_setting
+
+
+def allowlist_used(preset: str, defence: str) -> bool:
+    """Whether the product's relay allow-list decides anything with this defence: always where the product
+    relays by the client's address (SIMS, Postfix), only with ``"allowlist"`` where the list sits next to a
+    rule on the sender's domain (EIMS 2.1 "AND if from a valid IP")."""
+    product = products.get(preset)
+    return product.relay_allowlist_by_default or (product.can(products.RELAY_BY_CLIENT_IP) and defence == "allowlist")
 
 
 def rotation_day(preset: str = "eims-2.1", defence: str = "none", pool_size: int = 50, ban_after: int = 3,
@@ -115,8 +124,9 @@ def rotation_day(preset: str = "eims-2.1", defence: str = "none", pool_size: int
     if relay_networks is not None:
         setting = relay_networks_setting(preset)
         if setting is None:
+            owners = ", ".join(p.name for p in products.with_capability(products.RELAY_BY_CLIENT_IP))
             raise ConfigError("relay_networks", list(relay_networks), f"has no meaning on {preset}",
-                              "a preset with a relay list: eims-2.1, sims or postfix")
+                              f"a preset with a relay list: {owners}")
         scenario.settings[setting] = list(relay_networks)
     scenario.actors = [_counted(actor) for actor in scenario.actors]
     return scenario
@@ -171,8 +181,9 @@ def pool_sweep(pool_sizes: Iterable[int], defences: Iterable[str] = ("per_ip_ban
                                 counts_only=True).summary for size in pool_sizes} for defence in defences}
 
 
-#: The server the exercise is about: the thread's admin runs EIMS 2.1.
-EXERCISE_PRESET = "eims-2.1"
+#: The server the exercise is about: the thread's admin runs EIMS 2.1, the product whose relay rule on the
+#: sender's domain the spammer's trick beats.
+EXERCISE_PRESET = products.with_capability(products.RELAY_BY_SENDER_DOMAIN)[0].name
 
 
 def _too_wide(relay_networks: Sequence[str] | None) -> list[str]:
@@ -203,11 +214,12 @@ def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_
                                 f"{', '.join(ROTATION_DEFENCES)}"])
     try:
         result = run(rotation_day(preset, defence, ATTACK_POOL, ban_after, relay_networks=relay_networks), seed=seed)
-        problems = _too_wide(relay_networks) if _list_used(preset, defence) else []
+        problems = _too_wide(relay_networks) if allowlist_used(preset, defence) else []
     except ConfigError as exc:
         return Feedback(False, [str(exc)])
     if preset != EXERCISE_PRESET:
-        problems.insert(0, f"the site's server is EIMS 2.1, and the admin cannot change products today: choose a "
+        problems.insert(0, f"the site's server is {products.get(EXERCISE_PRESET).label}, and the admin cannot change "
+                           "products today: choose a "
                            f"defence on {EXERCISE_PRESET!r} (this was {preset!r})")
     problems += relayed_spam_by_network(result)
     lost = lost_by_sender(result)
@@ -230,7 +242,3 @@ def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_
                            "but the spammer was refused", "the price: alice's entry holds only while her address "
                            "stays the same - SMTP AUTH (a login, not an address) removes that"])
 
-
-def _list_used(preset: str, defence: str) -> bool:
-    """Whether the product's relay allow-list decides anything with this defence."""
-    return preset in ("sims", "postfix") or (preset == "eims-2.1" and defence == "allowlist")

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from simlab import products
 from simlab.engine.actors import (
     Flooder,
     LocalUser,
@@ -34,7 +35,6 @@ from simlab.engine.actors import (
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback
-from simlab.presets import PRESETS
 from simlab.restrictions.access import RouterFilter
 from simlab.restrictions.guards import AccountLockout, Fail2Ban
 from simlab.scenarios.base import DAY, HOUR, Scenario
@@ -54,12 +54,14 @@ from simlab.scenarios.site import (
 __all__ = ["sandbox_scenario", "site_day", "attackers", "defences_for", "check_challenge", "CHALLENGE",
            "LEGIT_ACTORS", "ATTACKERS", "POP3_JAILS", "SOLUTION"]
 
-#: The fail2ban filter that reads each product's failed POP3 logins.
-POP3_JAILS = {"eims-1.2": "eims-pop3", "eims-2.1": "eims-pop3", "sims": "sims-pop3", "postfix": "dovecot"}
+#: The fail2ban filter that reads each product's failed POP3 logins (from the registry, when this module loads).
+POP3_JAILS = {product.name: product.pop3_filter() for product in products.with_capability(products.POP3)}
 VICTIMS = ("user_name@yourcompany.test", "sales@yourcompany.test", "ceo@yourcompany.test")
 LEGIT_ACTORS = ("bob (LAN)", "alice (roaming)", "carol's MTA", "yourcompany's MTA")
 ATTACKERS = ("relay survey", "spoofing spammer", "rotating spammer", "guesser", "flooder")
 
+#: The challenge is for the thread's products: those of this year or before.
+CHALLENGE_YEAR = 1998
 #: The challenge's fixed attack mix (per day).
 CHALLENGE = {"spoofing_spammer": 10, "rotating_spammer": 100, "pool_size": 50, "guesser": True, "guesser_ips": 1}
 
@@ -91,9 +93,10 @@ def _rate(name: str, value: Any, low: float = 0) -> float:
 
 
 def _auth(preset: str) -> bool:
-    """Whether alice logs in to send: on Postfix's submission port. (EIMS 2.1 with ``smtp_auth`` offers
-    AUTH in its EHLO reply but the preset answers the AUTH command with 500, so she does not try.)"""
-    return preset == "postfix"
+    """Whether alice logs in to send: where the product has a submission port for it (Postfix's 587).
+    (EIMS 2.1 with ``smtp_auth`` offers AUTH in its EHLO reply but the preset answers the AUTH command
+    with 500, so she does not try.)"""
+    return products.get(preset).auth_submission_port() is not None
 
 
 def site_day(preset: str, settings: Mapping[str, Any] | None = None, staff: bool = True, staff_per_day: float = 12,
@@ -193,7 +196,8 @@ def defences_for(preset: str, defences: Mapping[str, Any] | Iterable[str] | None
     ban = items.get("fail2ban")
     if ban:
         bantime = 600.0 if ban is True else _rate("fail2ban", ban, 1)
-        restrictions.append(Fail2Ban(jail="pop3", failregex=POP3_JAILS[preset], maxretry=5, findtime=600,
+        restrictions.append(Fail2Ban(jail="pop3", failregex=products.get(preset).pop3_filter(), maxretry=5,
+                                     findtime=600,
                                      bantime=bantime, ignoreip=[LAN]))
     lock = items.get("lockout")
     if lock:
@@ -218,8 +222,7 @@ def sandbox_scenario(preset: str = "eims-2.1", settings: Mapping[str, Any] | Non
     >>> [actor.name for actor in scenario.actors][-1]
     'spoofing spammer'
     """
-    if preset not in PRESETS:
-        raise ConfigError("preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
+    preset = products.get(preset).name
     settings = dict(settings or {})
     if not isinstance(duration_hours, int | float) or isinstance(duration_hours, bool) or not 0 < duration_hours <= 72:
         raise ConfigError("duration_hours", duration_hours, "is not a duration", "hours from 1 to 72")
@@ -283,9 +286,14 @@ def check_challenge(preset: str, settings: Mapping[str, Any] | None = None,
         settings: the product's settings, in its own names.
         defences: see :func:`defences_for`, e.g. ``{"fail2ban": 86400, "router_filter": ["192.0.2.0/24"]}``.
     """
-    if preset == "postfix":
-        return Feedback(False, ["the challenge is for a 1998 product: eims-1.2, eims-2.1 or sims - "
-                                "Postfix passes it as installed"])
+    try:
+        product = products.get(preset)
+    except ConfigError as exc:
+        return Feedback(False, [str(exc)])
+    if product.year > CHALLENGE_YEAR:
+        old = ", ".join(p.name for p in products.PRODUCTS.values() if p.year <= CHALLENGE_YEAR)
+        return Feedback(False, [f"the challenge is for a {CHALLENGE_YEAR} product: {old} - "
+                                f"{product.label} passes it as installed"])
     try:
         site_server(preset, settings)
         scenario = sandbox_scenario(preset, settings, defences, **CHALLENGE)

@@ -22,15 +22,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from simlab import products
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback
-from simlab.presets import PRESETS
+from simlab.exercises.common import Feedback, send_until_closed
+from simlab.products.base import SiteNames
 from simlab.scenarios import spoofed_postmaster
 from simlab.scenarios.base import DAY, Scenario
-from simlab.scenarios.site import ACCOUNTS, DOMAIN, LAN, SPOOFER_IP, site_server
+from simlab.scenarios.site import ACCOUNTS, DOMAIN, LAN, SERVER_IP, SPOOFER_IP, site_server
 
 __all__ = ["MY_DOMAIN", "MY_HOSTNAME", "THREAD_DIALOGUE", "STAFF_DIALOGUE", "STAFF_IP", "INBOUND_DIALOGUE",
-           "INBOUND_IP", "mycompany_server",
+           "INBOUND_IP", "MY_SITE", "mycompany_server",
            "sender_login_map", "replay", "reply_to", "spoof_day", "check_spoof_refused", "SOLUTION"]
 
 MY_DOMAIN = "mycompany.test"
@@ -57,10 +58,8 @@ def sender_login_map(domain: str = MY_DOMAIN, accounts: Iterable[str] = tuple(AC
     return owners
 
 
-def _site_names(preset: str, domain: str, hostname: str) -> dict[str, Any]:
-    if preset == "postfix":
-        return {"myhostname": hostname, "mydestination": ["$myhostname", domain]}
-    return {"hostname": hostname, "local_domains": [domain]}
+#: The thread's site: mail.mycompany.test for mycompany.test, at the simlab site's address and LAN.
+MY_SITE = SiteNames(domain=MY_DOMAIN, hostname=MY_HOSTNAME, address=SERVER_IP, lan=LAN)
 
 
 def mycompany_server(preset: str = "eims-2.1", **settings: Any):
@@ -69,18 +68,14 @@ def mycompany_server(preset: str = "eims-2.1", **settings: Any):
     ``settings`` use the product's names (``relay_restriction``, ``client_hosts``, ``mynetworks`` ...)
     and override the site's (SIMS Client Hosts and Postfix ``mynetworks`` are the LAN, 192.0.2.0/24).
     """
-    if preset not in PRESETS:
-        raise ConfigError("preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
-    return site_server(preset, _site_names(preset, MY_DOMAIN, MY_HOSTNAME) | settings)
+    product = products.get(preset)
+    return site_server(product.name, product.site_settings(MY_SITE, ACCOUNTS) | settings)
 
 
 def replay(server, client_ip: str, lines: Sequence[str], port: int = 25):
     """Send ``lines`` from ``client_ip``, stopping if the server hangs up; returns the session."""
     session = server.smtp_session(client_ip=client_ip, port=port)
-    for line in lines:
-        if session.closed:
-            break
-        session.send(line)
+    send_until_closed(session, lines)
     session.close()
     return session
 
@@ -107,23 +102,29 @@ def spoof_day(preset: str = "eims-2.1", *, relay_restriction: bool = True, relay
 
     Args:
         relay_restriction, relay_domains, require_valid_ip, valid_ips: EIMS 2.1's Relay Restriction.
-        client_hosts: SIMS Client Hosts.
+        client_hosts: the allow-list of a product that relays by the client's address (SIMS Client
+            Hosts, Postfix ``mynetworks``).
         smtp_auth: EIMS 2.1 SMTP AUTH, or Postfix ``smtpd_sasl_auth_enable`` (AUTH on port 25 too);
             the roaming user then sends on port 587 with AUTH.
         sender_login_check: a Postfix restriction such as ``"reject_sender_login_mismatch"`` with
             :func:`sender_login_map` as ``smtpd_sender_login_maps``.
     """
-    scenario = spoofed_postmaster(preset=preset, duration=duration, relay_restriction=relay_restriction,
-                                  client_hosts=[client_hosts] if isinstance(client_hosts, str) else client_hosts)
-    if preset == "eims-2.1":
-        scenario.settings.update(relay_domains=relay_domains, require_valid_ip=require_valid_ip,
-                                 valid_ips=valid_ips, smtp_auth=smtp_auth)
-    if preset == "postfix":
-        scenario.settings["smtpd_sasl_auth_enable"] = smtp_auth
-        if sender_login_check:
-            scenario.settings.update(smtpd_sender_login_maps=sender_login_map(DOMAIN),
-                                     smtpd_sender_restrictions=[sender_login_check])
-    if smtp_auth and preset in ("eims-2.1", "postfix"):
+    product = products.get(preset)
+    by_sender = product.can(products.RELAY_BY_SENDER_DOMAIN)
+    hosts = [client_hosts] if isinstance(client_hosts, str) else list(client_hosts)
+    scenario = spoofed_postmaster(preset=preset, duration=duration,
+                                  relay_restriction=relay_restriction if by_sender else None,
+                                  client_hosts=hosts if product.relay_allowlist_by_default else None)
+    if product.can(products.RELAY_BY_SENDER_DOMAIN):
+        scenario.settings.update(product.relay_restriction(relay_restriction, relay_domains))
+        if product.can(products.RELAY_BY_CLIENT_IP):
+            scenario.settings.update({"require_valid_ip": require_valid_ip,
+                                      product.relay_allowlist_setting: valid_ips})
+    if product.can(products.SMTP_AUTH):
+        scenario.settings.update(product.smtp_auth(smtp_auth))
+    if sender_login_check and product.can(products.SENDER_LOGIN_CHECK):
+        scenario.settings.update(product.sender_login_check(sender_login_check, sender_login_map(DOMAIN)))
+    if smtp_auth and product.can(products.SMTP_AUTH):
         for actor in scenario.actors:
             if actor.name == "alice (roaming)":
                 actor.use_auth = True
@@ -155,9 +156,12 @@ def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
     192.0.2.101 is accepted for relaying, and a correspondent's server (198.51.100.90) can still
     deliver to bob. Each line of the feedback is marked "ok" or "problem".
     """
-    if preset == "eims-2.1" and settings.get("require_valid_ip") and "valid_ips" not in settings:
-        settings["valid_ips"] = [LAN]
     try:
+        product = products.get(preset)
+        listed = product.relay_allowlist_setting
+        if settings.get("require_valid_ip") and product.can(products.RELAY_BY_SENDER_DOMAIN) and listed \
+                and listed not in settings:
+            settings[listed] = [LAN]
         servers = [mycompany_server(preset, **settings) for _ in range(3)]
     except ConfigError as exc:
         return Feedback(False, [f"these settings do not work: {exc}"])

@@ -10,14 +10,324 @@ default's temporary ``454 4.7.1`` (``defer_unauth_destination``).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from simlab import products
+from simlab.engine.actors import RotatingSpammer, SpoofingSpammer
+from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback
-from simlab.scenarios.site import LAN, ROAMING_IP, SCANNER_IP, SPOOFER_IP, site_server
-from simlab.ui.today import Dialogue, auth_plain, run_dialogue
+from simlab.exercises.common import Feedback, auth_plain, send_until_closed, split_list
+from simlab.restrictions.dnsbl import BlocklistZone, Dns
+from simlab.restrictions.guards import Fail2Ban
+from simlab.scenarios import HOUR, Scenario, ip_rotation, relay_probe, run, spoofed_postmaster, wrong_password
+from simlab.scenarios.site import (
+    ACCOUNTS,
+    DOMAIN,
+    GUESSER_IP,
+    HOSTNAME,
+    LAN,
+    ROAMING_IP,
+    SCANNER_IP,
+    SPOOFER_IP,
+    site_server,
+)
 
-__all__ = ["check_relay_restrictions", "PROBES", "SOLUTION"]
+__all__ = ["check_relay_restrictions", "PROBES", "SOLUTION", "today_outcome", "TodayOutcome", "effective_values",
+           "PROBLEMS", "Problem", "Dialogue", "postfix_settings", "main_cf", "run_dialogue", "DEFAULTS",
+           "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS", "day_log", "ALWAYS"]
+
+# --- the lesson's model: each 1998 problem, today's settings for it, and the day that goes with it ------------
+
+BLOCKLIST = "bl.example.test"
+#: The spammers the working blocklist lists (the broken one lists everyone).
+LISTED_SPAMMERS = tuple(f"203.0.113.{n}" for n in range(120, 130))
+#: ``smtpd_sender_login_maps``: which login may use which sender address.
+SENDER_LOGIN_MAPS = {f"{name}@{DOMAIN}": name for name in ACCOUNTS} | {f"postmaster@{DOMAIN}": "webmaster"}
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """A session typed against the lesson's Postfix: who, from where, on which port, which lines."""
+
+    label: str
+    client_ip: str
+    port: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of the thread and today's answer to it."""
+
+    key: str
+    label: str
+    then: str
+    today: str
+    controls: tuple[str, ...]
+    keys: tuple[str, ...]
+    dialogues: tuple[Dialogue, ...]
+    highlight: str = r"NOQUEUE: reject|warning:|Ban "
+
+
+_ALICE = auth_plain("alice", ACCOUNTS["alice"])
+_RELAY_KEYS = ("spam_relayed", "spam_refused", "bounces_to_postmaster", "legit_delivered", "legit_refused")
+_LOCAL_SPAM_KEYS = ("spam_delivered_local", "spam_relayed", "spam_refused", "legit_delivered", "legit_refused")
+
+PROBLEMS: dict[str, Problem] = {p.key: p for p in (
+    Problem(
+        "open_relay", "S2/S3: an open relay - who may relay?",
+        "EIMS 1.2 relayed for anyone; SIMS relayed only for its Client Hosts list.",
+        "mynetworks lists the site's own networks; permit_mynetworks lets them relay.",
+        ("mynetworks", "permit_mynetworks", "relay_refusal"), _RELAY_KEYS,
+        (Dialogue("the relay survey, from outside", SCANNER_IP, 25,
+                  ("EHLO scanner.survey.test", "MAIL FROM:<sender@survey.test>", "RCPT TO:<rtest@survey.test>",
+                   "QUIT")),
+         Dialogue("bob, on the LAN", "192.0.2.101", 25,
+                  ("EHLO pc-bob.example.com", "MAIL FROM:<bob@example.com>", "RCPT TO:<carol@remote.test>",
+                   "QUIT"))),
+        highlight=r"NOQUEUE: reject|survey"),
+    Problem(
+        "refuse_relay", "S3/S6: anti-relay - refuse at RCPT, for good or for now?",
+        "EIMS 2.1's Relay Restriction was off as installed, and then trusted the sender's domain.",
+        "smtpd_relay_restrictions ends in reject_unauth_destination (554, permanent) or the default "
+        "defer_unauth_destination (454, try again later).",
+        ("mynetworks", "permit_mynetworks", "permit_sasl_authenticated", "relay_refusal"), _RELAY_KEYS,
+        (Dialogue("the rotating spammer, from one of its 50 addresses", "203.0.113.17", 25,
+                  ("EHLO [203.0.113.17]", "MAIL FROM:<Postmaster@example.com>",
+                   "RCPT TO:<user_name@yourcompany.test>", "QUIT")),
+         Dialogue("carol's mail server, delivering to bob", "198.51.100.90", 25,
+                  ("EHLO mta.remote.test", "MAIL FROM:<carol@remote.test>", "RCPT TO:<bob@example.com>", "QUIT"))),
+        highlight=r"NOQUEUE: reject"),
+    Problem(
+        "roaming", "Roaming users - staff sending from outside",
+        "EIMS let alice relay because her sender address was local (so did any spoofer); SIMS refused her.",
+        "Submission on port 587 requires SMTP AUTH (530 5.7.0 before AUTH); permit_sasl_authenticated "
+        "lets a logged-in user relay from anywhere.",
+        ("submission", "smtpd_sasl_auth_enable", "permit_sasl_authenticated", "relay_refusal"),
+        ("legit_delivered", "legit_refused", "spam_relayed", "spam_refused"),
+        (Dialogue("alice, away, on the submission port 587", ROAMING_IP, 587,
+                  ("EHLO alice-laptop.example.com", "MAIL FROM:<alice@example.com>", f"AUTH PLAIN {_ALICE}",
+                   "MAIL FROM:<alice@example.com>", "RCPT TO:<carol@remote.test>", "QUIT")),
+         Dialogue("alice on port 25, not logged in", ROAMING_IP, 25,
+                  ("EHLO alice-laptop.example.com", "MAIL FROM:<alice@example.com>", "RCPT TO:<carol@remote.test>",
+                   "QUIT"))),
+        highlight=r"NOQUEUE: reject|sasl_username"),
+    Problem(
+        "spoofed_sender", "S4: the spoofed Postmaster sender",
+        "EIMS 2.1 relayed for MAIL FROM:<Postmaster@...> because it trusted the sender's domain.",
+        "The sender never grants relay; smtpd_sender_login_maps + reject_sender_login_mismatch also refuse a "
+        "local sender address from a client that is not logged in as its owner (553 5.7.1).",
+        ("sender_restrictions", "mynetworks"), _LOCAL_SPAM_KEYS,
+        (Dialogue("the spoofer, from outside", SPOOFER_IP, 25,
+                  ("EHLO [203.0.113.50]", "MAIL FROM:<Postmaster@example.com>", "RCPT TO:<bob@example.com>",
+                   "RCPT TO:<user_name@yourcompany.test>", "QUIT")),
+         Dialogue("alice, logged in, writing as bob", ROAMING_IP, 587,
+                  ("EHLO alice-laptop.example.com", f"AUTH PLAIN {_ALICE}", "MAIL FROM:<bob@example.com>",
+                   "RCPT TO:<carol@remote.test>", "QUIT")),
+         Dialogue("bob on the LAN, not logged in", "192.0.2.101", 25,
+                  ("EHLO pc-bob.example.com", "MAIL FROM:<bob@example.com>", "RCPT TO:<carol@remote.test>",
+                   "QUIT"))),
+        highlight=r"NOQUEUE: reject"),
+    Problem(
+        "guessing", "S1: password guessing over POP3",
+        "'POP3 wrong password' lines; the advice was to restrict POP3 by client address.",
+        "fail2ban (dovecot and postfix-sasl jails) bans an address after 5 failures in 10 minutes; Dovecot "
+        "delays each failure (2 s, doubling to 15 s). Neither fixes a weak password.",
+        ("fail2ban", "bantime", "guesser_ips"),
+        ("login_failures", "accounts_compromised", "bans", "legit_logins_refused"),
+        (Dialogue("the guesser, over POP3", GUESSER_IP, 110, ("USER webmaster", "PASS webmaster", "QUIT")),
+         Dialogue("the guesser, over SMTP AUTH on port 587", GUESSER_IP, 587,
+                  ("EHLO [203.0.113.226]", f"AUTH PLAIN {auth_plain('webmaster', 'password')}", "QUIT"))),
+        highlight=r"auth failed|SASL|Ban |Login: .*rip=203\.0\.113\."),
+    Problem(
+        "blocklist", "DNS blocklists (SIMS 1.6 had one)",
+        "SIMS 1.6 could refuse clients listed in a DNS blocklist.",
+        "reject_rbl_client bl.example.test in smtpd_recipient_restrictions (RFC 5782). Postfix does not "
+        "self-test the list: a broken list that answers 'listed' for everything refuses all mail.",
+        ("rbl",), ("spam_delivered_local", "spam_refused", "legit_delivered", "legit_refused"),
+        (Dialogue("a spammer the list names", "203.0.113.121", 25,
+                  ("EHLO [203.0.113.121]", "MAIL FROM:<deals1@bulk.test>", "RCPT TO:<bob@example.com>", "QUIT")),
+         Dialogue("carol's mail server, delivering to bob", "198.51.100.90", 25,
+                  ("EHLO mta.remote.test", "MAIL FROM:<carol@remote.test>", "RCPT TO:<bob@example.com>", "QUIT"))),
+        highlight=r"NOQUEUE: reject"),
+)}
+
+DEFAULTS: dict[str, Any] = {
+    "mynetworks": LAN, "permit_mynetworks": True, "permit_sasl_authenticated": True,
+    "relay_refusal": "defer_unauth_destination", "submission": True, "smtpd_sasl_auth_enable": False,
+    "sender_restrictions": "", "fail2ban": False, "bantime": 600, "guesser_ips": 1, "rbl": "none",
+}
+#: The controls every problem shows.
+ALWAYS = ("problem", "client", "port", "my_dialogue", "seed")
+
+
+def effective_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values that apply: the chosen problem's own settings; every other setting at its default."""
+    problem = PROBLEMS.get(values.get("problem", ""))
+    if problem is None:
+        raise ConfigError("problem", values.get("problem"), "is not a problem of the lesson",
+                          f"one of {', '.join(PROBLEMS)}")
+    own = {k: values[k] for k in (*problem.controls, *ALWAYS) if k in values}
+    return DEFAULTS | own
+
+
+def postfix_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The Postfix settings (``main.cf`` names) that the panel's values stand for.
+
+    Keys read: ``mynetworks`` (text), ``permit_mynetworks``, ``permit_sasl_authenticated`` (bools),
+    ``relay_refusal`` (``reject_unauth_destination`` or ``defer_unauth_destination``), ``submission``,
+    ``smtpd_sasl_auth_enable`` (bools), ``sender_restrictions`` (text), ``rbl`` (``none``, ``good``,
+    ``broken``). Missing keys take Postfix's defaults.
+    """
+    relay = [word for word in ("permit_mynetworks", "permit_sasl_authenticated") if values.get(word, True)]
+    relay.append(values.get("relay_refusal", "defer_unauth_destination"))
+    settings: dict[str, Any] = {
+        "mynetworks": split_list(values.get("mynetworks", LAN)),
+        "smtpd_relay_restrictions": ", ".join(relay),
+        "submission": bool(values.get("submission", True)),
+        "smtpd_sasl_auth_enable": bool(values.get("smtpd_sasl_auth_enable", False)),
+    }
+    sender = values.get("sender_restrictions", "")
+    if sender:
+        settings["smtpd_sender_login_maps"] = dict(SENDER_LOGIN_MAPS)
+        settings["smtpd_sender_restrictions"] = sender
+    rbl = values.get("rbl", "none")
+    if rbl not in ("none", "good", "broken"):
+        raise ConfigError("rbl", rbl, "is not a blocklist choice", "'none', 'good' or 'broken'")
+    if rbl != "none":
+        zone = BlocklistZone(BLOCKLIST, listed=LISTED_SPAMMERS, answers_everything=rbl == "broken")
+        settings["dns"] = Dns([zone])
+        settings["smtpd_recipient_restrictions"] = f"permit_mynetworks, permit_sasl_authenticated, " \
+                                                   f"reject_rbl_client {BLOCKLIST}"
+    return settings
+
+
+def main_cf(values: Mapping[str, Any]) -> str:
+    """The settings as an admin would write them in ``main.cf`` (and ``master.cf``, ``jail.local``)."""
+    s = postfix_settings(values)
+    yes = {True: "yes", False: "no"}
+    lines = ["# main.cf", f"myhostname = {HOSTNAME}", f"mydestination = $myhostname, {DOMAIN}",
+             f"mynetworks = {', '.join(s['mynetworks'])}",
+             f"smtpd_relay_restrictions = {s['smtpd_relay_restrictions']}",
+             f"smtpd_sasl_auth_enable = {yes[s['smtpd_sasl_auth_enable']]}"]
+    if "smtpd_sender_restrictions" in s:
+        lines += ["smtpd_sender_login_maps = hash:/etc/postfix/sender_login",
+                  f"smtpd_sender_restrictions = {s['smtpd_sender_restrictions']}"]
+    if "smtpd_recipient_restrictions" in s:
+        lines.append(f"smtpd_recipient_restrictions = {s['smtpd_recipient_restrictions']}")
+    lines += ["", "# master.cf"]
+    if s["submission"]:
+        lines += ["# port 587: MAIL before AUTH gets 530 5.7.0 Authentication required (RFC 6409)",
+                  "submission inet n - y - - smtpd", "  -o smtpd_sasl_auth_enable=yes"]
+    else:
+        lines += ["# port 587 closed", "#submission inet n - y - - smtpd"]
+    if "smtpd_sender_restrictions" in s:
+        lines += ["", "# /etc/postfix/sender_login", *(f"{k:<24} {v}" for k, v in SENDER_LOGIN_MAPS.items())]
+    if values.get("fail2ban"):
+        lines += ["", "# /etc/fail2ban/jail.local", "[dovecot]", "enabled = true", "maxretry = 5", "findtime = 10m",
+                  f"bantime = {int(values.get('bantime', 600)) // 60}m"]
+    return "\n".join(lines)
+
+
+def run_dialogue(settings: Mapping[str, Any], dialogue: Dialogue, preset: str = "postfix"
+                 ) -> tuple[list[str], list[str]]:
+    """Send ``dialogue`` to a fresh site server (the lesson's Postfix) with ``settings``; return (transcript, log).
+
+    Port 110 opens a POP3 session, any other port SMTP. Lines after the server closed the
+    connection are not sent; a note says so.
+    """
+    server = site_server(preset, settings)
+    if dialogue.port == 110:
+        session: Any = server.pop3_session(client_ip=dialogue.client_ip)
+    else:
+        session = server.smtp_session(client_ip=dialogue.client_ip, port=dialogue.port)
+    unsent = send_until_closed(session, dialogue.lines)
+    notes = [f"   (the server has closed the connection: '{unsent[0]}' and what follows were not sent)"] if unsent \
+        else []
+    return list(session.transcript) + notes, list(server.log)
+
+
+def _problem_scenario(problem: Problem, values: Mapping[str, Any], settings: dict[str, Any],
+                      preset: str) -> Scenario:
+    """The day that goes with ``problem``, on ``preset`` (the lesson's Postfix) with ``settings``."""
+    key = problem.key
+    if key == "open_relay":
+        scenario = relay_probe(preset=preset)
+    elif key == "refuse_relay":
+        scenario = ip_rotation(preset=preset, pool_size=50, messages=100, every=600)
+    elif key == "roaming":
+        scenario = spoofed_postmaster(preset=preset)
+    elif key == "spoofed_sender":
+        scenario = spoofed_postmaster(preset=preset)
+        for actor in scenario.actors:
+            if isinstance(actor, SpoofingSpammer):
+                actor.victims = ("bob@example.com", "webmaster@example.com", "user_name@yourcompany.test")
+    elif key == "guessing":
+        scenario = wrong_password(preset=preset, guesser_ips=int(values.get("guesser_ips", 1)))
+        if values.get("fail2ban"):
+            scenario.restrictions.append(Fail2Ban(jail="dovecot", failregex=products.get(preset).pop3_filter(),
+                                                  maxretry=5, findtime=600,
+                                                  bantime=float(values.get("bantime", 600)), ignoreip=[LAN]))
+    elif key == "blocklist":
+        scenario = spoofed_postmaster(preset=preset)
+        scenario.actors = [a for a in scenario.actors if not isinstance(a, SpoofingSpammer)]
+        scenario.actors.append(RotatingSpammer("listed spammer", "attacker", ips=LISTED_SPAMMERS, server=HOSTNAME,
+                                               local_domain=DOMAIN, victims=("bob@example.com", "alice@example.com"),
+                                               messages=20, every=HOUR, sender_mode="bulk"))
+    else:  # pragma: no cover - the dropdown offers only PROBLEMS
+        raise ConfigError("problem", key, "is not a problem of the lesson", f"one of {', '.join(PROBLEMS)}")
+    scenario.settings.update(settings)
+    return scenario
+
+
+@dataclass
+class TodayOutcome:
+    """What the panel shows: the day's result, the dialogues' transcripts and their log."""
+
+    problem: Problem
+    result: Result
+    dialogues: list[tuple[Dialogue, list[str], list[str]]]
+    own: tuple[Dialogue, list[str], list[str]] | None
+    main_cf: str
+
+
+def _own_dialogue(values: Mapping[str, Any]) -> Dialogue | None:
+    text = str(values.get("my_dialogue", "")).strip()
+    if not text:
+        return None
+    lines = tuple(line.strip() for line in text.splitlines() if line.strip())
+    return Dialogue("your dialogue", values.get("client", SPOOFER_IP), int(values.get("port", 25)), lines)
+
+
+def today_outcome(values: Mapping[str, Any], preset: str = "postfix") -> TodayOutcome:
+    """Everything the panel needs for ``values``; pure (no widgets). Bad settings raise :class:`ConfigError`.
+
+    ``preset`` is the server the settings are for: the lesson's Postfix (``main.cf`` names).
+    """
+    values = effective_values(values)
+    problem = PROBLEMS[values["problem"]]
+    settings = postfix_settings(values)
+    site_server(preset, settings)  # validate once, before the day runs
+    result = run(_problem_scenario(problem, values, settings, preset), seed=int(values.get("seed", 1)))
+    dialogues = [(d, *run_dialogue(postfix_settings(values), d, preset)) for d in problem.dialogues]
+    own = _own_dialogue(values)
+    return TodayOutcome(problem, result, dialogues,
+                        (own, *run_dialogue(postfix_settings(values), own, preset)) if own else None, main_cf(values))
+
+
+def day_log(result: Result, pattern: str) -> tuple[list[str], int]:
+    """The day's log lines that match ``pattern``, and the defences' own lines; and how many lines the day had."""
+    regex = re.compile(pattern)
+    chosen = [line for line in result.log if regex.search(line)]
+    for restriction in result.server.restrictions:
+        chosen += list(getattr(restriction, "log", ()))
+    return chosen, len(result.log)
+
+
+# --- the exercise ------------------------------------------------------------------------------------------------
 
 SOLUTION = """smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 
@@ -72,7 +382,7 @@ def _rcpt_reply(transcript: list[str]) -> str | None:
     return None
 
 
-def check_relay_restrictions(restrictions: str) -> Feedback:
+def check_relay_restrictions(restrictions: str, preset: str = "postfix") -> Feedback:
     """Run five clients against the site's Postfix with ``smtpd_relay_restrictions = <restrictions>``.
 
     Passes when outsiders get a permanent 5xx at RCPT for foreign recipients, and the LAN, a
@@ -82,13 +392,13 @@ def check_relay_restrictions(restrictions: str) -> Feedback:
         return Feedback(False, [f"write the list as text, as in main.cf: got {restrictions!r}"])
     settings = {"smtpd_relay_restrictions": restrictions, "mynetworks": [LAN]}
     try:
-        site_server("postfix", settings)
+        site_server(preset, settings)
     except ConfigError as exc:
         return Feedback(False, [str(exc)])
     problems: list[str] = []
     report: list[str] = []
     for probe in PROBES:
-        transcript, _log = run_dialogue(settings, probe.dialogue)
+        transcript, _log = run_dialogue(settings, probe.dialogue, preset)
         reply = _rcpt_reply(transcript) or "(no reply: the session ended before RCPT)"
         rcpt = next(line for line in probe.dialogue.lines if line.startswith("RCPT"))
         where = f"{probe.who} ({probe.dialogue.client_ip}, port {probe.dialogue.port}): {rcpt} got {reply}"

@@ -16,6 +16,7 @@ SIGTERM stops it; ``--log`` then prints the server's log.
 from __future__ import annotations
 
 import argparse
+import inspect
 import signal
 import sys
 import threading
@@ -24,8 +25,67 @@ from typing import TextIO
 
 from simlab.errors import ConfigError
 from simlab.presets import PRESETS
+from simlab.protocol.server import MailServer
 
-__all__ = ["add_serve_parser", "run_serve", "main"]
+__all__ = ["add_serve_parser", "run_serve", "main", "build_server", "convert_setting"]
+
+# --- settings typed on a command line (``python -m simlab`` imports them from here: one direction) ----------
+
+_TRUE = {"1", "yes", "true", "on"}
+_FALSE = {"0", "no", "false", "off"}
+
+
+def convert_setting(name: str, text: str, default: object) -> object:
+    """``text`` typed for setting ``name`` as the kind of value its ``default`` is: yes/no, a number, a list."""
+    if isinstance(default, bool):
+        lowered = text.lower()
+        if lowered in _TRUE | _FALSE:
+            return lowered in _TRUE
+        raise ConfigError(name, text, "is not yes or no", "one of yes/no, true/false, on/off, 1/0")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(name, text, "is not a whole number", "digits such as 20") from None
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(name, text, "is not a number", "a number such as 2.5") from None
+    if isinstance(default, tuple | list) or default is None or (isinstance(default, str) and "," in text):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def build_server(preset: str, settings: Sequence[str] = (), accounts: Sequence[str] = ()) -> MailServer:
+    """Build a preset from ``NAME=VALUE`` strings and ``user:password`` accounts."""
+    if preset not in PRESETS:
+        raise ConfigError("--preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
+    factory = PRESETS[preset]
+    parameters = inspect.signature(factory).parameters
+    kwargs: dict[str, object] = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ConfigError("--set", item, "has no '='", "NAME=VALUE")
+        if name not in parameters or name in ("clock", "restrictions", "accounts", "dns"):
+            usable = [p for p in parameters if p not in ("clock", "restrictions", "accounts", "dns")]
+            raise ConfigError("--set", name, f"is not a setting of {preset}", f"one of {', '.join(usable)}")
+        kwargs[name] = convert_setting(name, value.strip(), parameters[name].default)
+    table: dict[str, str] = {}
+    for item in accounts:
+        user, sep, password = item.partition(":")
+        if not sep or not user:
+            raise ConfigError("--account", item, "is not an account", "user:password")
+        table[user] = password
+    if table:
+        kwargs["accounts"] = table
+    return factory(**kwargs)
+
+
+
+# --- serve --------------------------------------------------------------------------------------------------
 
 
 def add_serve_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -68,7 +128,6 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stop: th
     From the main thread, SIGINT and SIGTERM stop the server cleanly; from
     another thread only ``stop`` does.
     """
-    from simlab.cli import build_server
     from simlab.live.server import serve
 
     stop = stop or threading.Event()

@@ -14,8 +14,9 @@ about the connection rather than the protocol:
 * ``421 4.7.0 <host> Error: too many connections`` when the lab already
   serves ``max_connections`` clients (no session is opened; products that
   predate RFC 2034 say it without the enhanced code ``4.7.0``);
-* on an idle client, Postfix's ``421 4.4.2 <host> Error: timeout exceeded``
-  (the other products just close: what they said is not recorded);
+* on an idle client, what the product says then
+  (:meth:`~simlab.products.base.Product.idle_timeout_reply`: Postfix's ``421 4.4.2 <host>
+  Error: timeout exceeded``; the other products just close: what they said is not recorded);
 * answers to XCLIENT (Postfix's ``XCLIENT_README``), only for clients in
   ``xclient_hosts``: ``XCLIENT ADDR=203.0.113.7`` ends the session and opens
   a fresh one as if the client came from that address; the reply is the
@@ -31,8 +32,9 @@ from typing import TYPE_CHECKING
 
 from aiosmtpd.controller import Controller
 
+from simlab import products
+from simlab.errors import ConfigError
 from simlab.live.wire import Bridge, Conversation
-from simlab.products.postfix import PostfixPersona
 from simlab.protocol.reply import Reply
 
 if TYPE_CHECKING:
@@ -68,9 +70,12 @@ class SmtpConversation(Conversation):
         return self._hostname_reply(421, "4.7.0", f"{self.lab.server.hostname} Error: too many connections")
 
     def timeout_reply(self) -> Reply | None:
-        if isinstance(self.lab.server.persona, PostfixPersona):
-            return Reply.of(421, f"4.4.2 {self.lab.server.hostname} Error: timeout exceeded", close=True)
-        return None
+        server = self.lab.server
+        try:
+            product = products.product_of(server)
+        except ConfigError:  # a server not made by a preset: no product's words for it
+            return None
+        return product.idle_timeout_reply(server)
 
     def after_send(self) -> list[Reply]:
         closing = self.session.closing_reply
@@ -131,6 +136,19 @@ class LabController(Controller):
     The listening sockets are bound before the thread starts (so port 0 is
     known and a busy port fails at once). The readiness check opens no
     client connection: the simulated server would log it as a visitor.
+
+    Public API used: ``Controller(handler, hostname=, port=, ready_timeout=)``,
+    ``start()``, ``stop()``, ``loop``, ``server`` and the ``factory()`` hook.
+    Three private members of aiosmtpd 1.4 are used because its public API has
+    no equivalent: ``_create_server`` is overridden to serve the socket bound
+    above with the lab's backlog (the public controller binds ``hostname:port``
+    itself, in its thread, with asyncio's default backlog, so a busy port would
+    surface only after ``ready_timeout``) and to start POP3 on the same loop;
+    ``_factory_invoker`` is what aiosmtpd's contract says such an override must
+    hand to ``create_server`` (it records the factory's errors for ``start()``);
+    and ``_trigger_server`` is overridden because the public ``start()``
+    otherwise connects to the port and reads the banner, a connection the
+    simulated server would log and count.
     """
 
     def __init__(self, lab: LiveLab, smtp_socket: socket.socket, ready_timeout: float = 5.0) -> None:

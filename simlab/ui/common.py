@@ -18,10 +18,49 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from simlab import products
 from simlab.errors import ConfigError
 from simlab.plots import LABELS, to_png
 
-__all__ = ["Panel", "build_control", "log_html", "transcript_html", "summary_html", "solution_button", "CONTROL_TYPES"]
+__all__ = ["Panel", "build_control", "log_html", "transcript_html", "summary_html", "solution_button", "CONTROL_TYPES",
+           "product_menu", "choice_label", "setting_description", "enable_by_product", "allowlist_controls"]
+
+
+def choice_label(product: products.Product, settings: Mapping[str, Any] | None = None) -> str:
+    """How a panel names ``product`` run with ``settings``: the label of its panel choice with exactly these
+    settings (``"EIMS 2.1 (as installed)"``), else its label."""
+    wanted = dict(settings or {})
+    return next((label for label, given in product.panel_choices if dict(given) == wanted), product.label)
+
+
+def product_menu(*capabilities: str, label: Callable[[products.Product], str] | None = None) -> list[tuple[str, str]]:
+    """A panel's product menu: ``(label, name)`` for every registered product with all ``capabilities``,
+    in the registry's order. ``label`` names each entry (default: the product's label)."""
+    name = label or (lambda product: product.label)
+    return [(name(p), p.name) for p in products.PRODUCTS.values() if all(p.can(c) for c in capabilities)]
+
+
+def allowlist_controls(value: str, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """One text control per relay allow-list that decides by default (SIMS Client Hosts, Postfix mynetworks),
+    named by the product's setting and described in its words: ``"Client Hosts (SIMS)"``."""
+    by_setting: dict[str, list[products.Product]] = {}
+    for product in products.with_capability(products.RELAY_BY_CLIENT_IP):
+        if product.relay_allowlist_by_default and product.relay_allowlist_setting not in exclude:
+            by_setting.setdefault(product.relay_allowlist_setting, []).append(product)
+    return [{"name": setting, "type": "Text", "value": value,
+             "description": " / ".join(f"{p.setting_label(setting)} ({p.label})" for p in owners)}
+            for setting, owners in by_setting.items()]
+
+
+def setting_description(capability: str, setting: Callable[[products.Product], str | None], what: str = "") -> str:
+    """A control's description for a setting that only products with ``capability`` have, in their own words:
+    ``"Client Hosts (SIMS) / mynetworks (Postfix 3.7)"``; ``what`` (e.g. ``"on POP3"``) follows each name."""
+    parts: dict[str, list[str]] = {}
+    for product in products.with_capability(capability):
+        name = setting(product)
+        if name is not None:
+            parts.setdefault(product.setting_label(name) + (f" {what}" if what else ""), []).append(product.label)
+    return " / ".join(f"{words} ({', '.join(labels)})" for words, labels in parts.items())
 
 CONTROL_TYPES = {
     "Dropdown": widgets.Dropdown, "Checkbox": widgets.Checkbox, "Text": widgets.Text,
@@ -187,3 +226,19 @@ def solution_button(text: str, label: str = "Reveal the worked solution") -> wid
 
     button.on_click(toggle)
     return widgets.VBox([button, body])
+
+
+def enable_by_product(panel: Panel, applies: Mapping[str, Callable[[products.Product], bool]],
+                      control: str = "preset") -> None:
+    """Enable each named control only while the product chosen in ``control`` has what it needs.
+
+    ``applies`` maps a control's name to a question about the product (e.g.
+    ``lambda p: p.can(products.CLIENT_CONNECTION_LIMIT)``); the controls follow every change of product.
+    """
+    def follow(_change: dict | None = None) -> None:
+        product = products.get(panel.controls[control].value)
+        for name, question in applies.items():
+            panel.controls[name].disabled = not question(product)
+
+    panel.controls[control].observe(follow, names="value")
+    follow()

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import ipywidgets as widgets
 
+from simlab import products
 from simlab.exercises.flood import (
     ATTACK_START,
     FLOODER,
@@ -24,13 +25,10 @@ from simlab.exercises.flood import (
 )
 from simlab.plots import COLOURS, LABELS, compare_bars, outcome_bars
 from simlab.scenarios import run
-from simlab.scenarios.site import PROCESS_LIMITS
-from simlab.ui.common import Panel, log_html, summary_html
+from simlab.ui.common import Panel, enable_by_product, log_html, product_menu, summary_html
 
-__all__ = ["flood_lab", "costs_figure", "flood_timeline", "flood_log_html", "outcome_counts", "outcome_line",
-           "PRESET_CHOICES", "KEYS"]
+__all__ = ["flood_lab", "costs_figure", "flood_timeline", "flood_log_html", "outcome_counts", "outcome_line", "KEYS"]
 
-PRESET_CHOICES = [("EIMS 1.2", "eims-1.2"), ("EIMS 2.1", "eims-2.1"), ("SIMS", "sims"), ("Postfix 3.7", "postfix")]
 #: What the outcome chart shows: three of the run's summary keys, and two counts of refused connections.
 KEYS = ("legit_delivered", "legit_refused", "legit_logins_refused", "legitimate connections refused",
         "flooder's connections refused")
@@ -176,22 +174,29 @@ def _details_html(result, limit_used: bool, connection_limit: int, process_limit
 def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     """A connection flood against the server you choose (four hours; the flood runs from one to three hours in).
 
-    Controls: the product, the flooder's connections and addresses, Postfix's per-client
-    connection limit (Postfix only: the slider is disabled for the other products; 0 means
-    no limit), the process limit (reset to the product's own when you change the product),
+    Controls: the product, the flooder's connections and addresses, the per-client
+    connection limit (Postfix's ``smtpd_client_connection_count_limit``; the slider is disabled
+    for the products without one; 0 means no limit), the process limit (reset to the product's own
+    when you change the product),
     and the seed. Views: the outcome chart, the timeline of the attack (drawn when its tab
     is opened), and the server log.
     """
+    limited = products.CLIENT_CONNECTION_LIMIT
+
+    def process_limit_of(name: str) -> int:
+        return products.get(name).smtp_process_limit
+
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server"},
         {"name": "connections", "type": "IntSlider", "value": 150, "min": 10, "max": 400, "step": 10,
          "description": "flooder's connections"},
         {"name": "flooder_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50,
          "description": "flooder's addresses"},
         {"name": "connection_limit", "type": "IntSlider", "value": POSTFIX_CONNECTION_LIMIT, "min": 0, "max": 200,
-         "description": "per-client limit (Postfix smtpd_client_connection_count_limit)",
-         "disabled": preset != "postfix"},
-        {"name": "process_limit", "type": "IntSlider", "value": PROCESS_LIMITS[preset], "min": 1, "max": 300,
+         "description": "per-client limit (" + "; ".join(
+             f"{p.label} {p.setting_label(p.connection_limit_setting)}" for p in products.with_capability(limited))
+                        + ")"},
+        {"name": "process_limit", "type": "IntSlider", "value": process_limit_of(preset), "min": 1, "max": 300,
          "description": "process limit (connections at once)"},
         {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
     ]
@@ -201,9 +206,9 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         name = v["preset"]
         process_limit = v["process_limit"]
         if name != shown["preset"]:  # a new product brings its own process limit (the slider follows below)
-            process_limit = PROCESS_LIMITS[name]
+            process_limit = process_limit_of(name)
             shown["preset"] = name
-        limit_used = name == "postfix"
+        limit_used = products.get(name).can(limited)
         key = (name, v["connections"], v["flooder_ips"], v["connection_limit"] if limit_used else None,
                process_limit, v["seed"])
         if shown.get("key") != key:
@@ -237,14 +242,14 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     panel = Panel("Knocked offline: a connection flood", controls, compute, render, views)
 
     def preset_changed(change) -> None:
-        panel.controls["connection_limit"].disabled = change["new"] != "postfix"
         with panel.quietly():  # the run above already used the product's own process limit
-            panel.controls["process_limit"].value = PROCESS_LIMITS[change["new"]]
+            panel.controls["process_limit"].value = process_limit_of(change["new"])
 
     def tab_opened(change) -> None:
         if change["new"] == timeline_tab:
             draw_timeline(panel)
 
+    enable_by_product(panel, {"connection_limit": lambda p: p.can(limited)})
     panel.controls["preset"].observe(preset_changed, names="value")
     panel.tabs.observe(tab_opened, names="selected_index")
     return panel

@@ -17,18 +17,26 @@ from collections import Counter
 
 import ipywidgets as widgets
 
+from simlab import products
 from simlab.engine.result import Result
 from simlab.exercises.password import STAFF, break_ins, guessing_day, staff_refusals
 from simlab.plots import COLOURS, outcome_bars, to_png
 from simlab.scenarios import run
 from simlab.scenarios.site import HOSTNAME
-from simlab.ui.common import Panel, log_html, summary_html, transcript_html
+from simlab.ui.common import (
+    Panel,
+    enable_by_product,
+    log_html,
+    product_menu,
+    setting_description,
+    summary_html,
+    transcript_html,
+)
 from simlab.ui.start import draw_when_shown
 
-__all__ = ["password_lab", "guessing_timeline", "PRESET_CHOICES", "WRONG_PASSWORD_LINES"]
+__all__ = ["password_lab", "guessing_timeline", "WRONG_PASSWORD_LINES"]
 
-PRESET_CHOICES = [("EIMS 2.1", "eims-2.1"), ("EIMS 1.2", "eims-1.2"), ("SIMS", "sims"),
-                  ("Postfix 3.7 + Dovecot", "postfix")]
+_IP_RANGE = products.IP_RANGE_RESTRICTION
 KEYS = ("accounts_compromised", "login_failures", "legit_logins_refused", "bans")
 #: The log lines of a refused login in each product, and of a refused or locked connection.
 WRONG_PASSWORD_LINES = (r"wrong password|auth failed|failed: incorrect|refused by IP Range|connection refused|locked"
@@ -111,8 +119,10 @@ def _guess_sessions_html(result: Result) -> str:
 
 def _notes(values: dict, result: Result) -> str:
     notes = []
-    if values["ip_range_restriction"] and values["preset"] != "eims-2.1":
-        notes.append("IP Range Restriction is an EIMS 2.1 setting: not applied here (use the router filter).")
+    product = products.get(values["preset"])
+    if values["ip_range_restriction"] and not product.can(_IP_RANGE):
+        owners = ", ".join(p.label for p in products.with_capability(_IP_RANGE))
+        notes.append(f"IP Range Restriction is a setting of {owners}: not applied here (use the router filter).")
     fell = break_ins(result)
     if fell:
         notes.append("Broken into: " + ", ".join(str(b) for b in fell) + ".")
@@ -128,18 +138,21 @@ def _notes(values: dict, result: Result) -> str:
 def password_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     """The S1 guesser against a server and defences you choose.
 
-    Controls: the product; IP Range Restriction on POP3 (EIMS 2.1) and a router filter, both
+    Controls: the product (those with POP3); IP Range Restriction on POP3 (EIMS 2.1; disabled for the
+    products without it) and a router filter, both
     allowing the addresses in "POP3 allowed from"; account lockout and its threshold; fail2ban
     and its ban time; Dovecot's failure delay; strong passwords; the guesser's pool of addresses
     and pace; the seed. Views: a chart of break-ins, failed logins, staff refused and bans, failed
     logins per hour, the server log with the refused logins in red, and the guesser's dialogue.
     """
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        {"name": "preset", "type": "Dropdown", "value": preset, "description": "server",
+         "options": product_menu(products.POP3, label=lambda p: f"{p.label} + {p.pop3_label}" if p.pop3_label
+                                 else p.label)},
         {"name": "allowed", "type": "Text", "value": "192.0.2.1-192.0.2.254",
          "description": "POP3 allowed from", "placeholder": "192.0.2.1-192.0.2.254, 198.51.100.77"},
         {"name": "ip_range_restriction", "type": "Checkbox", "value": False,
-         "description": "IP Range Restriction on POP3 (EIMS 2.1)"},
+         "description": setting_description(_IP_RANGE, lambda p: "ip_range_restriction", "on POP3")},
         {"name": "router_filter", "type": "Checkbox", "value": False, "description": "router filter on POP3"},
         {"name": "lockout", "type": "Checkbox", "value": False, "description": "account lockout"},
         {"name": "lockout_after", "type": "IntSlider", "value": 5, "min": 1, "max": 10,
@@ -159,9 +172,10 @@ def password_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
 
     def compute(v: dict) -> Result:
         allowed = v["allowed"]
+        ranged = v["ip_range_restriction"] and products.get(v["preset"]).can(_IP_RANGE)
         scenario = guessing_day(
-            v["preset"], ip_range_restriction=allowed if v["ip_range_restriction"] and v["preset"] == "eims-2.1"
-            else None, router_filter=allowed if v["router_filter"] else None,
+            v["preset"], ip_range_restriction=allowed if ranged else None,
+            router_filter=allowed if v["router_filter"] else None,
             lockout=v["lockout_after"] if v["lockout"] else 0, fail2ban=v["fail2ban"], bantime=v["ban_minutes"] * 60.0,
             failure_delay=v["failure_delay"], strong_passwords=v["strong_passwords"], guesser_ips=v["guesser_ips"],
             pace=float(v["pace"]))
@@ -187,4 +201,6 @@ def password_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         panel.views["server log"].value = log_html(result.log, highlight=WRONG_PASSWORD_LINES, limit=400)
         panel.views["the guesser's dialogue"].value = _guess_sessions_html(result)
 
-    return Panel("Wrong passwords in the POP3 log (S1)", controls, compute, render, views)
+    panel = Panel("Wrong passwords in the POP3 log (S1)", controls, compute, render, views)
+    enable_by_product(panel, {"ip_range_restriction": lambda p: p.can(_IP_RANGE)})
+    return panel

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 import ipywidgets as widgets
 
-from simlab.plots import outcome_bars, to_png
+from simlab import products
+from simlab.exercises.common import split_list
+from simlab.plots import PROBE_LINE, outcome_bars, probe_lines_per_hour
 from simlab.scenarios import relay_probe, run
-from simlab.ui.common import Panel, log_html, summary_html, transcript_html
+from simlab.ui.common import (
+    Panel,
+    allowlist_controls,
+    enable_by_product,
+    log_html,
+    product_menu,
+    setting_description,
+    summary_html,
+    transcript_html,
+)
 
-__all__ = ["relay_lab", "PRESET_CHOICES", "split_list", "probe_log_lines", "probe_lines_per_hour"]
+__all__ = ["relay_lab", "split_list", "probe_log_lines", "probe_lines_per_hour", "PROBE_LINE"]
 
-PRESET_CHOICES = [("EIMS 1.2", "eims-1.2"), ("EIMS 2.1", "eims-2.1"), ("SIMS", "sims"), ("Postfix 3.7", "postfix")]
 KEYS = ("spam_relayed", "spam_refused", "bounces_to_postmaster", "legit_delivered", "legit_refused")
-
-
-def split_list(text: str) -> list[str]:
-    """``"a, b c"`` -> ``["a", "b", "c"]``: what a student types in a list field."""
-    return [item for item in text.replace(",", " ").split() if item]
-
-
-#: Log lines that belong to the probe: its domain, and the returns it caused.
-PROBE_LINE = re.compile(r"survey\.test|returning to sender|Returned message")
 
 
 def probe_log_lines(result) -> list[str]:
@@ -30,68 +29,40 @@ def probe_log_lines(result) -> list[str]:
     return [line for line in result.log if PROBE_LINE.search(line)]
 
 
-def probe_lines_per_hour(result, title: str = ""):
-    """Log lines per hour, the probe's apart from everyone else's, on a y-axis that starts at 0."""
-    from matplotlib.figure import Figure
-
-    class _Shown(Figure):
-        def _repr_png_(self) -> bytes:
-            return to_png(self)
-
-    start = result.start.replace(minute=0, second=0, microsecond=0)
-    offset = (result.start - start).total_seconds()
-    records = [(int((seconds + offset) // 3600), line) for seconds, line in result.server.log_records]
-    hours = max((hour for hour, _line in records), default=0) + 1
-    probe, other = [0] * hours, [0] * hours
-    for hour, line in records:
-        (probe if PROBE_LINE.search(line) else other)[hour] += 1
-    fig = _Shown(figsize=(7.0, 3.0), layout="constrained")
-    ax = fig.add_subplot()
-    xs = list(range(hours))
-    ax.bar(xs, other, color="#9bb1c4", label="everyone else's lines")
-    ax.bar(xs, probe, bottom=other, color="#d1495b", label="the probe's lines")
-    ax.set_xticks(xs[::2], [f"{(start.hour + h) % 24}:00" for h in xs[::2]], rotation=45, ha="right", fontsize=8)
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel("log lines per hour")
-    ax.legend(frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    if title:
-        ax.set_title(title, loc="left")
-    return fig
-
-
 def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:
     """The relay probe of the thread against a server you configure.
 
-    Controls: the product, EIMS 2.1's Relay Restriction and its domain list, SIMS's Client
-    Hosts, Postfix's mynetworks, how long the server keeps retrying, and the seed. Views: a
+    Controls: the product (every registered one), the relay rule on the sender's domain and its
+    domain list (EIMS 2.1's Relay Restriction), the allow-list of each product that relays by the
+    client's address (SIMS's Client Hosts, Postfix's mynetworks), how long the server keeps
+    retrying, and the seed; a control is enabled only for the products it applies to. Views: a
     chart of what got through, the server log as the admin saw it, the probe's dialogue, and
     postmaster's mailbox.
     """
+    by_sender = products.RELAY_BY_SENDER_DOMAIN
+    allowlists = allowlist_controls("192.0.2.0/24")
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset,
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
          "description": "server"},
         {"name": "relay_restriction", "type": "Checkbox", "value": False,
-         "description": "Relay Restriction (EIMS 2.1)"},
+         "description": setting_description(by_sender, lambda p: "relay_restriction")},
         {"name": "relay_domains", "type": "Text", "value": "", "placeholder": "partner.test",
-         "description": "...and the following domains (EIMS 2.1)"},
-        {"name": "client_hosts", "type": "Text", "value": "192.0.2.0/24", "description": "Client Hosts (SIMS)"},
-        {"name": "mynetworks", "type": "Text", "value": "192.0.2.0/24", "description": "mynetworks (Postfix)"},
+         "description": setting_description(by_sender, lambda p: "relay_domains")},
+        *allowlists,
         {"name": "queue_hours", "type": "IntSlider", "value": 4, "min": 1, "max": 12,
          "description": "hours before mail is returned"},
         {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
     ]
 
     def compute(v: dict):
-        name = v["preset"]
-        scenario = relay_probe(preset=name, relay_restriction=v["relay_restriction"] and name == "eims-2.1",
+        product = products.get(v["preset"])
+        by_domain = product.can(by_sender)
+        scenario = relay_probe(preset=product.name, relay_restriction=v["relay_restriction"] and by_domain,
                                queue_lifetime=v["queue_hours"] * 3600.0)
-        if name == "eims-2.1":
-            scenario.settings["relay_domains"] = split_list(v["relay_domains"])
-        elif name == "sims":
-            scenario.settings["client_hosts"] = split_list(v["client_hosts"])
-        elif name == "postfix":
-            scenario.settings["mynetworks"] = split_list(v["mynetworks"])
+        if by_domain:
+            scenario.settings.update(product.relay_restriction(v["relay_restriction"], split_list(v["relay_domains"])))
+        elif product.relay_allowlist_by_default:
+            scenario.settings.update(product.relay_allowlist(split_list(v[product.relay_allowlist_setting])))
         return run(scenario, seed=v["seed"])
 
     views = {"outcome": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),
@@ -109,4 +80,9 @@ def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:
             transcript_html([f"   {line}" for line in box[0].lines[:60]]) if box else
             "<p>postmaster's mailbox is empty: no bounce came back.</p>")
 
-    return Panel("The open-relay probe (S2, S3)", controls, compute, render, views)
+    panel = Panel("The open-relay probe (S2, S3)", controls, compute, render, views)
+    enable_by_product(panel, {"relay_restriction": lambda p: p.can(by_sender),
+                              "relay_domains": lambda p: p.can(by_sender),
+                              **{c["name"]: (lambda p, s=c["name"]: p.relay_allowlist_setting == s
+                                             and p.relay_allowlist_by_default) for c in allowlists}})
+    return panel

@@ -14,17 +14,14 @@ from datetime import timedelta
 
 import ipywidgets as widgets
 
+from simlab import products
 from simlab.addresses.networks import ClientNetworks
-from simlab.exercises.rotation import DEFENCES, SPAMMER, bans_in_order, lost_by_sender, rotation_day
+from simlab.exercises.rotation import DEFENCES, SPAMMER, allowlist_used, bans_in_order, lost_by_sender, rotation_day
 from simlab.plots import COLOURS, LABELS, outcome_bars
 from simlab.scenarios import HOUR, run
-from simlab.ui.common import Panel, log_html, summary_html, transcript_html
+from simlab.ui.common import Panel, choice_label, log_html, product_menu, summary_html, transcript_html
 
-__all__ = ["rotation_lab", "pool_sweep_figure", "bans_figure", "spammer_sessions_html", "PRESET_CHOICES", "KEYS",
-           "LAB_HOURS"]
-
-PRESET_CHOICES = [("EIMS 1.2", "eims-1.2"), ("EIMS 2.1 (Relay Restriction on)", "eims-2.1"), ("SIMS", "sims"),
-                  ("Postfix 3.7", "postfix")]
+__all__ = ["rotation_lab", "pool_sweep_figure", "bans_figure", "spammer_sessions_html", "KEYS", "LAB_HOURS"]
 KEYS = ("spam_relayed", "spam_refused", "legit_refused", "legit_logins_refused", "bans")
 #: The panel replays half a day, so that it answers quickly; the notebook runs whole days.
 LAB_HOURS = 12
@@ -144,9 +141,16 @@ def _costs_html(result) -> str:
             f"{''.join(items) or '<li>nothing</li>'}</ul>")
 
 
-def _uses_list(preset: str, defence: str) -> bool:
-    """Whether the product's relay allow-list decides anything with this defence."""
-    return preset in ("sims", "postfix") or (preset == "eims-2.1" and defence == "allowlist")
+def _menu_label(product: products.Product) -> str:
+    """The product as the day runs it: a rule on the sender's domain is switched on (EIMS 2.1 Relay Restriction)."""
+    on = product.relay_restriction(True) if product.can(products.RELAY_BY_SENDER_DOMAIN) else {}
+    return choice_label(product, on)
+
+
+def _allowlist_names() -> str:
+    """The products' own names for their relay allow-lists: ``valid IPs / Client Hosts / mynetworks``."""
+    names = [p.setting_label(p.relay_allowlist_setting) for p in products.with_capability(products.RELAY_BY_CLIENT_IP)]
+    return " / ".join(dict.fromkeys(names))
 
 
 def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
@@ -159,7 +163,8 @@ def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     the first 12 hours of the day.
     """
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(label=_menu_label), "value": preset,
+         "description": "server"},
         {"name": "defence", "type": "Dropdown", "options": [(label, key) for key, label in DEFENCES.items()],
          "value": "per_ip_ban"},
         {"name": "pool_size", "type": "IntSlider", "value": 50, "min": 1, "max": 250,
@@ -170,14 +175,14 @@ def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
          "options": [("new address for every message", "session"), ("new address only when refused", "refusal")],
          "description": "the spammer switches"},
         {"name": "relay_networks", "type": "Text", "value": "192.0.2.0/24",
-         "description": "may relay (valid IPs / Client Hosts / mynetworks)"},
+         "description": f"may relay ({_allowlist_names()})"},
         {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
     ]
 
     def compute(v: dict):
         networks = [str(r) for r in ClientNetworks(v["relay_networks"], setting="may relay")]
         scenario = rotation_day(v["preset"], v["defence"], v["pool_size"], v["ban_after"], v["switch"],
-                                relay_networks=networks if _uses_list(v["preset"], v["defence"]) else None,
+                                relay_networks=networks if allowlist_used(v["preset"], v["defence"]) else None,
                                 duration=LAB_HOURS * HOUR)
         return run(scenario, seed=v["seed"])
 
@@ -189,7 +194,7 @@ def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         defence = DEFENCES[panel.controls["defence"].value]
         panel.set_figure(chart, outcome_bars(result.summary, KEYS, title=f"{result.preset}, {defence}: 12 hours"))
         table.value = summary_html(result.summary, KEYS) + _costs_html(result)
-        if not _uses_list(result.preset, panel.controls["defence"].value):
+        if not allowlist_used(result.preset, panel.controls["defence"].value):
             table.value += ("<p style='font-size:12px;color:#777'>The 'may relay' list is not used here: EIMS "
                             "checks it only with the allow-list defence (EIMS 1.2 has none).</p>")
         panel.views["server log"].value = log_html(result.log, highlight=r"198\.51\.100\.77|refused|prohibited|reject")

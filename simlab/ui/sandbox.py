@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from simlab import products
 from simlab.addresses.networks import ClientNetworks
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
+from simlab.exercises.common import split_list
 from simlab.exercises.sandbox import sandbox_scenario
 from simlab.plots import LABELS, outcome_bars, timeline
-from simlab.presets import PRESETS
 from simlab.restrictions.access import SERVICES
 from simlab.scenarios import run
 from simlab.scenarios.site import ACCOUNTS, LAN, site_server
 from simlab.scenarios.site import site_settings as _site_settings
-from simlab.ui.common import Panel, log_html, summary_html
-from simlab.ui.relay import PRESET_CHOICES, split_list
+from simlab.ui.common import Panel, log_html, product_menu, summary_html
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,8 +75,9 @@ def readable_timeline(result: Result, what: tuple[str, ...], title: str = "", fr
 
 #: Preset parameters the sandbox leaves alone: the site's identity, objects, and fine tuning.
 NOT_SHOWN = frozenset({
-    "hostname", "myhostname", "local_domains", "mydestination", "accounts", "aliases", "address", "clock",
-    "restrictions", "dns", "inet_interfaces", "mydomain", "myorigin", "access_maps", "smtpd_sender_login_maps",
+    "hostname", "myhostname", "primary_hostname", "local_domains", "mydestination", "accounts", "aliases", "address",
+    "clock", "restrictions", "dns", "inet_interfaces", "mydomain", "myorigin", "access_maps",
+    "smtpd_sender_login_maps",
     "message_size_limit", "smtpd_error_sleep_time", "auth_failure_delay", "rbl_zones", "rbl_self_test",
     "smtpd_helo_restrictions", "smtpd_data_restrictions", "smtpd_client_event_limit_exceptions",
     "login_trusted_networks", "smtpd_hard_error_limit", "smtpd_soft_error_limit",
@@ -111,7 +112,7 @@ def setting_specs(preset: str) -> list[SettingSpec]:
     """The settings of ``preset`` worth a control, from its function's signature, with the site's values."""
     site = _site_settings(preset, ACCOUNTS)
     specs = []
-    for name, parameter in inspect.signature(PRESETS[preset]).parameters.items():
+    for name, parameter in inspect.signature(products.get(preset).factory).parameters.items():
         if name in NOT_SHOWN:
             continue
         default = site.get(name, parameter.default)
@@ -239,7 +240,7 @@ def sandbox(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     and the server as configured.
     """
     setting_controls = []
-    for name in PRESETS:
+    for name in products.names():
         for spec in setting_specs(name):
             control = {"name": spec.control, "description": spec.name}
             if spec.kind == "bool":
@@ -250,7 +251,7 @@ def sandbox(preset: str = "eims-2.1", seed: int = 1) -> Panel:
                     control["placeholder"] = "pop3: 192.0.2.0/24"
             setting_controls.append(control)
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server"},
         *setting_controls,
         {"name": "staff", "type": "Checkbox", "value": True, "description": "staff (bob on the LAN, alice roaming)"},
         {"name": "staff_per_day", "type": "IntSlider", "value": 12, "min": 1, "max": 48,

@@ -14,22 +14,33 @@ submission port 587) and Postfix's sender login check
 
 from __future__ import annotations
 
-import base64
 import html
 
 import ipywidgets as widgets
 
+from simlab import products
+from simlab.exercises.common import auth_plain_line as auth_plain
+from simlab.exercises.common import split_list
 from simlab.exercises.spoof import MY_DOMAIN, THREAD_DIALOGUE, mycompany_server, reply_to, sender_login_map, spoof_day
+from simlab.exercises.start import run_dialogue
 from simlab.plots import outcome_bars, sequence_diagram
 from simlab.scenarios import run
-from simlab.scenarios.site import ACCOUNTS
-from simlab.ui.common import Panel, log_html, summary_html, transcript_html
-from simlab.ui.relay import split_list
-from simlab.ui.start import REFUSALS, draw_when_shown, run_dialogue
+from simlab.scenarios.site import ACCOUNTS, LAN
+from simlab.ui.common import (
+    Panel,
+    allowlist_controls,
+    enable_by_product,
+    log_html,
+    product_menu,
+    setting_description,
+    summary_html,
+    transcript_html,
+)
+from simlab.ui.start import REFUSALS, draw_when_shown
 
-__all__ = ["spoof_lab", "auth_plain", "PRESET_CHOICES", "SENDER_CHECKS", "THREAD_LINES", "BOB_LOGIN_LINES"]
+__all__ = ["spoof_lab", "auth_plain", "SENDER_CHECKS", "THREAD_LINES", "BOB_LOGIN_LINES"]
 
-PRESET_CHOICES = [("EIMS 2.1", "eims-2.1"), ("EIMS 1.2", "eims-1.2"), ("SIMS", "sims"), ("Postfix 3.7", "postfix")]
+_BY_SENDER = products.RELAY_BY_SENDER_DOMAIN
 SENDER_CHECKS = [("off", ""), ("reject_sender_login_mismatch", "reject_sender_login_mismatch"),
                  ("reject_authenticated_sender_login_mismatch", "reject_authenticated_sender_login_mismatch")]
 KEYS = ("spam_relayed", "spam_refused", "legit_delivered", "legit_refused")
@@ -37,39 +48,43 @@ KEYS = ("spam_relayed", "spam_refused", "legit_delivered", "legit_refused")
 THREAD_LINES = "\n".join(THREAD_DIALOGUE)
 
 
-def auth_plain(account: str, password: str) -> str:
-    """The ``AUTH PLAIN`` line for an account (RFC 4616: base64 of NUL, name, NUL, password)."""
-    return "AUTH PLAIN " + base64.b64encode(f"\0{account}\0{password}".encode()).decode()
+def _valid_ip_rule(product: products.Product) -> bool:
+    """Whether the product has an allow-list beside its rule on the sender's domain (EIMS 2.1 "AND if from a
+    valid IP")."""
+    return product.can(_BY_SENDER) and product.can(products.RELAY_BY_CLIENT_IP)
 
 
 def _server_settings(v: dict) -> dict:
     """The product settings the controls stand for, in the product's own names."""
-    preset = v["preset"]
-    if preset == "eims-2.1":
-        return {"relay_restriction": v["relay_restriction"], "require_valid_ip": v["require_valid_ip"],
-                "valid_ips": split_list(v["valid_ips"]), "smtp_auth": v["smtp_auth"]}
-    if preset == "sims":
-        return {"client_hosts": split_list(v["client_hosts"])}
-    if preset == "postfix":
-        settings: dict = {"smtpd_sasl_auth_enable": v["smtp_auth"]}
-        if v["sender_login_check"]:
-            settings |= {"smtpd_sender_login_maps": sender_login_map(MY_DOMAIN),
-                         "smtpd_sender_restrictions": [v["sender_login_check"]]}
-        return settings
-    return {}
+    product = products.get(v["preset"])
+    settings: dict = {}
+    if product.can(_BY_SENDER):
+        settings |= product.relay_restriction(v["relay_restriction"])
+        if _valid_ip_rule(product):
+            settings |= {"require_valid_ip": v["require_valid_ip"],
+                         product.relay_allowlist_setting: split_list(v["valid_ips"])}
+    elif product.relay_allowlist_by_default and product.relay_allowlist_setting in v:
+        settings |= product.relay_allowlist(split_list(v[product.relay_allowlist_setting]))
+    if product.can(products.SMTP_AUTH):
+        settings |= product.smtp_auth(v["smtp_auth"])
+    if v["sender_login_check"] and product.can(products.SENDER_LOGIN_CHECK):
+        settings |= product.sender_login_check(v["sender_login_check"], sender_login_map(MY_DOMAIN))
+    return settings
 
 
 def _notes(v: dict) -> list[str]:
-    preset, notes = v["preset"], []
-    if preset == "eims-1.2":
-        notes.append("EIMS 1.2 has no relay settings at all: the controls below do nothing here.")
-    if preset == "eims-2.1" and v["require_valid_ip"] and not v["relay_restriction"]:
+    product, notes = products.get(v["preset"]), []
+    if not product.can(products.RELAY_CONTROL):
+        notes.append(f"{product.label} has no relay settings at all: the controls below do nothing here.")
+    if _valid_ip_rule(product) and v["require_valid_ip"] and not v["relay_restriction"]:
         notes.append("'AND if from a valid IP' is part of Relay Restriction: with Relay Restriction off it does "
                      "nothing.")
-    if preset != "postfix" and v["sender_login_check"]:
-        notes.append("The sender login check is a Postfix setting: not applied here.")
-    if preset in ("eims-1.2", "sims") and v["smtp_auth"]:
-        notes.append("SMTP AUTH is offered by EIMS 2.1 and Postfix only.")
+    if not product.can(products.SENDER_LOGIN_CHECK) and v["sender_login_check"]:
+        owners = ", ".join(p.label for p in products.with_capability(products.SENDER_LOGIN_CHECK))
+        notes.append(f"The sender login check is a setting of {owners}: not applied here.")
+    if product.can(products.RELAY_CONTROL) and not product.can(products.SMTP_AUTH) and v["smtp_auth"]:
+        owners = " and ".join(p.label for p in products.with_capability(products.SMTP_AUTH))
+        notes.append(f"SMTP AUTH is offered by {owners} only.")
     return notes
 
 
@@ -115,8 +130,9 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
     reply at RCPT, a sequence diagram, the server log, the relay queue, and a day of the same
     trick (spam relayed against legitimate mail lost).
     """
+    allowlists = allowlist_controls("192.0.2.0/24")
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": PRESET_CHOICES, "value": preset, "description": "server"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server"},
         {"name": "client_ip", "type": "Text", "value": client_ip, "description": "client address",
          "placeholder": "203.0.113.50"},
         {"name": "port", "type": "Dropdown", "options": [("25 (smtp)", 25), ("587 (submission)", 587)], "value": 25,
@@ -125,15 +141,19 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
          "placeholder": "one SMTP command per line, e.g. MAIL FROM:<Postmaster@mycompany.test>",
          "layout": widgets.Layout(width="100%", height="130px")},
         {"name": "relay_restriction", "type": "Checkbox", "value": True,
-         "description": "Relay Restriction (EIMS 2.1)"},
+         "description": setting_description(_BY_SENDER, lambda p: "relay_restriction")},
         {"name": "require_valid_ip", "type": "Checkbox", "value": False,
-         "description": "...AND if from a valid IP (EIMS 2.1)"},
-        {"name": "valid_ips", "type": "Text", "value": "192.0.2.0/24", "description": "valid IPs (EIMS 2.1)"},
-        {"name": "client_hosts", "type": "Text", "value": "192.0.2.0/24", "description": "Client Hosts (SIMS)"},
+         "description": setting_description(_BY_SENDER, lambda p: "require_valid_ip" if _valid_ip_rule(p) else None)},
+        {"name": "valid_ips", "type": "Text", "value": "192.0.2.0/24",
+         "description": setting_description(_BY_SENDER, lambda p: p.relay_allowlist_setting)},
+        *allowlists,
         {"name": "smtp_auth", "type": "Checkbox", "value": False,
-         "description": "SMTP AUTH (EIMS 2.1; Postfix: on port 25 too)"},
+         "description": "SMTP AUTH (" + "; ".join(
+             p.label + ("" if p.auth_submission_port() is None else ": on port 25 too")
+             for p in products.with_capability(products.SMTP_AUTH)) + ")"},
         {"name": "sender_login_check", "type": "Dropdown", "options": SENDER_CHECKS, "value": "",
-         "description": "sender login check (Postfix)"},
+         "description": "sender login check ("
+                        + ", ".join(p.label for p in products.with_capability(products.SENDER_LOGIN_CHECK)) + ")"},
     ]
     days: dict[tuple, object] = {}
 
@@ -143,10 +163,12 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
             if len(days) > 32:
                 days.clear()
             preset_name = v["preset"]
+            product = products.get(preset_name)
+            allowlist = product.relay_allowlist_setting if product.relay_allowlist_by_default else None
             scenario = spoof_day(preset_name, relay_restriction=v["relay_restriction"],
                                  require_valid_ip=v["require_valid_ip"], valid_ips=split_list(v["valid_ips"]),
-                                 client_hosts=split_list(v["client_hosts"]),
-                                 smtp_auth=v["smtp_auth"] and preset_name in ("eims-2.1", "postfix"),
+                                 client_hosts=split_list(v[allowlist]) if allowlist in v else (LAN,),
+                                 smtp_auth=v["smtp_auth"] and product.can(products.SMTP_AUTH),
                                  sender_login_check=v["sender_login_check"] or None)
             days[key] = run(scenario, seed=1)
         return days[key]
@@ -182,4 +204,11 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
         draw_when_shown(panel, "a day of it", lambda: panel.set_figure(
             panel.views["a day of it"], outcome_bars(day.summary, KEYS, title=f"{day.preset}: a day of the trick")))
 
-    return Panel("The spoofed Postmaster (S4)", controls, compute, render, views)
+    panel = Panel("The spoofed Postmaster (S4)", controls, compute, render, views)
+    enable_by_product(panel, {
+        "relay_restriction": lambda p: p.can(_BY_SENDER), "require_valid_ip": _valid_ip_rule,
+        "valid_ips": _valid_ip_rule, "smtp_auth": lambda p: p.can(products.SMTP_AUTH),
+        "sender_login_check": lambda p: p.can(products.SENDER_LOGIN_CHECK),
+        **{c["name"]: (lambda p, s=c["name"]: p.relay_allowlist_by_default and p.relay_allowlist_setting == s)
+           for c in allowlists}})
+    return panel
