@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 #: Views loaded on first use, so that ``import simlab`` needs no widgets or matplotlib.
 _LAZY = {"ui": "simlab.ui", "plots": "simlab.plots", "exercises": "simlab.exercises", "live": "simlab.live"}
 #: Functions loaded on first use: name -> (module, function).
-_LAZY_FUNCTIONS = {"sweep": ("simlab.sweep", "sweep")}
+_LAZY_FUNCTIONS = {"sweep": ("simlab.sweep", "sweep"), "compare": ("simlab.comparison", "compare")}
 
 
 def __getattr__(name: str):
@@ -49,7 +49,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ConfigError", "MailServer", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
+    "ConfigError", "MailServer", "compare", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
     "Scenario", "SmtpSession", "__version__", "load_scenario", "presets", "products", "restrictions", "run",
     "scenarios", "sweep",
 ]

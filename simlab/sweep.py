@@ -45,7 +45,8 @@ Factory = Callable[..., "Scenario"] | str
 
 
 def sweep(scenario_factory: Factory, grid: Mapping[str, list] | Sequence[Mapping[str, Any]],
-          seeds: Iterable[int] = (1,), executor: Executor | str | None = None) -> pd.DataFrame:
+          seeds: Iterable[int] = (1,), executor: Executor | str | None = None,
+          counts_only: bool = True) -> pd.DataFrame:
     """Run ``scenario_factory(**setting)`` for every setting of ``grid`` and every seed.
 
     Args:
@@ -56,6 +57,8 @@ def sweep(scenario_factory: Factory, grid: Mapping[str, list] | Sequence[Mapping
         seeds: the seeds each setting is run with.
         executor: ``None`` for a pool of local processes (one per core), ``"serial"`` to run here, one
             after the other, or any :class:`concurrent.futures.Executor` (it is not shut down).
+        counts_only: counts-only runs (the default: fast and small); ``False`` keeps mail flowing, so
+            relayed mail is delivered onward and bounces come back (slower).
 
     Returns:
         A DataFrame: the grid's keys, ``seed``, then the summary counts, one row per setting and seed.
@@ -69,7 +72,7 @@ def sweep(scenario_factory: Factory, grid: Mapping[str, list] | Sequence[Mapping
     seeds = _seeds(seeds)
     for setting in settings:
         factory(**setting)  # the scenario's own checks, here rather than in a worker
-    jobs = [(scenario_factory if isinstance(scenario_factory, str) else factory, setting, seed)
+    jobs = [(scenario_factory if isinstance(scenario_factory, str) else factory, setting, seed, counts_only)
             for setting in settings for seed in seeds]
     if executor == "serial":
         summaries = [run_one(*job) for job in jobs]
@@ -84,11 +87,13 @@ def sweep(scenario_factory: Factory, grid: Mapping[str, list] | Sequence[Mapping
     return _table(jobs, summaries)
 
 
-def run_one(scenario_factory: Factory, setting: Mapping[str, Any], seed: int) -> dict[str, int]:
-    """One counts-only run (what a worker does): the summary of ``scenario_factory(**setting)`` at ``seed``."""
+def run_one(scenario_factory: Factory, setting: Mapping[str, Any], seed: int,
+            counts_only: bool = True) -> dict[str, int]:
+    """One run (what a worker does): the summary of ``scenario_factory(**setting)`` at ``seed``."""
     from simlab.scenarios.run import run
 
-    return run(_resolve(scenario_factory)(**setting), seed=seed, counts_only=True).summary
+    return run(_resolve(scenario_factory)(**setting), seed=seed, counts_only=counts_only,
+               transcripts=False).summary
 
 
 def expand_grid(grid: Mapping[str, list] | Sequence[Mapping[str, Any]],
@@ -177,10 +182,10 @@ def _table(jobs: list[tuple], summaries: list[dict[str, int]]) -> pd.DataFrame:
 
     from simlab.engine.world import SUMMARY_KEYS
 
-    knobs = list(dict.fromkeys(key for _factory, setting, _seed in jobs for key in setting))
+    knobs = list(dict.fromkeys(key for _factory, setting, _seed, _counts in jobs for key in setting))
     counts = list(dict.fromkeys([*SUMMARY_KEYS, *(key for summary in summaries for key in summary)]))
     rows = [{**setting, "seed": seed, **{key: summary.get(key, 0) for key in counts}}
-            for (_factory, setting, seed), summary in zip(jobs, summaries, strict=True)]
+            for (_factory, setting, seed, _counts), summary in zip(jobs, summaries, strict=True)]
     return pd.DataFrame(rows, columns=[*knobs, "seed", *counts])
 
 

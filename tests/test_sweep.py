@@ -110,6 +110,7 @@ def test_simlab_sweep_is_the_function_even_once_its_module_is_imported():
 
     for candidate in (simlab.sweep, sys.modules["simlab.sweep"]):
         assert callable(candidate)
-        assert list(inspect.signature(candidate).parameters) == ["scenario_factory", "grid", "seeds", "executor"]
+        assert list(inspect.signature(candidate).parameters) == ["scenario_factory", "grid", "seeds", "executor",
+                                                                  "counts_only"]
     table = sys.modules["simlab.sweep"](simlab.scenarios.ip_rotation, {"pool_size": [1]}, executor="serial")
     assert table.loc[0, "pool_size"] == 1
