@@ -51,7 +51,11 @@ role = "remote MTA"
 links = [["internet", 0.02]]
 [hosts.server]
 preset = "postfix"
-settings = { myhostname = "mx.partner.test", mydestination = ["partner.test"], mynetworks = [], inet_interfaces = ["198.51.100.30"] }
+[hosts.server.settings]
+myhostname = "mx.partner.test"
+mydestination = ["partner.test"]
+mynetworks = []
+inet_interfaces = ["198.51.100.30"]
 
 [dns.mx]
 "partner.test" = ["mx.partner.test"]

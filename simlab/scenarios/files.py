@@ -246,7 +246,8 @@ def loads_scenario(text: str, source: str = "<scenario>") -> Scenario:
                     for n, item in enumerate(reader.array("defences", data.get("defences", [])))]
     routers = [reader.restriction(f"router_filters[{n}]", item)
                for n, item in enumerate(reader.array("router_filters", data.get("router_filters", [])))]
-    actors = [reader.actor(f"actors[{n}]", item) for n, item in enumerate(reader.array("actors", data.get("actors", [])))]
+    actors = [reader.actor(f"actors[{n}]", item)
+              for n, item in enumerate(reader.array("actors", data.get("actors", [])))]
     hosts = [reader.host(f"hosts[{n}]", item) for n, item in enumerate(reader.array("hosts", data.get("hosts", [])))]
     mx, a = reader.dns(data.get("dns", {}))
     name = reader.text("name", data.get("name", Path(source).stem or "scenario"))
