@@ -4,14 +4,26 @@ Each function returns a :class:`matplotlib.figure.Figure` built without
 pyplot's global state, so it works the same in a notebook, a test or a
 widget callback; a notebook cell ending in one shows the picture. Matplotlib
 is imported only when a picture is drawn.
+
+The lessons' own figures (:func:`guessing_timeline`, :func:`mail_paths_figure`,
+:func:`pool_sweep_figure`, :func:`bans_figure`, :func:`costs_figure`,
+:func:`flood_timeline`, :func:`readable_timeline`) live here too. They take a
+run's result and plain data; a lesson's constants (the flooder's name, the
+staff, the defences' labels) are arguments, which the panel modules in
+:mod:`simlab.ui` fill in. This module imports neither :mod:`simlab.ui` nor
+:mod:`simlab.exercises`.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from simlab.scenarios.site import DOMAIN, HOSTNAME, PROVIDER, PROVIDER_IP, SERVER_IP, SPOOFER_IP
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -19,8 +31,11 @@ if TYPE_CHECKING:
     from simlab.engine.network import Network
     from simlab.engine.result import Result
 
-__all__ = ["outcome_bars", "compare_bars", "timeline", "network_figure", "sequence_diagram", "to_png", "LABELS",
-           "PROBE_LINE", "probe_lines_per_hour", "tidy_counts"]
+__all__ = ["comparison_bars",
+           "outcome_bars", "compare_bars", "timeline", "network_figure", "sequence_diagram", "to_png", "LABELS",
+           "PROBE_LINE", "probe_lines_per_hour", "tidy_counts", "guessing_timeline", "mail_paths_figure",
+           "MAIL_PATH_PLACES", "pool_sweep_figure", "bans_figure", "costs_figure", "flood_timeline", "FLOOD_COLOURS",
+           "readable_timeline", "TIMELINE_LABELS", "TIMELINE_COLOURS"]
 
 #: Plain words for the summary keys, as lessons show them.
 LABELS = {
@@ -106,6 +121,42 @@ def compare_bars(rows: Mapping[str, Mapping[str, int]], keys: Sequence[str] = ("
         ax.bar_label(bars, padding=2, fontsize=8)
     ax.set_xticks([n + width * (len(keys) - 1) / 2 for n in range(len(names))], names, rotation=15, ha="right")
     ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def comparison_bars(comparison: Any, keys: Sequence[str] | None = None, title: str = "") -> Figure:
+    """What a change caused, on the same traffic: the mean paired difference per figure, with its interval.
+
+    ``comparison`` is a :class:`simlab.comparison.Comparison`; ``keys`` default to the figures that moved,
+    with legitimate mail lost always shown. One horizontal bar per figure, coloured as the figure is
+    elsewhere; the whisker is the 95 % interval over the seeds.
+    """
+    from simlab.comparison import HEADLINE
+
+    table = comparison.table
+    if keys is None:
+        keys = [k for k in HEADLINE if k != "legit_refused" and k in table.index and table.loc[k, "seeds_changed"] > 0]
+        keys.append("legit_refused")
+    keys = [k for k in keys if k in table.index]
+    fig = _figure(6.4, 0.45 * len(keys) + 1.1)
+    ax = fig.add_subplot()
+    ys = list(range(len(keys)))[::-1]
+    values = [float(table.loc[k, "difference"]) for k in keys]
+    errors = [[v - float(table.loc[k, "low"]) for k, v in zip(keys, values, strict=True)],
+              [float(table.loc[k, "high"]) - v for k, v in zip(keys, values, strict=True)]]
+    bars = ax.barh(ys, values, xerr=errors, color=[COLOURS.get(k, "#9bb1c4") for k in keys], height=0.6,
+                   error_kw={"ecolor": "#555555", "capsize": 3, "lw": 1})
+    ax.bar_label(bars, labels=["0" if v == 0 else f"{v:+.0f}" if v == round(v) else f"{v:+.1f}" for v in values],
+                 padding=4, fontsize=8)
+    ax.set_yticks(ys, [LABELS.get(k, k.replace("_", " ")) for k in keys])
+    ax.axvline(0, color="#333333", lw=0.8)
+    span = max([abs(float(table.loc[k, c])) for k in keys for c in ("low", "high")] + [1.0])
+    ax.set_xlim(-span * 1.35, span * 1.35)
+    seeds = comparison.runs["seed"].nunique()
+    ax.set_xlabel(f"change minus baseline, mean over {seeds} seed{'s' if seeds != 1 else ''} (same traffic)")
     ax.spines[["top", "right"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
@@ -232,4 +283,326 @@ def tidy_counts(figure: Figure) -> Figure:
         handles, labels = ax.get_legend_handles_labels()
         if handles:
             ax.legend(handles, labels, frameon=False, loc="upper left", ncols=len(handles))
+    return figure
+
+
+# --- the lessons' own figures -------------------------------------------------------------------
+# Drawn from a run's result and plain data; the lesson's constants (who the flooder is, the
+# staff, the defences' names) come in as arguments from the panel modules in simlab.ui.
+
+
+def _ban_times(result: Result) -> list[float]:
+    return [ban.time for restriction in result.server.restrictions for ban in getattr(restriction, "bans", ())]
+
+
+def guessing_timeline(result: Result, staff: Iterable[str], breaches: Iterable[Any], title: str = "") -> Figure:
+    """Failed logins per hour (the guesser's and the staff's), guesses stopped before login, bans and break-ins.
+
+    ``staff`` names the actors whose refused logins are the staff's; ``breaches`` are the break-ins
+    to mark, each with a ``time`` (a datetime) and an ``account``
+    (:func:`simlab.exercises.password.break_ins`). Lesson 01.
+    """
+    from matplotlib.figure import Figure
+
+    staff = tuple(staff)
+    fig = Figure(figsize=(7.0, 2.8), layout="constrained")
+    ax = fig.add_subplot()
+    midnight = result.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    edges = list(range(result.start.hour, result.start.hour + 26))
+
+    def hours(times) -> list[float]:
+        return [(t - midnight).total_seconds() / 3600 for t in times]
+
+    events = result.events
+    if not events.empty:
+        site = events[events.host == HOSTNAME]
+        guesser = site.actor == "guesser"
+        failed = (site.command == "PASS") & (site.reply_code == "-ERR")
+        stopped = (site.command == "CONNECT") & ((site.outcome != "greeting") | (site.reply_code == "-ERR"))
+        series = {
+            "guesser: wrong password": (site[guesser & failed], "#30638e"),
+            "guesser: refused before login": (site[guesser & stopped], "#66a182"),
+            "staff: wrong password or refused": (site[site.actor.isin(staff) & (failed | stopped)], "#d1495b"),
+        }
+        for label, (rows, colour) in series.items():
+            per_hour = Counter(int(h) for h in hours(rows.time))
+            counts = [per_hour.get(h, 0) for h in edges]
+            if any(counts):
+                ax.step(edges, counts, where="post", label=label, color=colour)
+    for n, when in enumerate(_ban_times(result)):
+        ax.axvline((result.start - midnight).total_seconds() / 3600 + when / 3600, color=COLOURS["bans"], ls="--",
+                   lw=1, label="fail2ban ban" if n == 0 else None)
+    for n, breach in enumerate(breaches):
+        [x] = hours([breach.time])
+        ax.plot([x], [0], marker="X", ms=10, color=COLOURS["accounts_compromised"], ls="none",
+                label="broken into" if n == 0 else None)
+        ax.annotate(f"{breach.account} {breach.time:%H:%M}", (x, 0), textcoords="offset points",
+                    xytext=(6, 8 + 14 * n), fontsize=8, color=COLOURS["accounts_compromised"],
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+    ticks = edges[::3]
+    ax.set_xticks(ticks, [f"{h % 24:02d}:00" for h in ticks], fontsize=8)
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_ylim(bottom=-0.6)
+    ax.set_ylabel("per hour")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+#: Where each sender sits in :func:`mail_paths_figure` (x, y), by address.
+MAIL_PATH_PLACES = {"198.51.100.90": (0.0, 2.0), "198.51.100.80": (0.0, 1.0), SPOOFER_IP: (0.0, 0.0),
+                    PROVIDER_IP: (1.0, 1.5), "192.0.2.101": (2.0, -0.1), SERVER_IP: (2.0, 1.0)}
+
+
+def _edge(centre: tuple[float, float], towards: tuple[float, float]) -> tuple[float, float]:
+    """Where a line from ``centre`` to ``towards`` leaves a node's box (0.36 wide, 0.22 high, in data units)."""
+    dx, dy = towards[0] - centre[0], towards[1] - centre[1]
+    scale = min(0.36 / abs(dx) if dx else float("inf"), 0.22 / abs(dy) if dy else float("inf"))
+    return centre[0] + dx * scale, centre[1] + dy * scale
+
+
+def mail_paths_figure(result: Result, title: str = "") -> Figure:
+    """Who connected to the site's server (and to the provider) over SMTP, with the greetings they got.
+
+    One arrow per path, labelled with how many connections got ``220`` (welcome, green) and
+    ``554`` (refused at connect, red). Drawn from the run's events. Lesson 04.
+    """
+    from matplotlib.figure import Figure
+
+    events = result.events
+    smtp = events[(events.command == "CONNECT") & events.host.isin([HOSTNAME, PROVIDER])
+                  & events.reply_code.isin([220, 554])]
+    names = {SERVER_IP: f"{HOSTNAME}\n{SERVER_IP}"}
+    paths: dict[tuple[str, str], dict[int, int]] = {}
+    for actor, ip, host, code in zip(smtp.actor, smtp.client_ip, smtp.host, smtp.reply_code, strict=True):
+        who = "provider" if actor.endswith("(relay)") else actor
+        names.setdefault(ip, f"{who}\n{ip}")
+        target = SERVER_IP if host == HOSTNAME else PROVIDER_IP
+        names.setdefault(target, f"{PROVIDER}\n{PROVIDER_IP}" if target == PROVIDER_IP else names[SERVER_IP])
+        paths.setdefault((ip, target), {220: 0, 554: 0})[int(code)] += 1
+    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_xlim(-0.45, 2.45)
+    ax.set_ylim(-0.55, 2.45)
+    ax.set_axis_off()
+    for (src, dst), codes in paths.items():
+        if src not in MAIL_PATH_PLACES:
+            continue
+        refused = codes[554] > codes[220]
+        colour = "#b00020" if refused else "#2e7d32"
+        (x0, y0), (x1, y1) = MAIL_PATH_PLACES[src], MAIL_PATH_PLACES[dst]
+        ax.annotate("", xy=_edge((x1, y1), (x0, y0)), xytext=_edge((x0, y0), (x1, y1)),
+                    arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.6, "shrinkA": 0, "shrinkB": 0})
+        label = "  ".join(f"{n}× {code}" for code, n in codes.items() if n)
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.08, label, ha="center", fontsize=8, color=colour,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
+    for ip, (x, y) in MAIL_PATH_PLACES.items():
+        if ip in names:
+            colour = "#edae49" if ip == SERVER_IP else "#8fc9cf" if ip == PROVIDER_IP else "#9bb1c4"
+            ax.text(x, y, names[ip], ha="center", va="center", fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "#333333"})
+    mx = result.world.dns.mx[DOMAIN][0]
+    ax.set_title(title or f"SMTP connections of the day (MX: {mx}); 220 = welcome, 554 = Access denied", loc="left",
+                 fontsize=10)
+    return fig
+
+
+def pool_sweep_figure(sweep: Mapping[str, Mapping[int, Mapping[str, int]]], sent: int | None = None,
+                      title: str = "", labels: Mapping[str, str] | None = None) -> Figure:
+    """Spam relayed in a day against the spammer's pool size, one line per defence.
+
+    ``sweep`` is what :func:`simlab.exercises.rotation.pool_sweep` returns; ``sent``, if given,
+    draws the number of spams sent as a dotted line; ``labels`` names the defences in the legend
+    (:data:`simlab.exercises.rotation.DEFENCES`). The pool sizes are spaced evenly and
+    labelled with their values (a category axis), and each point carries its count. Lesson 05.
+    """
+    from matplotlib.figure import Figure
+
+    labels = labels or {}
+    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    colours = ["#d1495b", "#00798c", "#edae49", "#30638e", "#66a182"]
+    sizes = sorted({size for by_size in sweep.values() for size in by_size})
+    position = {size: n for n, size in enumerate(sizes)}
+    top = max([sent or 0, *(r["spam_relayed"] for by_size in sweep.values() for r in by_size.values()), 1])
+    for n, (colour, (defence, by_size)) in enumerate(zip(colours, sweep.items(), strict=False)):
+        points = sorted(by_size)
+        values = [by_size[size]["spam_relayed"] for size in points]
+        ax.plot([position[size] for size in points], values, "o-", color=colour, label=labels.get(defence, defence))
+        below = n % 2 == 1  # alternate lines put their counts below the points, so that labels do not collide
+        for size, value in zip(points, values, strict=True):
+            ax.annotate(str(value), (position[size], value), xytext=(0, -13 if below else 7),
+                        textcoords="offset points", ha="center", fontsize=8, color=colour)
+    if sent:
+        ax.axhline(sent, color="#777777", ls=":", lw=1)
+        ax.text(0.01, sent, f"spam sent ({sent})", va="bottom", fontsize=8, color="#777777",
+                transform=ax.get_yaxis_transform())
+    ax.set_xticks(range(len(sizes)), [str(size) for size in sizes])
+    ax.set_xlim(-0.4, len(sizes) - 0.6)
+    ax.set_ylim(-0.12 * top, top * 1.25)
+    ax.set_xlabel("addresses in the spammer's pool (evenly spaced, not to scale)")
+    ax.set_ylabel("spam relayed in one day")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.76))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(title or "More addresses, more spam past per-address bans; none past an allow-list", loc="left",
+                 fontsize=10)
+    return fig
+
+
+def bans_figure(result: Result, bans: Sequence[tuple[float, str, str]], title: str = "") -> Figure:
+    """The day in time, two panels on one clock.
+
+    Above: spam relayed so far, and each ban of ``bans`` - ``(seconds into the run, address, by whom)``
+    as :func:`simlab.exercises.rotation.bans_in_order` lists them - as a tick (red and named: an
+    address that is not the spammer's). Below, on its own scale: legitimate mail lost so far - a
+    handful of messages that would be invisible on the spam's scale. Lesson 05.
+    """
+    from matplotlib.dates import DateFormatter
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 4.4), layout="constrained")
+    ax, below = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
+    start = result.start
+    end = start + timedelta(seconds=result.world.loop.now)
+    relayed = sorted(t for t, what in result.timeline if what == "spam_relayed")
+    lost = sorted(t for t, what in result.timeline if what == "legit_refused")
+    for axis, times, key in ((ax, relayed, "spam_relayed"), (below, lost, "legit_refused")):
+        clock = [start, *(start + timedelta(seconds=t) for t in times), end]
+        counts = [0, *range(1, len(times) + 1), len(times)]
+        axis.step(clock, counts, where="post", color=COLOURS[key], label=f"{LABELS[key]} so far ({len(times)})")
+        axis.legend(frameon=False, fontsize=8, loc="upper left")
+        axis.spines[["top", "right"]].set_visible(False)
+    top = max(len(relayed), 1)
+    for t, ip, by in bans:
+        staff = not ip.startswith("203.0.113.")
+        ax.plot([start + timedelta(seconds=t)] * 2, [-0.06 * top, -0.01 * top], color="#b00020" if staff else "#777777",
+                lw=2.5 if staff else 1)
+        if staff:
+            ax.annotate(f"{ip} banned ({by})", (start + timedelta(seconds=t), -0.06 * top), xytext=(0, -14),
+                        textcoords="offset points", ha="center", fontsize=8, color="#b00020")
+    if bans:
+        ax.plot([], [], color="#777777", label=f"a ban ({len(bans)} in all)")
+        ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.set_ylim(-0.16 * top, top * 1.08)
+    ax.set_yticks([tick for tick in ax.get_yticks() if 0 <= tick <= top * 1.08])
+    ax.set_ylabel("spam messages")
+    below.set_ylim(0, max(len(lost), 1) * 1.3)
+    below.set_ylabel("mail lost")
+    below.yaxis.get_major_locator().set_params(integer=True)
+    below.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+    ax.set_title(title or f"{result.preset}: spam relayed and bans over the day", loc="left", fontsize=10)
+    return fig
+
+
+#: Lesson 06's colours: refused connections, lost mail and refused logins, each its own.
+FLOOD_COLOURS = {"legitimate connections refused": "#edae49", "legit_refused": COLOURS["legit_refused"],
+                 "legit_logins_refused": "#8f2d56"}
+
+
+def costs_figure(rows: Mapping[str, Result], title: str = "") -> Figure:
+    """:func:`compare_bars` of mail lost and logins refused, one group per run.
+
+    ``rows`` maps a label to a run's result. The library draws both keys in the same red; here
+    the refused logins get their own colour. Lesson 06.
+    """
+    fig = compare_bars({label: result.summary for label, result in rows.items()},
+                       keys=("legit_refused", "legit_logins_refused"), title=title)
+    ax = fig.axes[0]
+    for bar in ax.containers[1]:
+        bar.set_facecolor(FLOOD_COLOURS["legit_logins_refused"])
+    highest = max([1, *(bar.get_height() for container in ax.containers for bar in container)])
+    ax.set_ylim(0, highest * 1.45)  # room above the bars for the legend, which must not hide one
+    ax.legend(frameon=False, ncols=2, loc="upper left", fontsize=8)
+    return fig
+
+
+def flood_timeline(result: Result, flooder: str, minutes: int = 10, title: str = "") -> Figure:
+    """Per ``minutes``: legitimate connections refused, mail lost and logins refused; the refusals of the
+    actor named ``flooder`` on the right-hand axis; the attack shaded. Lesson 06."""
+    import numpy as np
+    from matplotlib.dates import DateFormatter
+    from matplotlib.figure import Figure
+
+    events = result.events
+    refused = events[(events.command == "CONNECT") & (events.host == "mail.example.com")
+                     & ((events.outcome == "refused") | (events.reply_code == 421))]
+    start = result.start
+    step = minutes * 60.0
+    count = int(result.world.loop.now // step) + 1
+    edges = [start + timedelta(seconds=n * step) for n in range(count)]
+
+    def binned(seconds) -> np.ndarray:
+        slots = np.asarray([int(t // step) for t in seconds], dtype=int)
+        return np.bincount(slots[slots < count], minlength=count)
+
+    def offsets(times) -> list[float]:
+        return [(t - start).total_seconds() for t in times]
+
+    series = {
+        "legitimate connections refused": binned(offsets(refused[refused.actor != flooder].time)),
+        "legit_refused": binned([t for t, w in result.timeline if w == "legit_refused"]),
+        "legit_logins_refused": binned([t for t, w in result.timeline if w == "legit_logins_refused"]),
+    }
+    flooded = binned(offsets(refused[refused.actor == flooder].time))
+    fig = Figure(figsize=(7.0, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    attack = events[events.actor == flooder].time
+    if len(attack):
+        ax.axvspan(attack.min(), attack.max(), color="#d1495b", alpha=0.07, label="the flood")
+    width = timedelta(minutes=minutes) / (len(series) + 1)
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar([edge + width * (i + 0.5) for edge in edges], values, width=width, align="edge",
+               color=FLOOD_COLOURS[name], label=LABELS.get(name, name))
+    ax.set_ylabel(f"per {minutes} minutes")
+    right = ax.twinx()
+    right.step(edges, flooded, where="post", color="#7d7d7d",
+               lw=1, ls="--", label="flooder's connections refused (right axis)")
+    right.set_ylabel("flooder refused", color="#7d7d7d")
+    right.set_ylim(0, max(1, flooded.max()) * 1.15)
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = right.get_legend_handles_labels()
+    ax.legend(handles + more, labels + more_labels, frameon=False, fontsize=7.5, loc="upper right")
+    ax.set_ylim(0, max([1, *(int(v.max()) for v in series.values())]) * 1.9)
+    ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+    ax.spines[["top"]].set_visible(False)
+    ax.set_title(title or f"{result.preset}: what the flood cost, {minutes} minutes at a time", loc="left",
+                 fontsize=10)
+    return fig
+
+
+#: Plain words for :func:`readable_timeline`'s series, beyond :data:`LABELS`.
+TIMELINE_LABELS = LABELS | {"guess_succeeded": "break-ins (guessed passwords)",
+                            "guesser_blocked": "guesser's connections refused"}
+#: One clearly different colour per series (spam orange, losses red, break-ins purple, as elsewhere).
+TIMELINE_COLOURS = {"spam_relayed": "#edae49", "spam_refused": "#00798c", "legit_refused": "#d1495b",
+                    "legit_delivered": "#4c9a2a", "guess_succeeded": "#8f2d56", "guesser_blocked": "#66a182",
+                    "bans": "#30638e", "log_lines": "#7d7d7d"}
+
+
+def readable_timeline(result: Result, what: tuple[str, ...], title: str = "", freq: str = "1h") -> Figure:
+    """:func:`timeline` with plain labels, distinct colours and ``HH:MM`` ticks. Lesson 08."""
+    from matplotlib.dates import DateFormatter
+    from matplotlib.ticker import MaxNLocator
+
+    figure = timeline(result, what=what, freq=freq, title=title)
+    ax = figure.axes[0]
+    by_label = {LABELS.get(key, key): key for key in what}
+    for line in ax.get_lines():
+        key = by_label.get(line.get_label())
+        if key is not None:
+            line.set_label(TIMELINE_LABELS.get(key, key))
+            line.set_color(TIMELINE_COLOURS.get(key, line.get_color()))
+    if ax.get_lines():
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(3, len(ax.get_lines())))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+    ax.tick_params(axis="x", labelrotation=0)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("center")
+    start = getattr(result, "start", None)
+    ax.set_xlabel(f"time of day{f' ({start:%d %B %Y})' if hasattr(start, 'strftime') else ''}")
+    ax.set_ylabel(f"per {'hour' if freq == '1h' else freq}")
     return figure

@@ -161,3 +161,18 @@ def test_readable_timeline_has_plain_labels_distinct_colours_and_clock_ticks():
     to_png(figure)  # draw it, so that the tick labels are filled in
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert ticks and all(len(t) == 5 and t[2] == ":" for t in ticks)
+
+
+def test_the_settings_a_product_hides_from_the_form_come_from_its_registry_entry(monkeypatch):
+    for name in products.names():
+        product = products.get(name)
+        assert product.panel_hidden_settings <= set(product.setting_names), name  # no typo hides nothing
+        shown = {spec.name for spec in setting_specs(name)}
+        assert not shown & product.panel_hidden_settings and not shown & {"clock", "restrictions"}
+    assert {"hostname", "accounts"} <= products.get("eims-2.1").panel_hidden_settings
+    sims = products.get("sims")
+    monkeypatch.setitem(products.PRODUCTS, "sims", dataclasses.replace(
+        sims, panel_hidden_settings=sims.panel_hidden_settings | {"client_hosts"}))
+    assert setting_specs("sims") == []
+    monkeypatch.setitem(products.PRODUCTS, "sims", dataclasses.replace(sims, panel_hidden_settings=frozenset()))
+    assert {"hostname", "accounts", "rbl_zones"} <= {spec.name for spec in setting_specs("sims")}

@@ -134,6 +134,9 @@ class Product:
         setting_labels: how the product's own documentation names a setting (``{"client_hosts": "Client Hosts"}``),
             for the descriptions of panel controls; a setting not listed goes by its name.
         smtp_auth_setting: the switch that offers SMTP AUTH (with :data:`SMTP_AUTH`).
+        panel_hidden_settings: factory settings a panel's settings form leaves alone (the sandbox's): the
+            site's identity (host name, domains, address), its objects (accounts, DNS) and fine tuning.
+            ``clock`` and ``restrictions`` are not settings (:attr:`setting_names`) and need no mention.
     """
 
     name: str
@@ -151,6 +154,7 @@ class Product:
     notes: str = ""
     setting_labels: Mapping[str, str] = field(default_factory=dict)
     smtp_auth_setting: str | None = None
+    panel_hidden_settings: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         unknown = set(self.capabilities) - set(CAPABILITIES)

@@ -305,6 +305,7 @@ PRODUCTS = (
         name="eims-1.2", label="EIMS 1.2", factory=eims_1_2, year=1998, capabilities=frozenset({POP3}),
         smtp_process_limit=10, log_patterns=_EIMS_PATTERNS, fail2ban_filters=EIMS_FILTERS,
         panel_choices=(("EIMS 1.2", {}),),
+        panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address"}),
         notes="No relay control (thread, S2). 10 SMTP connections at once: modelling choice (a classic Mac OS "
               "server ran a handful of threads)."),
     EimsProduct(
@@ -314,6 +315,7 @@ PRODUCTS = (
         smtp_process_limit=20, relay_allowlist_setting="valid_ips", smtp_auth_setting="smtp_auth",
         setting_labels=_EIMS_LABELS, log_patterns=_EIMS_PATTERNS,
         fail2ban_filters=EIMS_FILTERS,
+        panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address"}),
         panel_choices=(("EIMS 2.1 (as installed)", {}), ("EIMS 2.1 (Relay Restriction on)",
                                                          {"relay_restriction": True})),
         notes="Relay Restriction and IP Range Restriction, both off as installed (thread, S3); SMTP AUTH and "

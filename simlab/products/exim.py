@@ -864,6 +864,8 @@ PRODUCTS = (
         log_patterns={"pop3_failure": EXIM_FILTERS["exim-pop3"], "relay_refused": EXIM_FILTERS["exim-relay"],
                       "relay_abuse": EXIM_FILTERS["exim-relay"]},
         fail2ban_filters=EXIM_FILTERS, panel_choices=((f"Exim {VERSION}", {}),),
+        panel_hidden_settings=frozenset({"primary_hostname", "local_domains", "accounts", "aliases", "address", "dns",
+                                         "message_size_limit"}),
         setting_labels={"relay_from_hosts": "relay_from_hosts (dc_relay_nets)",
                         "local_domains": "local_domains (dc_other_hostnames)",
                         "relay_to_domains": "relay_to_domains (dc_relay_domains)"},

@@ -555,5 +555,11 @@ PRODUCTS = (
                       "relay_refused": POSTFIX_FILTERS["postfix-relay"],
                       "relay_abuse": POSTFIX_FILTERS["postfix-relay"]},
         fail2ban_filters=POSTFIX_FILTERS, panel_choices=(("Postfix 3.7", {}),),
+        panel_hidden_settings=frozenset({
+            "myhostname", "mydomain", "myorigin", "mydestination", "inet_interfaces", "accounts", "aliases", "dns",
+            "access_maps", "smtpd_sender_login_maps", "message_size_limit", "smtpd_error_sleep_time",
+            "auth_failure_delay", "smtpd_helo_restrictions", "smtpd_data_restrictions",
+            "smtpd_client_event_limit_exceptions", "login_trusted_networks", "smtpd_hard_error_limit",
+            "smtpd_soft_error_limit"}),
         notes="default_process_limit = 100 (postconf(5)); Postfix 3.7 as Debian 12 ships it (2023)."),
 )

@@ -175,6 +175,8 @@ PRODUCTS = (
         log_patterns={"pop3_failure": SIMS_FILTERS["sims-pop3"], "relay_refused": SIMS_FILTERS["sims-relay"],
                       "relay_abuse": SIMS_FILTERS["sims-relay"]},
         fail2ban_filters=SIMS_FILTERS, panel_choices=(("SIMS", {}),),
+        panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address", "dns",
+                                         "rbl_zones", "rbl_self_test"}),
         notes="Client Hosts decide relaying (thread, S4); DNS blocklist from 1.6 (vendor notes). 30 SMTP "
               "connections at once: modelling choice."),
 )

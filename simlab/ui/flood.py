@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import ipywidgets as widgets
 
-from simlab import products
+from simlab import plots, products
 from simlab.exercises.flood import (
     ATTACK_START,
     FLOODER,
@@ -23,7 +23,7 @@ from simlab.exercises.flood import (
     flood_day,
     refused_connections,
 )
-from simlab.plots import COLOURS, LABELS, compare_bars, outcome_bars
+from simlab.plots import costs_figure, outcome_bars
 from simlab.scenarios import run
 from simlab.ui.common import Panel, enable_by_product, log_html, product_menu, summary_html
 
@@ -32,8 +32,6 @@ __all__ = ["flood_lab", "costs_figure", "flood_timeline", "flood_log_html", "out
 #: What the outcome chart shows: three of the run's summary keys, and two counts of refused connections.
 KEYS = ("legit_delivered", "legit_refused", "legit_logins_refused", "legitimate connections refused",
         "flooder's connections refused")
-_COLOURS = {"legitimate connections refused": "#edae49", "legit_refused": COLOURS["legit_refused"],
-            "legit_logins_refused": "#8f2d56"}
 
 
 def outcome_counts(result) -> dict[str, int]:
@@ -55,75 +53,9 @@ def outcome_line(result) -> str:
             f"the flooder's {flooder}")
 
 
-def costs_figure(rows, title: str = ""):
-    """:func:`simlab.plots.compare_bars` of mail lost and logins refused, one group per run.
-
-    ``rows`` maps a label to a run's result. The library draws both keys in the same red; here
-    the refused logins get their own colour.
-    """
-    fig = compare_bars({label: result.summary for label, result in rows.items()},
-                       keys=("legit_refused", "legit_logins_refused"), title=title)
-    ax = fig.axes[0]
-    for bar in ax.containers[1]:
-        bar.set_facecolor(_COLOURS["legit_logins_refused"])
-    highest = max([1, *(bar.get_height() for container in ax.containers for bar in container)])
-    ax.set_ylim(0, highest * 1.45)  # room above the bars for the legend, which must not hide one
-    ax.legend(frameon=False, ncols=2, loc="upper left", fontsize=8)
-    return fig
-
-
 def flood_timeline(result, minutes: int = 10, title: str = ""):
-    """Per ``minutes``: legitimate connections refused, mail lost and logins refused; the flooder's refusals
-    on the right-hand axis; the attack shaded."""
-    import numpy as np
-    from matplotlib.dates import DateFormatter
-    from matplotlib.figure import Figure
-
-    events = result.events
-    refused = events[(events.command == "CONNECT") & (events.host == "mail.example.com")
-                     & ((events.outcome == "refused") | (events.reply_code == 421))]
-    start = result.start
-    step = minutes * 60.0
-    count = int(result.world.loop.now // step) + 1
-    edges = [start + timedelta(seconds=n * step) for n in range(count)]
-
-    def binned(seconds) -> np.ndarray:
-        slots = np.asarray([int(t // step) for t in seconds], dtype=int)
-        return np.bincount(slots[slots < count], minlength=count)
-
-    def offsets(times) -> list[float]:
-        return [(t - start).total_seconds() for t in times]
-
-    series = {
-        "legitimate connections refused": binned(offsets(refused[refused.actor != FLOODER].time)),
-        "legit_refused": binned([t for t, w in result.timeline if w == "legit_refused"]),
-        "legit_logins_refused": binned([t for t, w in result.timeline if w == "legit_logins_refused"]),
-    }
-    flooder = binned(offsets(refused[refused.actor == FLOODER].time))
-    fig = Figure(figsize=(7.0, 3.2), layout="constrained")
-    ax = fig.add_subplot()
-    attack = events[events.actor == FLOODER].time
-    if len(attack):
-        ax.axvspan(attack.min(), attack.max(), color="#d1495b", alpha=0.07, label="the flood")
-    width = timedelta(minutes=minutes) / (len(series) + 1)
-    for i, (name, values) in enumerate(series.items()):
-        ax.bar([edge + width * (i + 0.5) for edge in edges], values, width=width, align="edge",
-               color=_COLOURS[name], label=LABELS.get(name, name))
-    ax.set_ylabel(f"per {minutes} minutes")
-    right = ax.twinx()
-    right.step(edges, flooder, where="post", color="#7d7d7d",
-               lw=1, ls="--", label="flooder's connections refused (right axis)")
-    right.set_ylabel("flooder refused", color="#7d7d7d")
-    right.set_ylim(0, max(1, flooder.max()) * 1.15)
-    handles, labels = ax.get_legend_handles_labels()
-    more, more_labels = right.get_legend_handles_labels()
-    ax.legend(handles + more, labels + more_labels, frameon=False, fontsize=7.5, loc="upper right")
-    ax.set_ylim(0, max([1, *(int(v.max()) for v in series.values())]) * 1.9)
-    ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
-    ax.spines[["top"]].set_visible(False)
-    ax.set_title(title or f"{result.preset}: what the flood cost, {minutes} minutes at a time", loc="left",
-                 fontsize=10)
-    return fig
+    """What the flood cost, ``minutes`` at a time: :func:`simlab.plots.flood_timeline` with lesson 06's flooder."""
+    return plots.flood_timeline(result, flooder=FLOODER, minutes=minutes, title=title)
 
 
 def flood_log_html(result, lines: int = 200) -> str:

@@ -16,72 +16,14 @@ import ipywidgets as widgets
 
 from simlab.addresses.networks import ClientNetworks
 from simlab.exercises.iprange import ip_range_day, parse_ip_ranges, refused_at_connect
-from simlab.plots import outcome_bars
+from simlab.plots import mail_paths_figure, outcome_bars
 from simlab.scenarios import run
-from simlab.scenarios.site import DOMAIN, HOSTNAME, PROVIDER, PROVIDER_IP, SERVER_IP, SPOOFER_IP
+from simlab.scenarios.site import DOMAIN, HOSTNAME
 from simlab.ui.common import Panel, log_html, summary_html, transcript_html
 
 __all__ = ["ip_range_lab", "mail_paths_figure", "mx_answer_html", "refused_dialogue_html", "KEYS"]
 
 KEYS = ("spam_relayed", "spam_refused", "legit_delivered", "legit_refused")
-
-#: Where each sender sits in :func:`mail_paths_figure` (x, y), by address.
-_PLACES = {"198.51.100.90": (0.0, 2.0), "198.51.100.80": (0.0, 1.0), SPOOFER_IP: (0.0, 0.0),
-           PROVIDER_IP: (1.0, 1.5), "192.0.2.101": (2.0, -0.1), SERVER_IP: (2.0, 1.0)}
-
-
-def _edge(centre: tuple[float, float], towards: tuple[float, float]) -> tuple[float, float]:
-    """Where a line from ``centre`` to ``towards`` leaves a node's box (0.36 wide, 0.22 high, in data units)."""
-    dx, dy = towards[0] - centre[0], towards[1] - centre[1]
-    scale = min(0.36 / abs(dx) if dx else float("inf"), 0.22 / abs(dy) if dy else float("inf"))
-    return centre[0] + dx * scale, centre[1] + dy * scale
-
-
-def mail_paths_figure(result, title: str = ""):
-    """Who connected to the site's server (and to the provider) over SMTP, with the greetings they got.
-
-    One arrow per path, labelled with how many connections got ``220`` (welcome, green) and
-    ``554`` (refused at connect, red). Drawn from the run's events.
-    """
-    from matplotlib.figure import Figure
-
-    events = result.events
-    smtp = events[(events.command == "CONNECT") & events.host.isin([HOSTNAME, PROVIDER])
-                  & events.reply_code.isin([220, 554])]
-    names = {SERVER_IP: f"{HOSTNAME}\n{SERVER_IP}"}
-    paths: dict[tuple[str, str], dict[int, int]] = {}
-    for actor, ip, host, code in zip(smtp.actor, smtp.client_ip, smtp.host, smtp.reply_code, strict=True):
-        who = "provider" if actor.endswith("(relay)") else actor
-        names.setdefault(ip, f"{who}\n{ip}")
-        target = SERVER_IP if host == HOSTNAME else PROVIDER_IP
-        names.setdefault(target, f"{PROVIDER}\n{PROVIDER_IP}" if target == PROVIDER_IP else names[SERVER_IP])
-        paths.setdefault((ip, target), {220: 0, 554: 0})[int(code)] += 1
-    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
-    ax = fig.add_subplot()
-    ax.set_xlim(-0.45, 2.45)
-    ax.set_ylim(-0.55, 2.45)
-    ax.set_axis_off()
-    for (src, dst), codes in paths.items():
-        if src not in _PLACES:
-            continue
-        refused = codes[554] > codes[220]
-        colour = "#b00020" if refused else "#2e7d32"
-        (x0, y0), (x1, y1) = _PLACES[src], _PLACES[dst]
-        ax.annotate("", xy=_edge((x1, y1), (x0, y0)), xytext=_edge((x0, y0), (x1, y1)),
-                    arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.6, "shrinkA": 0, "shrinkB": 0})
-        label = "  ".join(f"{n}× {code}" for code, n in codes.items() if n)
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.08, label, ha="center", fontsize=8, color=colour,
-                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
-    for ip, (x, y) in _PLACES.items():
-        if ip in names:
-            colour = "#edae49" if ip == SERVER_IP else "#8fc9cf" if ip == PROVIDER_IP else "#9bb1c4"
-            ax.text(x, y, names[ip], ha="center", va="center", fontsize=8,
-                    bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "#333333"})
-    mx = result.world.dns.mx[DOMAIN][0]
-    ax.set_title(title or f"SMTP connections of the day (MX: {mx}); 220 = welcome, 554 = Access denied", loc="left",
-                 fontsize=10)
-    return fig
-
 
 def mx_answer_html(result, ranges: list[str]) -> str:
     """The DNS answer for the site's MX, in words, and whether the range lets that path in."""

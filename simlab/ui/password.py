@@ -17,12 +17,11 @@ from collections import Counter
 
 import ipywidgets as widgets
 
-from simlab import products
+from simlab import plots, products
 from simlab.engine.result import Result
 from simlab.exercises.password import STAFF, break_ins, guessing_day, staff_refusals
-from simlab.plots import COLOURS, outcome_bars, to_png
+from simlab.plots import outcome_bars, to_png
 from simlab.scenarios import run
-from simlab.scenarios.site import HOSTNAME
 from simlab.ui.common import (
     Panel,
     enable_by_product,
@@ -43,59 +42,9 @@ WRONG_PASSWORD_LINES = (r"wrong password|auth failed|failed: incorrect|refused b
                         r"|blocked")
 
 
-def _ban_times(result: Result) -> list[float]:
-    return [ban.time for restriction in result.server.restrictions for ban in getattr(restriction, "bans", ())]
-
-
 def guessing_timeline(result: Result, title: str = ""):
-    """Failed logins per hour (the guesser's and the staff's), guesses stopped before login, bans and break-ins."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 2.8), layout="constrained")
-    ax = fig.add_subplot()
-    midnight = result.start.replace(hour=0, minute=0, second=0, microsecond=0)
-    edges = list(range(result.start.hour, result.start.hour + 26))
-
-    def hours(times) -> list[float]:
-        return [(t - midnight).total_seconds() / 3600 for t in times]
-
-    events = result.events
-    if not events.empty:
-        site = events[events.host == HOSTNAME]
-        guesser = site.actor == "guesser"
-        failed = (site.command == "PASS") & (site.reply_code == "-ERR")
-        stopped = (site.command == "CONNECT") & ((site.outcome != "greeting") | (site.reply_code == "-ERR"))
-        series = {
-            "guesser: wrong password": (site[guesser & failed], "#30638e"),
-            "guesser: refused before login": (site[guesser & stopped], "#66a182"),
-            "staff: wrong password or refused": (site[site.actor.isin(tuple(STAFF)) & (failed | stopped)], "#d1495b"),
-        }
-        for label, (rows, colour) in series.items():
-            per_hour = Counter(int(h) for h in hours(rows.time))
-            counts = [per_hour.get(h, 0) for h in edges]
-            if any(counts):
-                ax.step(edges, counts, where="post", label=label, color=colour)
-    for n, when in enumerate(_ban_times(result)):
-        ax.axvline((result.start - midnight).total_seconds() / 3600 + when / 3600, color=COLOURS["bans"], ls="--",
-                   lw=1, label="fail2ban ban" if n == 0 else None)
-    for n, breach in enumerate(break_ins(result)):
-        [x] = hours([breach.time])
-        ax.plot([x], [0], marker="X", ms=10, color=COLOURS["accounts_compromised"], ls="none",
-                label="broken into" if n == 0 else None)
-        ax.annotate(f"{breach.account} {breach.time:%H:%M}", (x, 0), textcoords="offset points",
-                    xytext=(6, 8 + 14 * n), fontsize=8, color=COLOURS["accounts_compromised"],
-                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
-    ticks = edges[::3]
-    ax.set_xticks(ticks, [f"{h % 24:02d}:00" for h in ticks], fontsize=8)
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_ylim(bottom=-0.6)
-    ax.set_ylabel("per hour")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(frameon=False, fontsize=8, loc="upper right")
-    ax.spines[["top", "right"]].set_visible(False)
-    if title:
-        ax.set_title(title, loc="left")
-    return fig
+    """Failed logins per hour, bans and break-ins: :func:`simlab.plots.guessing_timeline` with lesson 01's staff."""
+    return plots.guessing_timeline(result, staff=STAFF, breaches=break_ins(result), title=title)
 
 
 def _guess_sessions_html(result: Result) -> str:

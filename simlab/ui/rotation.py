@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import ipywidgets as widgets
 
-from simlab import products
+from simlab import plots, products
 from simlab.addresses.networks import ClientNetworks
 from simlab.exercises.rotation import DEFENCES, SPAMMER, allowlist_used, bans_in_order, lost_by_sender, rotation_day
-from simlab.plots import COLOURS, LABELS, outcome_bars
+from simlab.plots import outcome_bars
 from simlab.scenarios import HOUR, run
 from simlab.ui.common import Panel, choice_label, log_html, product_menu, summary_html, transcript_html
 
@@ -28,87 +28,14 @@ LAB_HOURS = 12
 
 
 def pool_sweep_figure(sweep, sent: int | None = None, title: str = ""):
-    """Spam relayed in a day against the spammer's pool size, one line per defence.
-
-    ``sweep`` is what :func:`simlab.exercises.rotation.pool_sweep` returns; ``sent``, if given,
-    draws the number of spams sent as a dotted line. The pool sizes are spaced evenly and
-    labelled with their values (a category axis), and each point carries its count.
-    """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 3.6), layout="constrained")
-    ax = fig.add_subplot()
-    colours = ["#d1495b", "#00798c", "#edae49", "#30638e", "#66a182"]
-    sizes = sorted({size for by_size in sweep.values() for size in by_size})
-    position = {size: n for n, size in enumerate(sizes)}
-    top = max([sent or 0, *(r["spam_relayed"] for by_size in sweep.values() for r in by_size.values()), 1])
-    for n, (colour, (defence, by_size)) in enumerate(zip(colours, sweep.items(), strict=False)):
-        points = sorted(by_size)
-        values = [by_size[size]["spam_relayed"] for size in points]
-        ax.plot([position[size] for size in points], values, "o-", color=colour, label=DEFENCES.get(defence, defence))
-        below = n % 2 == 1  # alternate lines put their counts below the points, so that labels do not collide
-        for size, value in zip(points, values, strict=True):
-            ax.annotate(str(value), (position[size], value), xytext=(0, -13 if below else 7),
-                        textcoords="offset points", ha="center", fontsize=8, color=colour)
-    if sent:
-        ax.axhline(sent, color="#777777", ls=":", lw=1)
-        ax.text(0.01, sent, f"spam sent ({sent})", va="bottom", fontsize=8, color="#777777",
-                transform=ax.get_yaxis_transform())
-    ax.set_xticks(range(len(sizes)), [str(size) for size in sizes])
-    ax.set_xlim(-0.4, len(sizes) - 0.6)
-    ax.set_ylim(-0.12 * top, top * 1.25)
-    ax.set_xlabel("addresses in the spammer's pool (evenly spaced, not to scale)")
-    ax.set_ylabel("spam relayed in one day")
-    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.76))
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(title or "More addresses, more spam past per-address bans; none past an allow-list", loc="left",
-                 fontsize=10)
-    return fig
+    """Spam relayed against the pool size, one line per defence: :func:`simlab.plots.pool_sweep_figure` with
+    lesson 05's names for the defences. ``sweep`` is what :func:`simlab.exercises.rotation.pool_sweep` returns."""
+    return plots.pool_sweep_figure(sweep, sent=sent, title=title, labels=DEFENCES)
 
 
 def bans_figure(result, title: str = ""):
-    """The day in time, two panels on one clock.
-
-    Above: spam relayed so far, and each ban as a tick (red and named: an address that is not
-    the spammer). Below, on its own scale: legitimate mail lost so far - a handful of messages
-    that would be invisible on the spam's scale.
-    """
-    from matplotlib.dates import DateFormatter
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 4.4), layout="constrained")
-    ax, below = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
-    start = result.start
-    end = start + timedelta(seconds=result.world.loop.now)
-    relayed = sorted(t for t, what in result.timeline if what == "spam_relayed")
-    lost = sorted(t for t, what in result.timeline if what == "legit_refused")
-    for axis, times, key in ((ax, relayed, "spam_relayed"), (below, lost, "legit_refused")):
-        clock = [start, *(start + timedelta(seconds=t) for t in times), end]
-        counts = [0, *range(1, len(times) + 1), len(times)]
-        axis.step(clock, counts, where="post", color=COLOURS[key], label=f"{LABELS[key]} so far ({len(times)})")
-        axis.legend(frameon=False, fontsize=8, loc="upper left")
-        axis.spines[["top", "right"]].set_visible(False)
-    bans = bans_in_order(result)
-    top = max(len(relayed), 1)
-    for t, ip, by in bans:
-        staff = not ip.startswith("203.0.113.")
-        ax.plot([start + timedelta(seconds=t)] * 2, [-0.06 * top, -0.01 * top], color="#b00020" if staff else "#777777",
-                lw=2.5 if staff else 1)
-        if staff:
-            ax.annotate(f"{ip} banned ({by})", (start + timedelta(seconds=t), -0.06 * top), xytext=(0, -14),
-                        textcoords="offset points", ha="center", fontsize=8, color="#b00020")
-    if bans:
-        ax.plot([], [], color="#777777", label=f"a ban ({len(bans)} in all)")
-        ax.legend(frameon=False, fontsize=8, loc="upper left")
-    ax.set_ylim(-0.16 * top, top * 1.08)
-    ax.set_yticks([tick for tick in ax.get_yticks() if 0 <= tick <= top * 1.08])
-    ax.set_ylabel("spam messages")
-    below.set_ylim(0, max(len(lost), 1) * 1.3)
-    below.set_ylabel("mail lost")
-    below.yaxis.get_major_locator().set_params(integer=True)
-    below.xaxis.set_major_formatter(DateFormatter("%H:%M"))
-    ax.set_title(title or f"{result.preset}: spam relayed and bans over the day", loc="left", fontsize=10)
-    return fig
+    """Spam relayed and bans over the day: :func:`simlab.plots.bans_figure` with the run's bans in order."""
+    return plots.bans_figure(result, bans=bans_in_order(result), title=title)
 
 
 def spammer_sessions_html(result) -> str:

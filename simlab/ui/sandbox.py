@@ -14,7 +14,7 @@ import html
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -24,64 +24,17 @@ from simlab.engine.result import Result
 from simlab.errors import ConfigError
 from simlab.exercises.common import split_list
 from simlab.exercises.sandbox import sandbox_scenario
-from simlab.plots import LABELS, outcome_bars, timeline
+from simlab.plots import TIMELINE_COLOURS, TIMELINE_LABELS, outcome_bars, readable_timeline
 from simlab.restrictions.access import SERVICES
 from simlab.scenarios import run
 from simlab.scenarios.site import ACCOUNTS, LAN, site_server
 from simlab.scenarios.site import site_settings as _site_settings
 from simlab.ui.common import Panel, log_html, product_menu, summary_html
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 __all__ = ["sandbox", "SettingSpec", "setting_specs", "parse_setting", "product_settings", "sandbox_outcome",
-           "SUMMARY_KEYS", "CHART_KEYS", "NOT_SHOWN", "NETWORK_SETTINGS", "readable_timeline",
+           "SUMMARY_KEYS", "CHART_KEYS", "NETWORK_SETTINGS", "readable_timeline",
            "TIMELINE_LABELS", "TIMELINE_COLOURS"]
 
-#: Plain words for the timeline's series, beyond :data:`simlab.plots.LABELS`.
-TIMELINE_LABELS = LABELS | {"guess_succeeded": "break-ins (guessed passwords)",
-                            "guesser_blocked": "guesser's connections refused"}
-#: One clearly different colour per series (spam orange, losses red, break-ins purple, as elsewhere).
-TIMELINE_COLOURS = {"spam_relayed": "#edae49", "spam_refused": "#00798c", "legit_refused": "#d1495b",
-                    "legit_delivered": "#4c9a2a", "guess_succeeded": "#8f2d56", "guesser_blocked": "#66a182",
-                    "bans": "#30638e", "log_lines": "#7d7d7d"}
-
-
-def readable_timeline(result: Result, what: tuple[str, ...], title: str = "", freq: str = "1h") -> Figure:
-    """:func:`simlab.plots.timeline` with plain labels, distinct colours and ``HH:MM`` ticks."""
-    from matplotlib.dates import DateFormatter
-    from matplotlib.ticker import MaxNLocator
-
-    figure = timeline(result, what=what, freq=freq, title=title)
-    ax = figure.axes[0]
-    by_label = {LABELS.get(key, key): key for key in what}
-    for line in ax.get_lines():
-        key = by_label.get(line.get_label())
-        if key is not None:
-            line.set_label(TIMELINE_LABELS.get(key, key))
-            line.set_color(TIMELINE_COLOURS.get(key, line.get_color()))
-    if ax.get_lines():
-        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=min(3, len(ax.get_lines())))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
-    ax.tick_params(axis="x", labelrotation=0)
-    for label in ax.get_xticklabels():
-        label.set_horizontalalignment("center")
-    start = getattr(result, "start", None)
-    ax.set_xlabel(f"time of day{f' ({start:%d %B %Y})' if hasattr(start, 'strftime') else ''}")
-    ax.set_ylabel(f"per {'hour' if freq == '1h' else freq}")
-    return figure
-
-
-#: Preset parameters the sandbox leaves alone: the site's identity, objects, and fine tuning.
-NOT_SHOWN = frozenset({
-    "hostname", "myhostname", "primary_hostname", "local_domains", "mydestination", "accounts", "aliases", "address",
-    "clock", "restrictions", "dns", "inet_interfaces", "mydomain", "myorigin", "access_maps",
-    "smtpd_sender_login_maps",
-    "message_size_limit", "smtpd_error_sleep_time", "auth_failure_delay", "rbl_zones", "rbl_self_test",
-    "smtpd_helo_restrictions", "smtpd_data_restrictions", "smtpd_client_event_limit_exceptions",
-    "login_trusted_networks", "smtpd_hard_error_limit", "smtpd_soft_error_limit",
-})
 #: Settings that hold client addresses: checked here too, since a preset may keep one unused (and so
 #: unchecked) while the setting that reads it is off - EIMS 2.1's ``valid_ips`` without Relay Restriction.
 NETWORK_SETTINGS = frozenset({"valid_ips", "client_hosts", "mynetworks", "ip_range_restriction"})
@@ -109,11 +62,16 @@ class SettingSpec:
 
 
 def setting_specs(preset: str) -> list[SettingSpec]:
-    """The settings of ``preset`` worth a control, from its function's signature, with the site's values."""
+    """The settings of ``preset`` worth a control, from its function's signature, with the site's values.
+
+    Left out: ``clock`` and ``restrictions`` (not settings), and what the product's registry entry hides
+    from panels (:attr:`simlab.products.Product.panel_hidden_settings`: the site's identity, objects, fine tuning).
+    """
+    product = products.get(preset)
     site = _site_settings(preset, ACCOUNTS)
     specs = []
-    for name, parameter in inspect.signature(products.get(preset).factory).parameters.items():
-        if name in NOT_SHOWN:
+    for name, parameter in inspect.signature(product.factory).parameters.items():
+        if name not in product.setting_names or name in product.panel_hidden_settings:
             continue
         default = site.get(name, parameter.default)
         if isinstance(parameter.default, bool):
