@@ -20,7 +20,7 @@ def test_relay_probe_on_my_own_eims_uses_its_names_and_settings():
     assert result.settings["relay_restriction"] is True and result.settings["hostname"] == "mail.mycompany.test"
     assert result.summary["spam_relayed"] == 0 and result.summary["spam_refused"] == 1
     assert result.world.site == "mail.mycompany.test"
-    assert result.world.dns.lookup_mx("mycompany.test", result.world.loop.random).hosts == ("mail.mycompany.test",)
+    assert result.world.dns.lookup_mx("mycompany.test", result.world.stream("test")).hosts == ("mail.mycompany.test",)
     assert any("<bob@mycompany.test>" in line for line in result.log)
     assert not any("example.com" in line for line in result.log)
 

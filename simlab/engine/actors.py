@@ -3,8 +3,10 @@
 Each actor is a small class whose docstring says what real behaviour it
 models. Actors are configuration until :meth:`Actor.start` is called with a
 :class:`~simlab.engine.world.World`; a run works on its own copy, so a
-scenario can be run again with another seed. Every random choice comes from
-the world's seeded generator.
+scenario can be run again with another seed. Every random choice an actor
+makes comes from its own stream, :meth:`World.stream` (seeded by the run's
+seed and the actor's name), so a change to one actor or to a defence leaves
+every other actor's choices as they were.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ SURVEY_TEXT = ("Open relay survey: this message was sent through your server by 
 def compose(world: World, actor: str, sender: str, recipients: Sequence[str], subject: str,
             body: Sequence[str], intent: str) -> list[str]:
     """A message as a mail program writes it (RFC 5322 header, blank line, body), tagged with its intent."""
-    serial = len(world.intents) + 1
+    serial = world.next_serial(actor)
     domain = sender.rpartition("@")[2] or "localhost"
     when = world.loop.clock.datetime()
     lines = [f"From: <{sender}>", f"To: {', '.join(f'<{r}>' for r in recipients)}", f"Subject: {subject}",
              f"Date: {mail_date(when)}", f"Message-ID: <{serial}.{_slug(actor)}@{domain}>", "", *body]
     world.tag_message(lines, intent)
+    if world.keep_events:
+        world.written.append((world.loop.now, actor, lines[4][12:]))
     if intent == "legit":
         world.counts["legit_sent"] += 1
     return lines
@@ -64,8 +68,8 @@ class Actor:
         Conversation(world, self.host, ip, server, service, script, self.name, on_end, port).start()
 
 
-def _exp(world: World, mean: float) -> float:
-    return world.loop.random.expovariate(1.0 / mean) if mean > 0 else 0.0
+def _exp(rng, mean: float) -> float:
+    return rng.expovariate(1.0 / mean) if mean > 0 else 0.0
 
 
 @dataclass
@@ -91,12 +95,12 @@ class LocalUser(Actor):
 
     def start(self, world: World) -> None:
         if self.send_every > 0:
-            world.loop.after(_exp(world, self.send_every), self._send, world)
+            world.loop.after(_exp(world.stream(self.name), self.send_every), self._send, world)
         if self.check_every > 0:
-            world.loop.after(world.loop.random.uniform(0, self.check_every), self._check, world)
+            world.loop.after(world.stream(self.name).uniform(0, self.check_every), self._check, world)
 
     def _send(self, world: World) -> None:
-        rcpt = world.loop.random.choice(list(self.recipients))
+        rcpt = world.stream(self.name).choice(list(self.recipients))
         sender = f"{self.account}@{self.domain}"
         lines = compose(world, self.name, sender, [rcpt], "Re: the order", ["See you Monday."], "legit")
         auth = (self.account, self.password) if self.use_auth else None
@@ -108,10 +112,10 @@ class LocalUser(Actor):
 
         self.connect(world, self.server, "smtp", send_script(f"{self.host}", sender, [rcpt], lines, auth), done,
                      port=port)
-        world.loop.after(_exp(world, self.send_every), self._send, world)
+        world.loop.after(_exp(world.stream(self.name), self.send_every), self._send, world)
 
     def _check(self, world: World) -> None:
-        typo = world.loop.random.random() < self.typo_rate
+        typo = world.stream(self.name).random() < self.typo_rate
         account, password = self.account, self.password
 
         def script(greeting):
@@ -168,17 +172,17 @@ class RemoteMta(Actor):
     retry_every: float = 600.0
 
     def start(self, world: World) -> None:
-        world.loop.after(_exp(world, self.send_every), self._next, world)
+        world.loop.after(_exp(world.stream(self.name), self.send_every), self._next, world)
 
     def _next(self, world: World) -> None:
-        sender = f"{world.loop.random.choice(list(self.senders))}@{self.domain}"
-        rcpt = f"{world.loop.random.choice(list(self.recipients))}@{self.to_domain}"
+        sender = f"{world.stream(self.name).choice(list(self.senders))}@{self.domain}"
+        rcpt = f"{world.stream(self.name).choice(list(self.recipients))}@{self.to_domain}"
         lines = compose(world, self.name, sender, [rcpt], "Quote for June", ["Prices attached."], "legit")
         self._try(world, sender, rcpt, lines, 0)
-        world.loop.after(_exp(world, self.send_every), self._next, world)
+        world.loop.after(_exp(world.stream(self.name), self.send_every), self._next, world)
 
     def _try(self, world: World, sender: str, rcpt: str, lines: list[str], attempt: int) -> None:
-        answer = world.dns.lookup_mx(self.to_domain, world.loop.random)
+        answer = world.dns.lookup_mx(self.to_domain, world.stream(self.name))
         target = answer.hosts[0] if answer.status == "ok" else None
 
         def done(outcome: Outcome) -> None:
@@ -253,7 +257,7 @@ class SpoofingSpammer(Actor):
     def start(self, world: World) -> None:
         self._sent = 0
         self._ip_index = 0
-        world.loop.after(_exp(world, self.every), self._spam, world)
+        world.loop.after(_exp(world.stream(self.name), self.every), self._spam, world)
 
     def pick_ip(self, world: World) -> str:
         return self.ips[0]
@@ -261,14 +265,14 @@ class SpoofingSpammer(Actor):
     def _sender(self, world: World) -> str:
         if self.sender_mode == "spoof-local":
             return f"Postmaster@{self.local_domain}"
-        return f"deals{world.loop.random.randrange(1000)}@bulk.test"
+        return f"deals{world.stream(self.name).randrange(1000)}@bulk.test"
 
     def _spam(self, world: World) -> None:
         if self._sent >= self.messages:
             return
         self._sent += 1
         count = max(1, min(self.recipients_per_message, len(self.victims)))
-        victims = world.loop.random.sample(list(self.victims), count)
+        victims = world.stream(self.name).sample(list(self.victims), count)
         sender = self._sender(world)
         lines = compose(world, self.name, sender, victims, "MAKE MONEY FAST", ["Act now!"], "spam")
         ip = self.pick_ip(world)
@@ -279,7 +283,7 @@ class SpoofingSpammer(Actor):
             self.after_session(world, outcome)
 
         self.connect(world, self.server, "smtp", send_script(f"[{ip}]", sender, victims, lines), done, ip=ip)
-        world.loop.after(_exp(world, self.every), self._spam, world)
+        world.loop.after(_exp(world.stream(self.name), self.every), self._spam, world)
 
     def after_session(self, world: World, outcome: Outcome) -> None:
         return None
@@ -300,7 +304,7 @@ class RotatingSpammer(SpoofingSpammer):
 
     def pick_ip(self, world: World) -> str:
         if self.switch == "session":
-            return world.loop.random.choice(list(self.ips))
+            return world.stream(self.name).choice(list(self.ips))
         return self.ips[self._ip_index % len(self.ips)]
 
     def after_session(self, world: World, outcome: Outcome) -> None:
@@ -379,8 +383,9 @@ class Flooder(Actor):
 
     From ``at`` until ``until`` it holds each connection open without a word
     (``hold`` seconds, or until the server's idle timeout closes it) and opens
-    a new one as soon as one ends; a refused connection is tried again after
-    ``retry_after`` seconds. While the server's process limit is full,
+    a new one the moment one ends, as a flood tool does; a refused connection
+    is tried again after ``retry_after`` seconds, so that whenever a slot
+    frees, one of its attempts is already on the way. While the server's process limit is full,
     legitimate clients are refused too. A per-client connection limit
     (Postfix ``smtpd_client_connection_count_limit``) caps what one address
     can hold - unless the flooder spreads over many addresses.
@@ -410,7 +415,7 @@ class Flooder(Actor):
             yield "QUIT"
 
         def done(outcome: Outcome) -> None:
-            world.loop.after(1.0 if outcome.connected else self.retry_after, self._open, world, ip)
+            world.loop.after(0.0 if outcome.connected else self.retry_after, self._open, world, ip)
 
         self.connect(world, self.server, "smtp", script, done, ip=ip)
 

@@ -140,7 +140,8 @@ class QueueManager:
         if job.domain in self.transport:
             answer = DnsAnswer("ok", (self.transport[job.domain],))
         else:
-            answer = world.dns.lookup_mx(job.domain, world.loop.random) if job.domain else None
+            rng = world.stream(f"queue manager {self.host.name}")
+            answer = world.dns.lookup_mx(job.domain, rng) if job.domain else None
         if answer is None or answer.status == "nxdomain":
             self._log(DeliveryEvent("no-such-domain", **event))
             self._fail(job, "5.1.2", f"Host or domain name not found: {job.domain or 'no domain'}")

@@ -6,9 +6,9 @@ priority run in the order they were scheduled and every run with the same
 seed is the same run. Reading :meth:`EventLoop.step` tells the whole
 semantics: pop the earliest event, move the clock there, call it.
 
-The loop owns the run's only random generator (``random.Random(seed)``) and
-the clock every simulated server reads, so nothing in a run depends on the
-wall clock or on global state.
+The loop owns the clock every simulated server reads, so nothing in a run
+depends on the wall clock; random choices come from the world's per-actor
+streams (:meth:`simlab.engine.world.World.stream`), never from global state.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 import heapq
 import itertools
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -26,16 +25,16 @@ __all__ = ["EventLoop"]
 
 
 class EventLoop:
-    """Simulated time, a heap of pending calls, and the run's random generator.
+    """Simulated time and a heap of pending calls.
 
     Args:
-        seed: seeds :attr:`random`; the same seed gives the same run.
+        seed: the run's seed (kept for reference; the world derives its random streams from it).
         clock: the clock servers read (a new :class:`ManualClock` by default).
     """
 
     def __init__(self, seed: int = 0, clock: ManualClock | None = None) -> None:
         self.clock = clock or ManualClock()
-        self.random = random.Random(seed)
+        self.seed = seed
         self._heap: list[tuple[float, int, int, Callable[..., Any], tuple]] = []
         self._serial = itertools.count()
         self.steps = 0

@@ -37,7 +37,7 @@ class TrafficMix(Actor):
     def _arrive(self, world: World) -> None:
         n = self._started
         self._started += 1
-        rng = world.loop.random
+        rng = world.stream(self.name)
         trusted = rng.random() < self.trusted_share
         local = rng.random() < self.local_share
         if trusted:

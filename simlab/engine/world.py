@@ -13,6 +13,8 @@ a researcher with the whole network's traffic in view would.
 
 from __future__ import annotations
 
+import hashlib
+import random
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,6 +88,28 @@ class World:
         self._retry_interval = retry_interval
         self._queue_lifetime = queue_lifetime
         self.keep_mail = keep_mail
+        #: ``(time, actor, message id)`` of every message an actor wrote (not kept in counts-only runs).
+        self.written: list[tuple[float, str, str]] = []
+        self._streams: dict[str, random.Random] = {}
+        self._serials: Counter[str] = Counter()
+
+    def stream(self, name: str) -> random.Random:
+        """The random stream of ``name`` (an actor, a queue manager): seeded by the run's seed and the name.
+
+        Each actor drawing from its own stream is what makes comparisons fair (common random numbers):
+        a change of defence, product or attacker leaves the ordinary actors' choices - when they send,
+        to whom, when they check their mail - exactly as they were.
+        """
+        rng = self._streams.get(name)
+        if rng is None:
+            digest = hashlib.sha256(f"{self.seed}\x00{name}".encode()).digest()
+            rng = self._streams[name] = random.Random(int.from_bytes(digest[:8], "big"))
+        return rng
+
+    def next_serial(self, name: str) -> int:
+        """``name``'s next message number (1, 2, ...), so message ids do not depend on other actors."""
+        self._serials[name] += 1
+        return self._serials[name]
 
     # --- wiring ----------------------------------------------------------------------
     def attach(self, host: Host, transport: dict[str, str] | None = None) -> None:
