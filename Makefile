@@ -14,11 +14,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,lab,live,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,lab,browser]'
 	touch $@
 
 $(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[lab,live]'
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
 	touch $@
 
 # The notebooks are executed too (nbmake): a lesson that fails to run fails the suite.

@@ -8,6 +8,7 @@ yourcompany.test the foreign one.
 
 from __future__ import annotations
 
+import errno
 import os
 import poplib
 import re
@@ -323,14 +324,37 @@ class TestServe:
         assert any("connect from spam.test[203.0.113.7]" in line for line in server.log)
         assert untrusted.split(b"\r\n")[1] == b"500 5.5.2 Error: command not recognized"
 
-    def test_a_busy_port_fails_at_once_and_leaves_nothing(self):
+    @pytest.mark.parametrize("setting", ["smtp_port", "pop3_port"])
+    def test_a_busy_port_fails_at_once_naming_it_and_leaves_nothing(self, setting):
         before = set(threading.enumerate())
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
             taken.listen()
-            with pytest.raises(OSError):
-                simlab.live.serve(simlab.presets.eims_2_1(), pop3_port=taken.getsockname()[1])
+            busy = taken.getsockname()[1]
+            start = time.monotonic()
+            with pytest.raises(simlab.ConfigError) as error:
+                simlab.live.serve(simlab.presets.eims_2_1(), **{setting: busy})
+            assert time.monotonic() - start < 1  # not after a readiness timeout
+        assert error.value.setting == setting and error.value.value == busy
+        assert str(error.value).startswith(f"{setting}: {busy} cannot be listened on at 127.0.0.1: ")
+        assert isinstance(error.value, OSError) and error.value.errno == errno.EADDRINUSE  # as before
+        assert isinstance(error.value, simlab.live.ListenError)
         assert set(threading.enumerate()) == before
+        other = "pop3_port" if setting == "smtp_port" else "smtp_port"
+        with simlab.live.serve(simlab.presets.eims_2_1(), **{other: busy}) as lab:  # it was really left free
+            assert getattr(lab, other) == busy
+
+    def test_one_thread_for_the_lab_and_none_after_stop(self):
+        before = set(threading.enumerate())
+        lab = simlab.live.serve(simlab.presets.postfix())
+        try:
+            (thread,) = set(threading.enumerate()) - before
+            assert thread.name == f"simlab-live-{lab.smtp_port}"
+            assert lab.call(lambda: threading.current_thread()) is thread
+            assert lab.loop.is_running() and not lab.loop.is_closed()
+        finally:
+            lab.stop()
+        assert set(threading.enumerate()) == before and lab.loop.is_closed()
 
 
     def test_stop_ends_open_sessions_even_during_a_reply_delay(self):
@@ -526,6 +550,18 @@ class TestServeCommand:
         thread.join(10)
         assert result == [0]
         assert "warning: non-SMTP command from unknown[127.0.0.1]: GET / HTTP/1.0" in err.getvalue()
+
+    def test_a_busy_port_exits_1_naming_it(self):
+        import io
+
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            busy = taken.getsockname()[1]
+            err = io.StringIO()
+            assert run_serve(self.parse("--smtp-port", str(busy), "--pop3-port", "0"), io.StringIO(), err) == 1
+        assert err.getvalue() == (f"simlab: error: smtp_port: {busy} cannot be listened on at 127.0.0.1: "
+                                  f"{os.strerror(errno.EADDRINUSE)}; expected a free port, or 0 (any free port)\n")
 
     def test_bad_settings_exit_2(self):
         import io

@@ -2,8 +2,8 @@
 
 The same :class:`~simlab.protocol.server.MailServer` the simulation uses
 answers real clients - smtplib, poplib, telnet, ``nc -C``, swaks - over SMTP
-(RFC 5321, served with aiosmtpd's controller) and POP3 (RFC 1939). One
-policy implementation, two ways in: every reply comes from the server's
+(RFC 5321) and POP3 (RFC 1939), on one asyncio event loop in a thread of
+its own. One policy implementation, two ways in: every reply comes from the server's
 own :class:`~simlab.protocol.smtp.SmtpSession` /
 :class:`~simlab.protocol.pop3.Pop3Session`. ::
 
@@ -25,6 +25,6 @@ From a shell: ``python -m simlab serve --preset eims-2.1 --smtp-port 2525 --pop3
 See :mod:`simlab.live.server` for the clock, addresses and limits.
 """
 
-from simlab.live.server import DEFAULT_MAX_LINE, LiveLab, check_client_map, check_host, serve
+from simlab.live.server import DEFAULT_MAX_LINE, ListenError, LiveLab, check_client_map, check_host, serve
 
-__all__ = ["DEFAULT_MAX_LINE", "LiveLab", "check_client_map", "check_host", "serve"]
+__all__ = ["DEFAULT_MAX_LINE", "ListenError", "LiveLab", "check_client_map", "check_host", "serve"]

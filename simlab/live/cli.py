@@ -128,13 +128,16 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stop: th
     From the main thread, SIGINT and SIGTERM stop the server cleanly; from
     another thread only ``stop`` does.
     """
-    from simlab.live.server import serve
+    from simlab.live.server import ListenError, serve
 
     stop = stop or threading.Event()
     try:
         server = build_server(args.preset, args.set, args.account)
         lab = serve(server, args.smtp_port, args.pop3_port, args.host, client_map=_client_map(args.client_map),
                     max_connections=args.max_connections, idle_timeout=args.idle_timeout)
+    except ListenError as exc:  # a port in use or not allowed: the operating system's no, as before (status 1)
+        stderr.write(f"simlab: error: {exc}\n")
+        return 1
     except ConfigError as exc:
         stderr.write(f"simlab: error: {exc}\n")
         return 2

@@ -1,16 +1,16 @@
 """Serve a simulated :class:`~simlab.protocol.server.MailServer` on loopback sockets.
 
-:func:`serve` starts SMTP (RFC 5321, with aiosmtpd's controller) and POP3
-(RFC 1939) listeners for one server and returns a :class:`LiveLab` once
-both are listening; a notebook goes on at once. Real clients - smtplib,
-poplib, telnet, ``nc -C``, swaks - then talk to the very server model the
-simulation uses: the same restrictions decide, the same log fills, accepted
+:func:`serve` starts SMTP (RFC 5321) and POP3 (RFC 1939) listeners for one
+server and returns a :class:`LiveLab` once both are listening; a notebook
+goes on at once. Real clients - smtplib, poplib, telnet, ``nc -C``, swaks -
+then talk to the very server model the simulation uses: the same restrictions decide, the same log fills, accepted
 mail lands in the same mailboxes and queue.
 
-One thread, one event loop: every connection of both services is handled on
-the lab's loop, so sessions change the shared server (log, store, rate
-counters) one line at a time, never concurrently. To touch the server from
-another thread while the lab runs, use :meth:`LiveLab.call`.
+One thread, one event loop (:class:`~simlab.live.runner.LoopThread`): every
+connection of both services is handled on the lab's loop, so sessions change
+the shared server (log, store, rate counters) one line at a time, never
+concurrently. To touch the server from another thread while the lab runs,
+use :meth:`LiveLab.call`.
 
 Time: the server's :class:`~simlab.clock.ManualClock` moves only when told.
 With ``realtime=True`` (the default) the lab advances it, before each
@@ -30,7 +30,9 @@ speak in documentation addresses.
 
 The lab binds loopback addresses only: another host raises
 :class:`~simlab.errors.ConfigError` unless ``allow_non_loopback=True``,
-which warns - these servers include open relays.
+which warns - these servers include open relays. Both ports are bound before
+the loop's thread starts, so a port in use fails at once, with a
+:class:`ListenError` (a ``ConfigError`` and an ``OSError``) naming it.
 """
 
 from __future__ import annotations
@@ -47,10 +49,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from simlab.errors import ConfigError
+from simlab.live.runner import LoopThread
 from simlab.protocol.pop3 import MAX_COMMAND
 from simlab.protocol.server import MailServer
 
-__all__ = ["LiveLab", "serve", "check_host", "check_client_map", "DEFAULT_MAX_LINE"]
+__all__ = ["LiveLab", "ListenError", "serve", "check_host", "check_client_map", "DEFAULT_MAX_LINE"]
 
 #: Longest line read whole, in octets without the line end.
 DEFAULT_MAX_LINE = 65536
@@ -119,14 +122,40 @@ def _positive(value: object, setting: str, expected: str, integer: bool = False)
     return value
 
 
-def _listen(host: str, port: int, backlog: int) -> socket.socket:
+class ListenError(ConfigError, OSError):
+    """A port the lab cannot listen on (in use, privileged, an address this host lacks).
+
+    Both a :class:`~simlab.errors.ConfigError` naming the setting and the port
+    (``smtp_port: 2525 cannot be listened on at 127.0.0.1: Address already in
+    use; expected a free port, or 0 (any free port)``) and an :class:`OSError`
+    with the operating system's ``errno`` and ``strerror``.
+    """
+
+    def __init__(self, setting: str, port: int, host: str, error: OSError) -> None:
+        reason = error.strerror or str(error)
+        super().__init__(setting, port, f"cannot be listened on at {host}: {reason}",
+                         "a free port, or 0 (any free port)")
+        self.errno, self.strerror = error.errno, error.strerror
+        self.host = host
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _listen(host: str, port: int, backlog: int, setting: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ListenError(setting, port, host, exc) from exc
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(backlog)
         sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise ListenError(setting, port, host, exc) from exc
     except BaseException:
         sock.close()
         raise
@@ -185,9 +214,11 @@ class LiveLab:
         self._active = 0
         self._tasks: set[asyncio.Task] = set()
         self._transports: set[asyncio.BaseTransport] = set()
+        self._smtp_socket: socket.socket | None = None
         self._pop3_socket: socket.socket | None = None
+        self._smtp_server: asyncio.AbstractServer | None = None
         self._pop3_server: asyncio.AbstractServer | None = None
-        self._controller = None
+        self._runner: LoopThread | None = None
         self._last_tick = time.monotonic()
         self._state = "new"
         self._lock = threading.Lock()
@@ -195,46 +226,42 @@ class LiveLab:
     # --- start and stop --------------------------------------------------------------
     def start(self) -> LiveLab:
         """Bind, start the event loop thread and return once both services listen."""
-        try:
-            from simlab.live.smtp import LabController
-        except ImportError as exc:  # pragma: no cover - depends on the installation
-            raise ImportError("simlab.live needs aiosmtpd: pip install 'simlab[live]'") from exc
         with self._lock:
             if self._state != "new":
                 raise RuntimeError(f"this lab is {self._state}; call serve() again for a new one")
             self._state = "starting"
-        smtp_socket = _listen(self.host, self._smtp_request, self.backlog)
         try:
+            self._smtp_socket = _listen(self.host, self._smtp_request, self.backlog, "smtp_port")
             if self._pop3_request is not None:
-                self._pop3_socket = _listen(self.host, self._pop3_request, self.backlog)
+                self._pop3_socket = _listen(self.host, self._pop3_request, self.backlog, "pop3_port")
         except BaseException:
-            smtp_socket.close()
+            self._close_sockets()
             self._state = "stopped"
             raise
-        self.smtp_port = smtp_socket.getsockname()[1]
+        self.smtp_port = self._smtp_socket.getsockname()[1]
         self.pop3_port = self._pop3_socket.getsockname()[1] if self._pop3_socket is not None else None
-        controller = LabController(self, smtp_socket)
-        self._controller = controller
-        controller.loop.set_exception_handler(self._on_loop_error)
+        runner = LoopThread(self._open_servers, self._shutdown, name=f"simlab-live-{self.smtp_port}",
+                            exception_handler=self._on_loop_error)
+        self._runner = runner
         self._last_tick = time.monotonic()
         try:
-            controller.start()
+            runner.start()
         except BaseException:
-            controller.stop(no_assert=True)
-            if not controller.loop.is_closed():
-                controller.loop.close()
-            for sock in (smtp_socket, self._pop3_socket):
-                if sock is not None:
-                    sock.close()
+            self._close_sockets()
             self._state = "stopped"
             raise
         self._state = "running"
         return self
 
+    def _close_sockets(self) -> None:
+        for sock in (self._smtp_socket, self._pop3_socket):
+            if sock is not None:
+                sock.close()
+
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The event loop every connection is served on."""
-        return self._controller.loop
+        return self._runner.loop
 
     @property
     def running(self) -> bool:
@@ -249,16 +276,23 @@ class LiveLab:
             if self._state != "running":
                 return
             self._state = "stopping"
-        controller = self._controller
         try:
-            future = asyncio.run_coroutine_threadsafe(self._shutdown(), controller.loop)
-            future.result(timeout)
+            self._runner.stop(timeout)
         finally:
-            controller.stop()
+            self._close_sockets()  # their servers closed them; this covers a closing() cut short
             self._state = "stopped"
 
+    async def _open_servers(self) -> None:
+        """On the loop: serve both pre-bound sockets (a server listens once ``create_server`` returns)."""
+        from simlab.live.pop3 import start_pop3_server
+        from simlab.live.smtp import start_smtp_server
+
+        self._smtp_server = await start_smtp_server(self, self._smtp_socket)
+        if self._pop3_socket is not None:
+            self._pop3_server = await start_pop3_server(self, self._pop3_socket)
+
     async def _shutdown(self) -> None:
-        servers = [s for s in (self._controller.server, self._pop3_server) if s is not None]
+        servers = [s for s in (self._smtp_server, self._pop3_server) if s is not None]
         for srv in servers:
             srv.close()
         for transport in list(self._transports):
@@ -306,12 +340,6 @@ class LiveLab:
         return future.result(timeout)
 
     # --- used by the connections, on the loop thread -------------------------------------
-    async def _start_pop3(self) -> None:
-        if self._pop3_socket is not None:
-            from simlab.live.pop3 import start_pop3_server
-
-            self._pop3_server = await start_pop3_server(self, self._pop3_socket)
-
     def tick(self) -> None:
         """Advance the server's clock by the real time elapsed since the last tick (``realtime``)."""
         now = time.monotonic()

@@ -1,12 +1,11 @@
-"""SMTP on a real socket (RFC 5321), served with aiosmtpd's infrastructure.
+"""SMTP on a real socket (RFC 5321), with asyncio streams on the lab's event loop.
 
-aiosmtpd's :class:`~aiosmtpd.controller.Controller` runs an asyncio event
-loop in a thread, waits until the listener is ready and stops cleanly. Its
-:meth:`factory` normally builds aiosmtpd's own SMTP implementation; here it
-builds :class:`SmtpBridge`, an asyncio stream protocol that feeds each line
-to ``server.smtp_session(...)`` and writes back what
+Each connection gets a :class:`SmtpBridge`, an asyncio stream protocol
+that feeds each line to ``server.smtp_session(...)`` and writes back what
 :meth:`SmtpSession.send` returns. The simulated product alone decides every
 reply and every log line; this module only carries lines.
+(:func:`start_smtp_server` serves it with ``loop.create_server``; the lab's
+:class:`~simlab.live.runner.LoopThread` runs the loop.)
 
 Besides the session's replies the bridge says three things of its own, all
 about the connection rather than the protocol:
@@ -30,8 +29,6 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
-from aiosmtpd.controller import Controller
-
 from simlab import products
 from simlab.errors import ConfigError
 from simlab.live.wire import Bridge, Conversation
@@ -42,7 +39,7 @@ if TYPE_CHECKING:
 
     from simlab.live.server import LiveLab
 
-__all__ = ["LabController", "SmtpBridge", "SmtpConversation"]
+__all__ = ["SmtpBridge", "SmtpConversation", "start_smtp_server"]
 
 #: XCLIENT attributes (Postfix XCLIENT_README); ADDR and NAME change the session, the others are accepted.
 XCLIENT_ATTRIBUTES = {"NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "DESTADDR", "DESTPORT"}
@@ -130,43 +127,6 @@ class SmtpBridge(Bridge):
     conversation_class = SmtpConversation
 
 
-class LabController(Controller):
-    """aiosmtpd's threaded controller, serving :class:`SmtpBridge` (and the lab's POP3) on one loop.
-
-    The listening sockets are bound before the thread starts (so port 0 is
-    known and a busy port fails at once). The readiness check opens no
-    client connection: the simulated server would log it as a visitor.
-
-    Public API used: ``Controller(handler, hostname=, port=, ready_timeout=)``,
-    ``start()``, ``stop()``, ``loop``, ``server`` and the ``factory()`` hook.
-    Three private members of aiosmtpd 1.4 are used because its public API has
-    no equivalent: ``_create_server`` is overridden to serve the socket bound
-    above with the lab's backlog (the public controller binds ``hostname:port``
-    itself, in its thread, with asyncio's default backlog, so a busy port would
-    surface only after ``ready_timeout``) and to start POP3 on the same loop;
-    ``_factory_invoker`` is what aiosmtpd's contract says such an override must
-    hand to ``create_server`` (it records the factory's errors for ``start()``);
-    and ``_trigger_server`` is overridden because the public ``start()``
-    otherwise connects to the port and reads the banner, a connection the
-    simulated server would log and count.
-    """
-
-    def __init__(self, lab: LiveLab, smtp_socket: socket.socket, ready_timeout: float = 5.0) -> None:
-        host, port = smtp_socket.getsockname()[:2]
-        super().__init__(None, hostname=host, port=port, ready_timeout=ready_timeout)
-        self.lab = lab
-        self.smtp_socket = smtp_socket
-
-    def factory(self) -> SmtpBridge:
-        return SmtpBridge(self.lab)
-
-    def _create_server(self):
-        return self._create_servers()
-
-    async def _create_servers(self) -> asyncio.AbstractServer:
-        await self.lab._start_pop3()
-        return await self.loop.create_server(self._factory_invoker, sock=self.smtp_socket,
-                                             backlog=self.lab.backlog)
-
-    def _trigger_server(self) -> None:
-        self._factory_invoker()
+async def start_smtp_server(lab: LiveLab, sock: socket.socket) -> asyncio.AbstractServer:
+    """Listen on ``sock`` (already bound) on the running loop, one :class:`SmtpBridge` per client."""
+    return await asyncio.get_running_loop().create_server(lambda: SmtpBridge(lab), sock=sock, backlog=lab.backlog)
