@@ -5,6 +5,7 @@
     python -m simlab presets
     python -m simlab list
     python -m simlab run relay_probe --preset eims-1.2 --seed 1
+    python -m simlab compare relay_probe --preset eims-2.1 --change relay_restriction=yes --seeds 1-5
     python -m simlab serve --preset eims-2.1 --smtp-port 2525 --pop3-port 1110
 
 The server answers each line you type, with CRLF line ends as on the wire,
@@ -29,24 +30,66 @@ from simlab.scenarios import SCENARIOS, load_scenario, run
 
 __all__ = ["main", "build_server"]
 
-def build_scenario(name: str, preset: str | None, settings: Sequence[str] = ()):
-    """A scenario from its name and ``NAME=VALUE`` knobs."""
+def parse_knobs(name: str, items: Sequence[str], option: str = "--set") -> dict[str, object]:
+    """``NAME=VALUE`` knobs of scenario ``name``, each converted to the kind of the knob."""
     if name not in SCENARIOS:
         raise ConfigError("scenario", name, "is not a scenario", f"one of {', '.join(SCENARIOS)}")
-    factory = SCENARIOS[name]
-    parameters = inspect.signature(factory).parameters
+    parameters = inspect.signature(SCENARIOS[name]).parameters
     kwargs: dict[str, object] = {}
-    if preset is not None:
-        kwargs["preset"] = preset
-    for item in settings:
+    for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep:
-            raise ConfigError("--set", item, "has no '='", "NAME=VALUE")
+            raise ConfigError(option, item, "has no '='", "NAME=VALUE")
         if key not in parameters:
-            raise ConfigError("--set", key, f"is not a knob of {name}", f"one of {', '.join(parameters)}")
+            raise ConfigError(option, key, f"is not a knob of {name}", f"one of {', '.join(parameters)}")
         kwargs[key] = convert_setting(key, value.strip(), _example_of(parameters[key]))
-    return factory(**kwargs)
+    return kwargs
+
+
+def build_scenario(name: str, preset: str | None, settings: Sequence[str] = ()):
+    """A scenario from its name and ``NAME=VALUE`` knobs."""
+    kwargs = parse_knobs(name, settings)
+    if preset is not None:
+        kwargs["preset"] = preset
+    return SCENARIOS[name](**kwargs)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"1-5"`` or ``"1,2,7"``: the seeds of a comparison."""
+    seeds: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        low, dash, high = part.partition("-")
+        try:
+            seeds += list(range(int(low), int(high) + 1)) if dash else [int(low)]
+        except ValueError:
+            raise ConfigError("--seeds", text, "is not a list of seeds", "e.g. 1-5 or 1,2,7") from None
+    if not seeds:
+        raise ConfigError("--seeds", text, "is empty", "e.g. 1-5")
+    return seeds
+
+
+def _compare(args, stdout: TextIO) -> None:
+    from simlab.comparison import compare
+
+    baseline = parse_knobs(args.scenario, args.set)
+    if args.preset is not None:
+        baseline["preset"] = args.preset
+    change = parse_knobs(args.scenario, args.change, "--change")
+    result = compare(SCENARIOS[args.scenario], baseline, change, seeds=parse_seeds(args.seeds))
+    seeds = result.runs["seed"].nunique()
+    stdout.write(f"{args.scenario}: {', '.join(f'{k}={v}' for k, v in change.items())} against "
+                 f"{', '.join(f'{k}={v}' for k, v in baseline.items()) or 'the defaults'}, {seeds} seed(s), "
+                 "same traffic\n\n")
+    moved = result.changed()
+    if moved.empty:
+        stdout.write("  nothing changed\n")
+    width = max([len(key) for key in moved.index] + [6])
+    stdout.write(f"  {'figure':<{width}}  {'baseline':>9}  {'change':>9}  {'difference':>10}  95% interval\n")
+    for key, row in moved.iterrows():
+        stdout.write(f"  {key:<{width}}  {row['baseline']:9.1f}  {row['change']:9.1f}  {row['difference']:+10.1f}  "
+                     f"[{row['low']:+.1f}, {row['high']:+.1f}]\n")
+    stdout.write(f"\n  {result.sentence()}\n")
 
 
 def _example_of(parameter: inspect.Parameter) -> object:
@@ -126,6 +169,15 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     runner.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a scenario knob")
     runner.add_argument("--tail", type=int, default=15, help="log lines to show (default 15)")
     runner.add_argument("--counts-only", action="store_true", help="keep only counts (long runs)")
+    comparer = sub.add_parser("compare", help="run a scenario with and without a change, seed by seed, on the same "
+                                              "traffic, and print what the change caused")
+    comparer.add_argument("scenario", help=f"one of {', '.join(SCENARIOS)}")
+    comparer.add_argument("--preset", default=None, help=f"the site's server: one of {', '.join(PRESETS)}")
+    comparer.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                          help="a knob both runs share (the baseline)")
+    comparer.add_argument("--change", action="append", default=[], metavar="NAME=VALUE", required=True,
+                          help="a knob the second run changes")
+    comparer.add_argument("--seeds", default="1-5", help="seeds, e.g. 1-5 or 1,2,7 (default 1-5)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return run_serve(args, stdout, stderr)
@@ -135,9 +187,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             knobs = [p for p in inspect.signature(factory).parameters]
             stdout.write(f"{name}: {summary}\n  knobs: {', '.join(knobs)}\n")
         return 0
-    if args.command == "run":
+    if args.command in ("run", "compare"):
         try:
-            _run(args, stdout)
+            (_run if args.command == "run" else _compare)(args, stdout)
         except ConfigError as exc:
             stderr.write(f"simlab: error: {exc}\n")
             return 2

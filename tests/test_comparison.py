@@ -52,3 +52,28 @@ def test_bad_changes(change, fragment):
 def test_a_knob_the_scenario_lacks_is_refused():
     with pytest.raises(ConfigError, match="knob relay_probe does not have"):
         simlab.compare(S.relay_probe, {}, {"pool_size": 3}, seeds=[1])
+
+
+def test_cli_compare_prints_what_moved(capsys):
+    from simlab.cli import main
+
+    assert main(["compare", "relay_probe", "--preset", "eims-2.1", "--change", "relay_restriction=yes",
+                 "--seeds", "1,2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 seed(s), same traffic" in out
+    assert "spam_relayed" in out and "legit_delivered" not in out
+    assert out.rstrip().endswith("-1 spam relayed, +1 spam refused, -1 bounces to postmaster, 0 legitimate lost")
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["compare", "relay_probe", "--change", "relay_restriction=yes", "--seeds", "x"], "--seeds: 'x'"),
+    (["compare", "relay_probe", "--change", "pool_size=3"], "is not a knob of relay_probe"),
+    (["compare", "relay_probe", "--preset", "sims", "--change", "relay_restriction=yes", "--seeds", "1"],
+     "without relay by sender domain"),
+])
+def test_cli_compare_errors_are_one_line(capsys, argv, fragment):
+    from simlab.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and "\n" not in err
