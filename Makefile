@@ -13,12 +13,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,lab,browser]'
+# Both install with binder/constraints.txt: the lessons run here, in CI and on Binder with the same versions.
+$(VENV)/.installed-test: pyproject.toml binder/constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c binder/constraints.txt -e '.[dev,lab,browser]'
 	touch $@
 
-$(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
+$(VENV)/.installed-lab: pyproject.toml binder/constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c binder/constraints.txt -e '.[lab]'
 	touch $@
 
 # The notebooks are executed too (nbmake): a lesson that fails to run fails the suite.
@@ -34,8 +35,12 @@ test-browser: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check simlab tests
 
+# JupyterLab refuses to start as root without --allow-root (containers often run as root): given only then.
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+	@echo "Starting JupyterLab on the lessons; open the http://127.0.0.1:8888/lab?token=... address it prints below."
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(ROOT_FLAG)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -90,23 +92,17 @@ def _source_of(name: str) -> Path | None:
     return None
 
 
+def _lock_script():
+    """scripts/lock_binder.py, the one place that knows what simlab[lab] installs."""
+    spec = importlib.util.spec_from_file_location("lock_binder", ROOT / "scripts" / "lock_binder.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _with_their_requirements(names: set[str]) -> set[str]:
     """``names`` and every distribution they require, as installed here (extras they do not ask for left out)."""
-    found = set(names)
-    todo = list(names)
-    while todo:
-        try:
-            requires = importlib.metadata.distribution(todo.pop()).requires or []
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        for requirement in requires:
-            if "extra ==" in requirement.partition(";")[2]:
-                continue
-            name = _name(requirement)
-            if name not in found:
-                found.add(name)
-                todo.append(name)
-    return found
+    return _lock_script().closure(sorted(names))
 
 
 def test_runtime_pins_python_3_11():
@@ -156,3 +152,32 @@ def test_readme_has_a_binder_badge_for_every_lesson():
     lessons = {path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
     assert linked == lessons, f"badges without a lesson: {sorted(linked - lessons)}; " \
                               f"lessons without a badge: {sorted(lessons - linked)}"
+
+
+def test_constraints_pin_every_lab_package_at_the_tested_version():
+    """binder/constraints.txt holds each package simlab[lab] installs, at the version installed here."""
+    pins = {}
+    for line in (BINDER / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not pinned: {line}"
+            pins[_name(name)] = version.strip()
+    installed = _lock_script().lab_packages()
+    assert set(installed) <= set(pins), f"missing from the lock: {sorted(set(installed) - set(pins))}"
+    wrong = {name: (pins[name], version) for name, version in installed.items() if pins[name] != version}
+    assert not wrong, f"pinned (lock, installed) differ - run scripts/lock_binder.py: {wrong}"
+    assert "-c constraints.txt" in _requirement_lines()
+
+
+def test_apt_txt_brings_the_live_lab_tools():
+    packages = {line.partition("#")[0].strip() for line in (BINDER / "apt.txt").read_text().splitlines()} - {""}
+    assert packages == {"swaks", "nmap", "telnet", "netcat-openbsd"}
+
+
+def test_make_lab_allows_root_only_for_root():
+    dry_run = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    command = next(line for line in dry_run.splitlines() if "jupyter lab" in line)
+    import os
+
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
+    assert "open the http://127.0.0.1:8888/lab?token=... address" in dry_run

@@ -53,6 +53,8 @@ def test_binder_build_installs_the_package_and_pins_python():
     assert re.search(rf"python{re.escape(version)}|python={re.escape(version)}|PYTHON_VERSION={re.escape(version)}",
                      dockerfile), "the Dockerfile does not install the Python of binder/runtime.txt"
     assert "binder/requirements.txt" in dockerfile, "the Dockerfile does not install binder/requirements.txt"
+    for package in ("swaks", "nmap", "telnet", "netcat-openbsd"):  # binder/apt.txt, for lesson 09's terminal
+        assert re.search(rf"\b{package}\b", dockerfile), f"the Dockerfile does not install {package} (binder/apt.txt)"
     requirements = (ROOT / "binder" / "requirements.txt").read_text()
     assert re.search(r"^(-e\s+)?\.(\[[^\]]*lab[^\]]*\])?\s*$", requirements.replace("../", ""), re.M) or \
         re.search(r"^(-e\s+)?\.\.?(/)?(\[[^\]]*\])?\s*$", requirements, re.M), \
