@@ -12,17 +12,22 @@
 # ---
 
 # %% [markdown]
-# # 07 · From 1998 to today: the same problems, in Postfix's words
+# # 07 · From 1998 to today: the same problems, in Postfix's and Exim's words
 #
 # **Learning goals**
 #
-# * Map each fix the thread reached for to the Postfix setting that does the job today:
-#   `mynetworks`, `reject_unauth_destination`, submission with SMTP AUTH,
-#   `smtpd_sender_login_maps`, fail2ban, `reject_rbl_client`.
-# * Read today's refusals and their log lines: `454` against `554`, `530 5.7.0`,
-#   `553 5.7.1 ... not logged in`, `NOQUEUE: reject: RCPT from ...`.
-# * Run nmap's 16 open-relay tests against all four servers and explain each answer from the
-#   way each product reads an address.
+# * Map each fix the thread reached for to the setting that does the job today, in both of
+#   today's common mail servers: Postfix (`mynetworks`, `reject_unauth_destination`, submission
+#   with SMTP AUTH, `smtpd_sender_login_maps`, `reject_rbl_client`) and Exim as Debian configures
+#   it (`dc_relay_nets` -> `relay_from_hosts`, `dc_other_hostnames` -> `local_domains`,
+#   `dc_relay_domains` -> `relay_to_domains`) - and say where Exim's Debian default has no such
+#   feature at all.
+# * Read today's refusals and their log lines: Postfix's `454` against `554`, `530 5.7.0`,
+#   `553 5.7.1 ... not logged in`, `NOQUEUE: reject: RCPT from ...`; Exim's `550 relay not
+#   permitted`, `550 Unrouteable address`, `501 ...: domain literals not allowed` (no enhanced
+#   status codes) and its `H=... rejected RCPT ...` lines.
+# * Run nmap's 16 open-relay tests against all five servers and explain each answer from the
+#   way each product reads an address - including the tests Exim ends at `MAIL`.
 # * Write a relay policy that lets your own users relay and refuses everyone else for good.
 #
 # **The story so far, in our words.** The thread's admins ran Macintosh mail servers in 1998.
@@ -32,14 +37,23 @@
 # type (S4); shut out the Internet's mail with an IP restriction that was too strict (S5); and
 # watched a spammer hop between addresses. The forum's conclusion was sound and still is:
 # decide by something the client cannot forge, and allow what is legitimate instead of chasing
-# each abuser. This lesson takes the same site, puts Postfix 3.7 (with Dovecot for POP3) where
-# the Mac server stood, and shows which setting answers each problem.
+# each abuser. This lesson takes the same site and puts today's servers where the Mac server
+# stood: Postfix 3.7 (with Dovecot for POP3), and Exim 4.96 as Debian 12 ships it - Exim is
+# Debian's default mail server, so an admin meets it as often as Postfix. Each section shows the
+# setting that answers the problem in both products' own names.
+#
+# **Where the facts come from.** Postfix's words are from its documentation (`postconf(5)`) and
+# source; Exim's replies and log lines were recorded from a real Exim 4.96 under Debian's
+# generated configuration, driven with `exim4 -bh` (the file `tests/data/exim_reference.json`);
+# Exim's defaults are from its specification (`spec.txt` of 4.96); the ACLs and the
+# `update-exim4.conf.conf` names are from Debian's `exim4-config` package. The simulated Exim
+# leaves out what simlab does not model (TLS, for one).
 #
 # **Addresses used here** (documentation addresses stand in for the thread's):
 #
 # | here | in the thread |
 # |---|---|
-# | `mail.example.com`, 192.0.2.25 | the admin's mail server |
+# | `mail.example.com`, 192.0.2.25 | the admin's mail server (Postfix or Exim, one at a time) |
 # | `example.com` | the admin's domain (mycompany.co.jp) |
 # | 192.0.2.0/24, bob's PC 192.0.2.101 | the site's own network |
 # | 198.51.100.77 | alice, a member of staff reading and sending mail from outside |
@@ -58,6 +72,20 @@ from simlab.scenarios.site import site_server
 postfix = site_server("postfix")  # the site's settings: mydestination, mynetworks, the accounts
 print("mynetworks =", postfix.settings["mynetworks"])
 print("smtpd_relay_restrictions =", ", ".join(postfix.settings["smtpd_relay_restrictions"]))
+
+# %% [markdown]
+# The same site for Exim. A Debian admin does not edit Exim's configuration by hand: the
+# answers to `dpkg-reconfigure exim4-config` land in `/etc/exim4/update-exim4.conf.conf`, and
+# `update-exim4.conf` generates Exim's lists from them. Here is that file for our site, and the
+# lists it gives:
+
+# %%
+from simlab.exercises.today import exim_settings, update_exim4_conf  # noqa: E402
+
+print(update_exim4_conf(relay_nets="192.0.2.0/24", other_hostnames="example.com"))
+exim = site_server("exim", exim_settings(relay_nets="192.0.2.0/24"))
+print()
+print("the simulated Exim: relay_from_hosts =", exim.settings["relay_from_hosts"])
 
 # %% [markdown]
 # ## 1. Who may relay: `mynetworks` and `permit_mynetworks`
@@ -88,6 +116,22 @@ print(next(line for line in postfix.log if "NOQUEUE: reject" in line))
 # grants relay - the thread's spoofing trick (S4) has nothing to hold on to. And the outsider may
 # still write *to* bob: a mail server must accept its own domain's mail from anyone.
 #
+# **Exim asks the same question** of `relay_from_hosts`, which Debian fills from `dc_relay_nets`.
+# Debian's recipient check (`acl_check_rcpt`) refuses a foreign recipient unless the client is
+# in that list. **Predict** the three answers, then run the same lines against Exim:
+
+# %%
+print("bob (LAN):      ", rcpt_reply(exim, "192.0.2.101", "bob@example.com", "carol@remote.test"))
+print("outside host:   ", rcpt_reply(exim, "203.0.113.50", "Postmaster@example.com", "user_name@yourcompany.test"))
+print("to one of ours: ", rcpt_reply(exim, "203.0.113.50", "carol@remote.test", "bob@example.com"))
+print(next(line for line in exim.log if "rejected RCPT" in line))
+
+# %% [markdown]
+# The same decisions in Exim's words: `250 Accepted`, and `550 relay not permitted` - a plain
+# three-digit code, since Exim adds enhanced status codes (`5.7.1`) only when configured to
+# (Exim's spec). Its log line names the client as `H=(helo) [address]`, then the sender `F=<...>`
+# and the refused recipient. The sender made no difference here either.
+#
 # ## 2. Refuse for good, or for now: `reject_unauth_destination` or `defer_unauth_destination`
 #
 # The outsider above got `454 4.7.1`: a *temporary* refusal. That is Postfix's default, a safety
@@ -113,6 +157,24 @@ print(next(line for line in alone.log if "NOQUEUE: reject" in line))
 # %% [markdown]
 # A permanent `554 5.7.1` - but for bob too: on its own, the word refuses everyone who writes to
 # a foreign domain. Which words must come before it, in which order, is the exercise at the end.
+#
+# **Exim, as Debian ships it, refuses for good**: the `550 relay not permitted` above is
+# permanent, and `update-exim4.conf.conf` has no switch for a temporary refusal (an admin who
+# wants one edits the ACL and makes the refusal a `defer`, Exim's word for "try again later").
+# Debian's recipient check is an ordered list too; we read it after the exercise. One
+# difference shows already: what happens to a recipient that does not exist here.
+# **Predict:** `nosuch@example.com`, from bob's PC and from outside - on each server?
+
+# %%
+for name, server in (("Postfix", postfix), ("Exim", exim)):
+    print(f"{name:8} bob (LAN):", rcpt_reply(server, "192.0.2.101", "bob@example.com", "nosuch@example.com"))
+    print(f"{name:8} outside:  ", rcpt_reply(server, "203.0.113.50", "carol@remote.test", "nosuch@example.com"))
+
+# %% [markdown]
+# Postfix refuses the unknown name from both (`550 5.1.1 ... User unknown`). Exim accepts it
+# from the LAN (the message would bounce later, at delivery) and refuses it from outside with
+# `550 Unrouteable address`: Debian's configuration lets its relay
+# hosts through *before* it checks that the recipient exists (the recording shows both answers).
 #
 # ## 3. Roaming users: submission on port 587 with SMTP AUTH
 #
@@ -154,6 +216,27 @@ plots.sequence_diagram(join_multiline_replies(s.transcript, keep="AUTH"),
 for line in postfix.log:
     if "198.51.100.77" in line and ("530" in line or "sasl_username" in line):
         print(line)
+
+# %% [markdown]
+# **Exim, as Debian ships it, has neither half.** No authenticator is enabled, so its `EHLO`
+# reply offers no `AUTH` (the recording's reply has no such line), and it listens for SMTP on
+# port 25 only (Exim's `daemon_smtp_ports` defaults to `smtp`; there is no submission service).
+# So there is nothing to simulate on port 587; here is what alice sees on port 25:
+
+# %%
+s = exim.smtp_session(client_ip="198.51.100.77")
+s.send("EHLO alice-laptop.example.com")
+print(*s.transcript, sep="\n")
+print(rcpt_reply(exim, "198.51.100.77", "alice@example.com", "carol@remote.test"))
+
+# %% [markdown]
+# alice, away from the office, is an outsider to this Exim: `550 relay not permitted`. (The
+# simulated reply also leaves out the `STARTTLS`, `CHUNKING`, `PRDR` and `PIPECONNECT` lines a
+# real Exim 4.96 offers, because simlab does not model them.) A Debian admin who wants roaming
+# users would, in words: switch on one of the authenticators Debian's configuration ships
+# commented out (checking passwords against Dovecot or saslauthd), require TLS before a
+# password is sent, and add port 587 to the ports Exim listens on. Debian's recipient check
+# already has a rule that accepts a client that has logged in, so relaying would then follow.
 #
 # ## 4. The spoofed sender: `smtpd_sender_login_maps` + `reject_sender_login_mismatch`
 #
@@ -176,6 +259,21 @@ print("bob on the LAN:  ", rcpt_reply(checked, "192.0.2.101", "bob@example.com",
 # (`permit_mynetworks, reject_sender_login_mismatch`). RFC 2505 (§2.6.2) warns of a wider
 # tension: refusing outside mail that claims a local sender also breaks forwarding and mailing
 # lists. These checks look only at the envelope sender (`MAIL FROM`), not the `From:` header.
+#
+# **Exim, as Debian ships it, has no sender check of this kind.** Its relay decision ignores the
+# sender (section 1), but mail *to* bob that claims to come from `Postmaster@example.com` is
+# taken from anyone:
+
+# %%
+print("spoofer -> bob:  ", rcpt_reply(exim, "203.0.113.50", "Postmaster@example.com", "bob@example.com"))
+print("bob on the LAN:  ", rcpt_reply(exim, "192.0.2.101", "bob@example.com", "carol@remote.test"))
+
+# %% [markdown]
+# A Debian admin who wants the check writes it into the ACL: a rule that refuses a local sender
+# address unless the client has logged in as its owner, comparing the sender
+# (`$sender_address`) with the login (`$authenticated_id`, both Exim variables). It needs SMTP
+# AUTH first (section 3), and it has the same cost as in Postfix: bob on the LAN, who does not
+# log in, must be let through before it.
 #
 # ## 5. Password guessing: fail2ban and Dovecot's failure delay
 #
@@ -235,6 +333,11 @@ if len(failures) >= 10:
 # guessing, it does not remove the risk of weak passwords. The real fix is that no account has
 # its own name as its password.
 #
+# **With Exim**, nothing here changes: Exim is a mail transfer agent and serves no POP3 at all
+# (Exim's spec). On a Debian host with Exim, POP3 comes from a separate server - Dovecot, as
+# here - so its failure delay and fail2ban's `dovecot` jail are the same. (fail2ban also ships
+# an `exim` filter, which reads Exim's own refusals in its main log.)
+#
 # ## 6. DNS blocklists (RFC 5782), and the self-test
 #
 # SIMS 1.6 could consult a DNS blocklist; Postfix does with `reject_rbl_client`. The client
@@ -263,6 +366,11 @@ for name, zone in (("good list", good), ("broken list", broken)):
     print(f"{name:12}", rcpt_reply(server, "198.51.100.90", "carol@remote.test", "bob@example.com"))
 
 # %% [markdown]
+# **With Exim**, a blocklist is an ACL condition: `dnslists = bl.example.test` in a `deny`
+# statement of the recipient check does what `reject_rbl_client` does (Exim's spec). Debian's
+# default configuration consults no blocklist, so there is nothing to run here; the self-test
+# advice applies just the same.
+#
 # ## 7. nmap's 16 relay tests against every server
 #
 # nmap's `smtp-open-relay` script tries 16 pairs of `MAIL FROM` / `RCPT TO`. It hides the
@@ -273,13 +381,22 @@ for name, zone in (("good list", good), ("broken list", broken)):
 # 203.0.113.7, a host outside the site.
 #
 # **Predict:** from outside, how many of the 16 does EIMS 1.2 accept? And EIMS 2.1 with Relay
-# Restriction on - which one gets through?
+# Restriction on - which one gets through? Exim's spec says it refuses domain literals such as
+# `[192.0.2.25]` in addresses unless told otherwise: which tests will that touch?
 
 # %%
-from simlab.relaytests import explain, reason_table, relay_test_bars, relay_test_table  # noqa: E402
+from simlab.relaytests import (  # noqa: E402
+    DEFAULT_PRESETS,
+    explain,
+    reason_table,
+    relay_test_bars,
+    relay_test_table,
+    run_nmap_script,
+)
 
 table = relay_test_table(["eims-1.2", "eims-2.1", ("eims-2.1 + Relay Restriction", "eims-2.1",
-                                                    {"relay_restriction": True}), "sims", "postfix"])
+                                                    {"relay_restriction": True}), "sims", "postfix", "exim"])
+print("tests that ended at MAIL (no RCPT sent):", {k: v for k, v in table.attrs["refused_at_mail"].items() if v})
 table
 
 # %%
@@ -299,7 +416,7 @@ print(explain("eims-1.2", 5))
 
 # %%
 reason_table([5, 3, 13, 14], ["eims-1.2", ("eims-2.1 + Relay Restriction", "eims-2.1", {"relay_restriction": True}),
-                              "sims", "postfix"])
+                              "sims", "postfix", "exim"])
 
 # %% [markdown]
 # Two ways of reading an address: EIMS and SIMS look only at the domain after the last `@`, so
@@ -308,10 +425,56 @@ reason_table([5, 3, 13, 14], ["eims-1.2", ("eims-2.1 + Relay Restriction", "eims
 # the source route, sees the foreign domain and refuses it as relaying. Either way nothing
 # leaves; but only Postfix refuses *because* it understood the trick.
 #
+# **Exim's column** is different in kind. Tests 1-3 reach `RCPT` and get `550 relay not
+# permitted`. Tests 4-16 all send `MAIL FROM:<antispam@[192.0.2.25]>`, a sender whose domain is
+# a literal address in brackets, and Exim's address parser refuses it before any ACL:
+# `501 ...: domain literals not allowed`. nmap's script sends `RCPT` only after a `250` to
+# `MAIL`, so those 13 tests never ask Exim to relay at all; the cell shows the `501` to `MAIL`.
+
+# %%
+print(explain("exim", 4))
+
+# %% [markdown]
+# And nmap itself? Its script runs all 16 tests in *one* connection, with `RSET` between them
+# (that is how the script is written). Exim counts each refused `MAIL` as a syntax error and
+# drops a client after the fourth (`smtp_max_synprot_errors = 3`, Exim's spec; the recording
+# shows the drop). Here is the script played against each server, and the line nmap would print:
+
+# %%
+for preset in DEFAULT_PRESETS:
+    run = run_nmap_script(preset)
+    stop = f", connection closed before test {run.ended_early}" if run.ended_early else ""
+    print(f"{preset:9} {len(run.steps):2} tests run{stop}: {run.output}")
+print(*run_nmap_script("exim").log[-2:], sep="\n")
+
+# %% [markdown]
+# Against Exim, nmap prints an error instead of a verdict: four tests of domain literals
+# (4 to 7) end the session, and the script stops when its next `RSET` finds the connection
+# closed. (This is worked out from the script's source and Exim's recorded error counting, not
+# from a recorded nmap run.) Exim is no open relay, but the scan never tested tests 8-16. To see
+# how Exim reads those recipient forms, send them with an ordinary sender, as an admin testing
+# by hand would:
+
+# %%
+from simlab.relaytests import RELAY_TESTS  # noqa: E402
+
+for test in RELAY_TESTS[4:]:
+    rcpt = test.addresses("nmap.scanme.test")[1]
+    print(f"{test.number:2} {rcpt:46} {rcpt_reply(exim, '203.0.113.7', 'antispam@nmap.scanme.test', rcpt[1:-1])}")
+
+# %% [markdown]
+# Every form is refused, each for a reason Exim states: a domain literal again; `%` or `!` in
+# the local part of one of our own domains ("restricted characters", a rule in Debian's ACL,
+# since Exim does not apply the percent hack unless told to); a quoted or bang-path address with
+# no domain; a second `@` it cannot parse; and the source route `@mail.example.com:`, which
+# Exim strips before it sees the foreign domain and refuses relaying. These are the answers the
+# recording shows, with its server's address in place of 192.0.2.25.
+#
 # ## Try it: from 1998 to today
 #
-# Pick a problem of the thread; only the Postfix settings that answer it are shown (the rest
-# stay at Postfix's defaults). Each change reruns a day on Postfix and the problem's dialogues.
+# The panel is Postfix's (Exim's Debian default lacks most of these settings; its answers are in
+# the sections above). Pick a problem of the thread; only the Postfix settings that answer it
+# are shown (the rest stay at Postfix's defaults). Each change reruns a day on Postfix and the problem's dialogues.
 # The **main.cf** tab shows your choices as an admin would write them. Things to try:
 #
 # 1. *Open relay:* put `0.0.0.0/0` in `mynetworks` ("trust everyone"), then leave it empty.
@@ -335,7 +498,8 @@ lab
 # Write `smtpd_relay_restrictions` for the site so that bob's LAN and alice (logged in, on port
 # 587) may relay, carol's mail server may still deliver to bob, and everyone else sending to a
 # foreign domain gets a **permanent** `5xx` at `RCPT`. The checker sends all five clients and
-# says what each got.
+# says what each got. The exercise is for Postfix only: Exim as Debian ships it has no SMTP AUTH
+# (section 3), so no Exim setting could let alice relay.
 
 # %%
 from simlab.exercises.today import SOLUTION, check_relay_restrictions  # noqa: E402
@@ -346,19 +510,32 @@ check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, defer_un
 simlab.ui.solution_button(SOLUTION)
 
 # %% [markdown]
+# **Exim's answer to the same exercise** is already written into Debian's configuration. Its
+# recipient check, `acl_check_rcpt` in Debian's `exim4.conf.template`, is read top to bottom at
+# `RCPT TO`, first match wins, like `smtpd_relay_restrictions`: refuse local parts with
+# restricted characters; accept `postmaster` at our domains; accept a client in
+# `relay_from_hosts` (the LAN: Postfix's `permit_mynetworks`); accept a client that logged in
+# (`permit_sasl_authenticated` - but no one can log in until AUTH is set up); refuse, for good,
+# any recipient outside `local_domains` and `relay_to_domains` ("relay not permitted": Postfix's
+# `reject_unauth_destination`); and finally check that the recipient exists ("Unrouteable
+# address"). That order is why bob's unknown recipient got `250` from the LAN in section 2.
+#
 # ## What carries over to today
 #
-# | 1998 problem | the thread's fix | today (Postfix 3.7) |
-# |---|---|---|
-# | who may relay (S2, S4) | SIMS Client Hosts | `mynetworks` + `permit_mynetworks` |
-# | anti-relay off by default (S3, S6) | EIMS 2.1 Relay Restriction | `reject_unauth_destination` (554) / default `defer_unauth_destination` (454) |
-# | staff sending from outside | trusted their sender domain | port 587 + SMTP AUTH, `permit_sasl_authenticated` |
-# | the spoofed Postmaster (S4) | decide by client address | the sender never grants relay; `smtpd_sender_login_maps` + `reject_sender_login_mismatch` |
-# | password guessing (S1) | restrict POP3 by address | fail2ban jails, Dovecot's failure delay - and strong passwords |
-# | spam sources | read the log, block by hand | `reject_rbl_client` (RFC 5782), with a list that passes the self-test |
+# | 1998 problem | the thread's fix | today: Postfix 3.7 | today: Exim 4.96, Debian 12 |
+# |---|---|---|---|
+# | who may relay (S2, S4) | SIMS Client Hosts | `mynetworks` + `permit_mynetworks` | `dc_relay_nets` -> `relay_from_hosts` |
+# | anti-relay off by default (S3, S6) | EIMS 2.1 Relay Restriction | `reject_unauth_destination` (554) / default `defer_unauth_destination` (454) | on as installed: `550 relay not permitted`, for good |
+# | staff sending from outside | trusted their sender domain | port 587 + SMTP AUTH, `permit_sasl_authenticated` | not in Debian's default: enable an authenticator and port 587 |
+# | the spoofed Postmaster (S4) | decide by client address | the sender never grants relay; `smtpd_sender_login_maps` + `reject_sender_login_mismatch` | the sender never grants relay; a sender-login check is an ACL rule you write |
+# | password guessing (S1) | restrict POP3 by address | fail2ban jails, Dovecot's failure delay - and strong passwords | the same: Exim serves no POP3, Dovecot does |
+# | spam sources | read the log, block by hand | `reject_rbl_client` (RFC 5782), with a list that passes the self-test | a `dnslists` ACL condition; none in Debian's default |
+# | odd address forms (nmap) | - | unpicks `%`, `!` and source routes, then refuses relaying | refuses domain literals at `MAIL`/`RCPT`, `%` and `!` by Debian's ACL, strips source routes |
 #
 # * Decide by what the client cannot forge - its address or its login - never by what it types
-#   (`HELO`, `MAIL FROM`). RFC 2505 said so in 1999; Postfix is built that way.
-# * Test from outside, as nmap does: a 2xx to any of the 16 forms is worth a look.
+#   (`HELO`, `MAIL FROM`). RFC 2505 said so in 1999; Postfix and Debian's Exim are built that way.
+# * Test from outside, as nmap does: a 2xx to any of the 16 forms is worth a look - and read
+#   how the scan ended, since a server that drops the scanner (Exim after four syntax errors)
+#   leaves some forms untested.
 # * Every defence has a cost to check: who else did it refuse? (bob on the LAN, a forwarded
 #   message, a whole network behind one address.)

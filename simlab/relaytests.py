@@ -12,7 +12,14 @@ source routes (``@S:to@D``) and UUCP bang paths (``D!to``), which RFC 2505
 
 Each test runs on a fresh server built with the site's settings
 (:func:`simlab.scenarios.site.site_server`), from an outside client, as
-EHLO, MAIL, RCPT; the table keeps the reply code to RCPT. The EIMS and SIMS
+EHLO, MAIL, RCPT; the table keeps the reply code that ended the test: the
+reply to RCPT, or the reply to MAIL when the server refused the sender -
+nmap's script sends RCPT only after a ``250`` to MAIL and otherwise moves on
+to the next test (``smtp-open-relay.nse``), so such a test never reaches a
+relay decision (Exim refuses nmap's sender ``antispam@[IP]`` of tests 4-16
+at MAIL: domain literals are off by default). :func:`run_nmap_script` plays
+the script as nmap runs it, all 16 tests in one session with ``RSET``
+between them, and says what nmap would print. The EIMS and SIMS
 servers get the server's own name as a local domain besides the site's
 domain, as the thread's admin had it (``Postmaster@mail.mycompany.co.jp``
 passed EIMS's relay rule because that host name was local); Postfix has it
@@ -45,7 +52,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["RelayTest", "RelayTestRun", "RELAY_TESTS", "DEFAULT_PRESETS", "relay_test_table", "run_relay_test",
-           "explain", "column_name", "short_reason", "reason_table", "relay_test_bars"]
+           "explain", "column_name", "short_reason", "reason_table", "relay_test_bars", "NmapScriptRun",
+           "run_nmap_script"]
 
 #: Every registered product, in the registry's order (when this module loads).
 DEFAULT_PRESETS = products.names()
@@ -103,7 +111,10 @@ RELAY_TESTS: tuple[RelayTest, ...] = tuple(RelayTest(n, frm, rcpt) for n, (frm, 
 
 @dataclass
 class RelayTestRun:
-    """One test against one server: the replies, the dialogue, the log, and how the server read the recipient."""
+    """One test against one server: the replies, the dialogue, the log, and how the server read the recipient.
+
+    ``rcpt_reply`` is None when the server refused the sender at MAIL: nmap then sends no RCPT.
+    """
 
     test: RelayTest
     preset: str
@@ -111,16 +122,26 @@ class RelayTestRun:
     mail_from: str
     rcpt_to: str
     mail_reply: Reply
-    rcpt_reply: Reply
+    rcpt_reply: Reply | None
     transcript: list[str]
     log: list[str]
     resolution: Resolution | None
     server: MailServer
 
     @property
+    def refused_at_mail(self) -> bool:
+        """Whether the server refused the sender, so that the test ended at MAIL without a RCPT."""
+        return self.rcpt_reply is None
+
+    @property
+    def reply(self) -> Reply:
+        """The reply that ended the test: RCPT's, or MAIL's when the sender was refused."""
+        return self.mail_reply if self.rcpt_reply is None else self.rcpt_reply
+
+    @property
     def accepted(self) -> bool:
         """nmap's rule: a 2xx to RCPT suggests an open relay."""
-        return 200 <= self.rcpt_reply.code < 300
+        return self.rcpt_reply is not None and 200 <= self.rcpt_reply.code < 300
 
 
 def column_name(preset: str, settings: Mapping[str, Any] | None = None) -> str:
@@ -167,7 +188,10 @@ def _test(number: int) -> RelayTest:
 
 def run_relay_test(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIENT, domain: str = FOREIGN_DOMAIN,
                    settings: Mapping[str, Any] | None = None) -> RelayTestRun:
-    """Run one of nmap's tests on a fresh site server: EHLO, MAIL FROM and RCPT TO as the test says."""
+    """Run one of nmap's tests on a fresh site server: EHLO, MAIL FROM and RCPT TO as the test says.
+
+    As nmap's script does, RCPT is sent only when MAIL got a 2xx; otherwise the test ends at MAIL.
+    """
     test = _test(test_number)
     ip, domain = _check_inputs(client_ip, domain)
     server = site_server(preset, _site_settings(preset, settings))
@@ -175,12 +199,17 @@ def run_relay_test(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIEN
     session = server.smtp_session(client_ip=ip)
     session.send("EHLO nmap.scanme.test")
     mail_reply = session.send(f"MAIL FROM:{mail_from}")
-    rcpt_reply = session.send(f"RCPT TO:{rcpt_to}")
-    session.send("QUIT")
-    try:
-        resolution = server.resolver.resolve(parse_address(rcpt_to[1:-1]))
-    except AddressSyntaxError:
-        resolution = None
+    rcpt_reply = None
+    if 200 <= mail_reply.code < 300 and not session.closed:
+        rcpt_reply = session.send(f"RCPT TO:{rcpt_to}")
+    if not session.closed:
+        session.send("QUIT")
+    resolution = None
+    if rcpt_reply is not None:
+        try:
+            resolution = server.resolver.resolve(parse_address(rcpt_to[1:-1]))
+        except AddressSyntaxError:
+            resolution = None
     return RelayTestRun(test, preset, ip, mail_from, rcpt_to, mail_reply, rcpt_reply, list(session.transcript),
                         list(server.log), resolution, server)
 
@@ -204,7 +233,9 @@ def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
 
     Returns:
         One row per test (index ``test``, 1-16): ``form`` (nmap's notation), ``rcpt_to`` (as sent),
-        and one column per preset with the RCPT reply code. A 2xx suggests an open relay.
+        and one column per preset with the reply code that ended the test: RCPT's, or MAIL's when
+        the server refused the sender (nmap then sends no RCPT). ``table.attrs["refused_at_mail"]``
+        maps each column to the tests that ended at MAIL. A 2xx suggests an open relay.
     """
     import pandas as pd
 
@@ -227,14 +258,19 @@ def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
         raise ConfigError("presets", presets, "is empty", f"some of {', '.join(products.names())}")
     ip, domain = _check_inputs(client_ip, domain)
     rows = []
+    at_mail: dict[str, list[int]] = {column: [] for column, _preset, _settings in columns}
     for test in RELAY_TESTS:
         row: dict[str, Any] = {"test": test.number, "form": test.form, "rcpt_to": test.addresses(domain)[1]}
         for column, preset, settings in columns:
-            row[column] = run_relay_test(preset, test.number, ip, domain, settings).rcpt_reply.code
+            run = run_relay_test(preset, test.number, ip, domain, settings)
+            row[column] = run.reply.code
+            if run.refused_at_mail:
+                at_mail[column].append(test.number)
         rows.append(row)
     table = pd.DataFrame(rows).set_index("test")
     table.attrs["client_ip"] = ip
     table.attrs["domain"] = domain
+    table.attrs["refused_at_mail"] = at_mail
     return table
 
 
@@ -251,6 +287,8 @@ def _reading(run: RelayTestRun) -> str:
     server = run.server
     product = server.persona.product
     written = run.rcpt_to
+    if run.refused_at_mail:
+        return f"nmap sent no RCPT TO, so {product} never read the recipient {written}"
     if res is None:
         return f"{product} could not read {written} as an address"
     if isinstance(server.resolver, LastDomainResolver):
@@ -289,14 +327,19 @@ def _reading(run: RelayTestRun) -> str:
 
 def _relayed(run: RelayTestRun) -> tuple[str, str] | None:
     """Why the product relayed, from its registry entry: (sentence, a few words); None when it did not relay."""
-    if not 200 <= run.rcpt_reply.code < 300 or (run.resolution is not None and run.resolution.is_local):
+    if not run.accepted or (run.resolution is not None and run.resolution.is_local):
         return None
     return products.product_of(run.server).why_relayed(run.server, run.client_ip, run.mail_from[1:-1])
 
 
 def _verdict(run: RelayTestRun) -> str:
     """Why the product answered what it did, in one sentence."""
-    reply = run.rcpt_reply
+    if run.refused_at_mail:
+        why = products.product_of(run.server).why_sender_refused(run.server, run.mail_from[1:-1], run.mail_reply)
+        return (f"{why[:1].upper()}{why[1:]}. nmap's script sends RCPT only after a 250 to MAIL, so it skips this "
+                "test's RCPT and goes on to the next test: the server was never asked to relay, and the test counts "
+                "as failed - a refusal of the sender, not a relay refusal.")
+    reply = run.reply
     code = reply.code
     said = f"{code} {reply.text}".strip()
     if 200 <= code < 300:
@@ -325,15 +368,18 @@ def explain(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIENT, doma
     True
     """
     run = run_relay_test(preset, test_number, client_ip, domain, settings)
-    return (f"Test {run.test.number} ({run.test.form}): MAIL FROM:{run.mail_from}, RCPT TO:{run.rcpt_to}. "
+    rcpt = f"RCPT TO:{run.rcpt_to}" + (" (not sent)" if run.refused_at_mail else "")
+    return (f"Test {run.test.number} ({run.test.form}): MAIL FROM:{run.mail_from}, {rcpt}. "
             f"{_reading(run)}. {_verdict(run)}")
 
 
 def short_reason(run: RelayTestRun) -> str:
     """The reply code and a few words on why, for a table cell: ``550 unknown local user``."""
-    reply = run.rcpt_reply
+    reply = run.reply
     code = reply.code
-    if 200 <= code < 300:
+    if run.refused_at_mail:
+        why = "sender refused at MAIL (no RCPT sent)"
+    elif 200 <= code < 300:
         relayed = _relayed(run)
         why = "a mailbox here" if relayed is None else relayed[1]
     elif any(word in reply.text for word in _UNKNOWN_USER):
@@ -389,3 +435,75 @@ def relay_test_bars(table: pd.DataFrame, title: str = "") -> Figure:
     ax.legend(frameon=False, loc="upper left", ncols=2)
     ax.set_ylabel("tests")
     return fig
+
+
+# --- the script as nmap runs it: one session, RSET between the tests ------------------------------------------
+@dataclass
+class NmapScriptRun:
+    """nmap's ``smtp-open-relay`` against one server, as the script runs it: what each test got and what nmap prints.
+
+    ``steps`` holds, per test reached, ``(test number, reply to MAIL, reply to RCPT or None)``; ``relayed`` the
+    tests that got a 2xx to RCPT; ``ended_early`` the test before which the server had closed the connection
+    (None when all 16 ran); ``output`` the script's result line.
+    """
+
+    preset: str
+    steps: list[tuple[int, Reply | None, Reply | None]]
+    relayed: list[int]
+    ended_early: int | None
+    output: str
+    transcript: list[str]
+    log: list[str]
+
+
+def run_nmap_script(preset: str, client_ip: str = OUTSIDE_CLIENT, domain: str = FOREIGN_DOMAIN,
+                    settings: Mapping[str, Any] | None = None) -> NmapScriptRun:
+    """Play nmap's ``smtp-open-relay`` script against a fresh site server, the way the script itself works.
+
+    From the script's source (``scripts/smtp-open-relay.nse`` with ``nselib/smtp.lua``): one connection,
+    ``EHLO``, then for each of the 16 tests ``RSET``, ``MAIL FROM``; ``RCPT TO`` only after a ``250`` to MAIL;
+    a ``250``/``251`` to RCPT counts as relayed. A ``530`` ends the run ("authentication needed"); a
+    connection the server closes ends it with smtp.lua's error text, which the script prints instead of a
+    verdict when no test had relayed (a server that drops a client after too many errors, as Exim does after
+    its fourth syntax error, stops the run there).
+    """
+    ip, domain = _check_inputs(client_ip, domain)
+    server = site_server(preset, _site_settings(preset, settings))
+    session = server.smtp_session(client_ip=ip)
+    steps: list[tuple[int, Reply | None, Reply | None]] = []
+    relayed: list[int] = []
+    output = ""
+    ended: int | None = None
+    session.send(f"EHLO {domain}")
+    for test in RELAY_TESTS:
+        if session.closed:
+            ended = test.number
+            output = "SMTP RSET: failed to receive data: connection closed"
+            break
+        reset = session.send("RSET")
+        if reset.code not in (200, 250):
+            ended = test.number
+            output = f"SMTP: RSET {reset.code} {reset.text}"
+            break
+        mail_from, rcpt_to = test.addresses(domain)
+        mail = session.send(f"MAIL FROM:{mail_from}")
+        rcpt = None
+        if mail.code == 530:
+            output = "Server isn't an open relay, authentication needed"
+        elif mail.code == 250 and not session.closed:
+            rcpt = session.send(f"RCPT TO:{rcpt_to}")
+            if rcpt.code == 530:
+                output = "Server isn't an open relay, authentication needed"
+            elif rcpt.code in (250, 251):
+                relayed.append(test.number)
+        steps.append((test.number, mail, rcpt))
+        if output:
+            break
+    if not session.closed:
+        session.send("QUIT")
+    if relayed:  # combinations found before an error are still reported
+        found = f"Server is an open relay ({len(relayed)}/16 tests)"
+        output = f"{found}; then: {output}" if output and ended else found
+    elif not output:
+        output = "Server doesn't seem to be an open relay, all tests failed"
+    return NmapScriptRun(preset, steps, relayed, ended, output, list(session.transcript), list(server.log))

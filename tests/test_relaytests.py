@@ -9,6 +9,7 @@ from simlab.relaytests import (
     reason_table,
     relay_test_bars,
     relay_test_table,
+    run_nmap_script,
     run_relay_test,
     short_reason,
 )
@@ -122,3 +123,31 @@ def test_relay_test_bars_use_the_spam_colours_and_plain_labels():
     assert to_hex(accepted[0].get_facecolor()) == COLOURS["spam_relayed"]
     assert to_hex(refused[0].get_facecolor()) == COLOURS["spam_refused"]
     assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "refused (4xx/5xx)"
+
+
+def test_exim_refuses_nmaps_domain_literal_sender_at_mail_and_no_rcpt_is_sent(table):
+    codes = table["exim"]
+    assert [codes[n] for n in (1, 2, 3)] == [550, 550, 550]  # 550 relay not permitted, at RCPT
+    assert set(codes[4:]) == {501} and table.attrs["refused_at_mail"]["exim"] == list(range(4, 17))
+    assert table.attrs["refused_at_mail"]["postfix"] == []
+    run = run_relay_test("exim", 4)
+    assert run.refused_at_mail and run.rcpt_reply is None and not run.accepted and run.resolution is None
+    assert run.reply.code == 501 and run.reply.text == "<antispam@[192.0.2.25]>: domain literals not allowed"
+    assert not any(line.startswith("C: RCPT") for line in run.transcript)  # nmap sends RCPT only after a 250
+    assert short_reason(run) == "501 sender refused at MAIL (no RCPT sent)"
+    story = explain("exim", 14)
+    assert "RCPT TO:<nmap.scanme.test!relaytest> (not sent)" in story and "allow_domain_literals" in story
+    assert "never asked to relay" in story and "bang path" not in story  # no claim about a recipient never read
+    assert "550 relay not permitted" in explain("exim", 3)
+    assert reason_table([1], ["exim"]).loc[1, "exim"] == "550 relaying refused"
+
+
+def test_nmap_script_in_one_session_stops_when_exim_drops_it():
+    exim = run_nmap_script("exim")
+    assert exim.relayed == [] and exim.ended_early == 8 and len(exim.steps) == 7  # 4 syntax errors: tests 4-7
+    assert exim.output == "SMTP RSET: failed to receive data: connection closed"
+    assert "S: 501 Too many syntax or protocol errors" in exim.transcript
+    assert any("dropped: too many syntax or protocol errors" in line for line in exim.log)
+    assert run_nmap_script("postfix").output == "Server doesn't seem to be an open relay, all tests failed"
+    eims = run_nmap_script("eims-1.2")
+    assert eims.output == "Server is an open relay (6/16 tests)" and eims.relayed == sorted(FOREIGN_LAST)

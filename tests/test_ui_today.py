@@ -163,3 +163,20 @@ def test_tidy_counts_gives_whole_number_ticks_and_room_for_the_legend():
     ax = figure.axes[0]
     assert all(float(t).is_integer() for t in ax.get_yticks())
     assert ax.get_ylim()[1] > 2 * 1.4 and ax.get_legend() is not None
+
+
+def test_update_exim4_conf_shows_debians_names_and_the_lists_they_make():
+    from simlab.exercises.today import exim_settings, update_exim4_conf
+    from simlab.scenarios.site import site_server
+
+    text = update_exim4_conf(relay_nets="192.0.2.0/24, 198.51.100.0/24", other_hostnames="example.com")
+    assert "dc_relay_nets='192.0.2.0/24;198.51.100.0/24'" in text and "dc_other_hostnames='example.com'" in text
+    assert "hostlist relay_from_hosts = 192.0.2.0/24 : 198.51.100.0/24 : 127.0.0.1 : ::1" in text
+    assert "domainlist local_domains = @:localhost:example.com" in text
+    exim = site_server("exim", exim_settings(relay_nets="192.0.2.0/24"))
+    assert exim.settings["relay_from_hosts"] == "192.0.2.0/24 : 127.0.0.1 : ::1"  # as the generated list says
+    s = exim.smtp_session(client_ip="203.0.113.50")
+    s.send("EHLO outside.test")
+    s.send("MAIL FROM:<Postmaster@example.com>")
+    assert s.send("RCPT TO:<user_name@yourcompany.test>").lines == ("relay not permitted",)
+    assert not any("AUTH" in line for line in s.transcript)  # Debian's default offers no SMTP AUTH

@@ -37,7 +37,8 @@ from simlab.scenarios.site import (
 
 __all__ = ["check_relay_restrictions", "PROBES", "SOLUTION", "today_outcome", "TodayOutcome", "effective_values",
            "PROBLEMS", "Problem", "Dialogue", "postfix_settings", "main_cf", "run_dialogue", "DEFAULTS",
-           "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS", "day_log", "ALWAYS"]
+           "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS", "day_log", "ALWAYS", "update_exim4_conf",
+           "exim_settings"]
 
 # --- the lesson's model: each 1998 problem, today's settings for it, and the day that goes with it ------------
 
@@ -230,6 +231,38 @@ def main_cf(values: Mapping[str, Any]) -> str:
         lines += ["", "# /etc/fail2ban/jail.local", "[dovecot]", "enabled = true", "maxretry = 5", "findtime = 10m",
                   f"bantime = {int(values.get('bantime', 600)) // 60}m"]
     return "\n".join(lines)
+
+
+def update_exim4_conf(relay_nets: str | list[str] = LAN, other_hostnames: str | list[str] = DOMAIN,
+                      relay_domains: str | list[str] = "") -> str:
+    """The same site for Exim, as a Debian admin writes it, and the lists Debian generates from it.
+
+    ``/etc/exim4/update-exim4.conf.conf`` (Debian's exim4-config) holds ``dc_relay_nets``,
+    ``dc_other_hostnames`` and ``dc_relay_domains``; ``update-exim4.conf`` turns them into Exim's
+    ``hostlist relay_from_hosts`` (with 127.0.0.1 and ::1 added), ``domainlist local_domains``
+    (``@:localhost:`` first) and ``domainlist relay_to_domains``, as the recording's configuration shows.
+    The server built from them is ``site_server("exim", exim_settings(...))``.
+    """
+    def items(value: str | list[str]) -> list[str]:
+        return list(value) if isinstance(value, list) else split_list(value)
+
+    nets, names, relays = items(relay_nets), items(other_hostnames), items(relay_domains)
+    return "\n".join([
+        "# /etc/exim4/update-exim4.conf.conf (Debian; several values are separated by ';'),",
+        "# then run update-exim4.conf and reload exim4",
+        "dc_eximconfig_configtype='internet'", f"dc_other_hostnames='{';'.join(names)}'",
+        f"dc_relay_nets='{';'.join(nets)}'", f"dc_relay_domains='{';'.join(relays)}'", "",
+        "# what update-exim4.conf generates (Exim's own names)",
+        f"domainlist local_domains = {':'.join(['@', 'localhost', *names])}",
+        f"domainlist relay_to_domains = {':'.join(relays)}".rstrip(),
+        f"hostlist relay_from_hosts = {' : '.join([*nets, '127.0.0.1', '::1'])}"])
+
+
+def exim_settings(relay_nets: str | list[str] = LAN, relay_domains: str | list[str] = "") -> dict[str, Any]:
+    """simlab's Exim settings (the preset's names) for ``dc_relay_nets`` and ``dc_relay_domains``."""
+    return {"relay_from_hosts": split_list(relay_nets) if not isinstance(relay_nets, list) else list(relay_nets),
+            "relay_to_domains": split_list(relay_domains) if not isinstance(relay_domains, list)
+            else list(relay_domains)}
 
 
 def run_dialogue(settings: Mapping[str, Any], dialogue: Dialogue, preset: str = "postfix"

@@ -285,6 +285,10 @@ class Product:
         """Why this server refused to relay, in one sentence."""
         return f"{self.label} does not relay for {client_ip}"
 
+    def why_sender_refused(self, server: MailServer, sender: str, reply: Reply) -> str:
+        """Why this server refused the sender at ``MAIL FROM``, in one sentence (no relay decision was made)."""
+        return f"{self.label} refused the sender <{sender}> at MAIL with {reply.code} {reply.text}".rstrip()
+
     def describe(self, server: MailServer) -> str:
         """The product and its settings, for a result's heading."""
         shown = ", ".join(f"{k}={v!r}" for k, v in server.settings.items() if k != "accounts")

@@ -850,6 +850,15 @@ class EximProduct(Product):
                 f"local_domains or relay_to_domains; {client_ip} is not in relay_from_hosts, so acl_check_rcpt "
                 f"answered {reply.code} {reply.text}.")
 
+    def why_sender_refused(self, server, sender, reply):
+        said = f"{reply.code} {reply.text}"
+        if "domain literals not allowed" in reply.text:
+            return (f"Exim's address parser refused the sender <{sender}> before any ACL, because it ends in a "
+                    f"domain literal (an address in brackets) and allow_domain_literals is off by default (Exim "
+                    f"spec): {said}; Exim counts it as a syntax error, and the fourth one ends the session "
+                    f"(smtp_max_synprot_errors = 3)")
+        return f"Exim refused the sender <{sender}> at MAIL: {said}"
+
     def describe(self, server):
         shown = ", ".join(f"{k}={v!r}" for k, v in server.settings.items() if k != "address")
         return f"{self.label} ({shown})"
