@@ -20,18 +20,31 @@
 #   the server refuses at connect, before it knows what the client wants.
 # * Read the refusal (`554 ... Access denied`) in a dialogue and in the server log, and count
 #   what a day of it costs.
-# * Make the restriction work the only way it can: point the domain's MX record at a provider
-#   that spools the mail, and let in just the provider's address.
+# * Make the restriction work the only way it can: have an upstream provider receive the
+#   site's mail first, and let in just the provider's address (both ideas are explained below).
 #
-# **The story, in our words.** While testing EIMS 2.1, an admin found that with an *IP Range
-# Restriction* on SMTP, nobody outside the range could relay through the server - good - but
-# also that no mail at all arrived from addresses outside the range. The manual spoke of
-# limiting mail sent *through* the server, so the admin had taken it for a limit on outgoing
-# mail only. The thread's moderator confirmed it: a range on SMTP refuses every outside
-# connection. He used one himself, because all his mail reached his server through his
-# university's mail server; for a site's main mail server it makes the server useless -
-# unless an upstream provider spools the mail, the domain's MX record names the provider's
-# server, and the range lets in that one server's address.
+# **Two terms first.**
+#
+# * An **MX record** ("mail exchanger", RFC 5321 §5.1) is the entry in the DNS that tells
+#   other mail servers where to deliver mail for a domain. A server with a message for
+#   `bob@example.com` looks up the MX record of `example.com` and connects to the server it names.
+# * **Spooling by an upstream provider**: the MX record names the provider's mail server
+#   instead of the site's own. The provider accepts the mail, keeps it in its queue (its
+#   *spool*) and passes it on to the site's server. Every message then reaches the site from
+#   one address, the provider's.
+#
+# **The story, in our words.** On 15 June 1998 (14:35) a participant, *Tamachan*, reported
+# what they had seen on EIMS 2.x: with an *IP Range Restriction* on SMTP, nobody outside the
+# range could send through the server - fine - but the server also seemed to receive no
+# mail from addresses outside the range. The manual described the setting as a limit on
+# mail sent through the server, so they had taken it for a limit on the sending side only. The thread's moderator,
+# Motoyuki Tanaka, answered an hour later (15:39): yes, that is what a range on SMTP does. He
+# used one himself: his mail came to him from his university's mail server, which forwards it
+# to the server that holds his mailbox, so that one address was all his range had to allow.
+# For a site's main mail server, he wrote, a range on SMTP makes the server useless - unless
+# an upstream provider spools the mail: then the domain's MX record can name the provider's
+# mail server, and the range can let in that server's address. The thread says EIMS "2.x";
+# the lessons model EIMS 2.1, the version the thread's other admins ran.
 #
 # **Addresses used here** (documentation addresses stand in for the thread's):
 #
@@ -76,7 +89,13 @@ print("\n".join(eims.log))
 # `RCPT TO:<bob@example.com>`. A restriction applied at connect cannot tell a server
 # delivering *to* bob from a spammer relaying *through* the site - it has only the address to
 # go by. The manual's description (mail sent through the server) says what the admin wanted
-# the setting for, not what it checks. (554 at connect is RFC 5321's "no SMTP service here".)
+# the setting for, not what it checks.
+#
+# Where this comes from: that the range refuses every outside connection is the thread's
+# finding (Tamachan's report, confirmed by the moderator, 15 June 1998). The words of the
+# refusal are simlab's modelling choice, because the thread says only that connections were
+# refused: EIMS's real wording was not recorded. simlab answers `554`, the code RFC 5321
+# (§3.1, §4.2.3) gives a server that greets with "no SMTP service here".
 #
 # ## A day with the range
 #
@@ -84,8 +103,8 @@ print("\n".join(eims.log))
 # not restricted here), carol's server and yourcompany's server deliver mail for the staff
 # (the output calls them "carol's MTA" and "yourcompany's MTA": an MTA, *mail transfer agent*,
 # is the server program that passes mail from one site to another, as EIMS and Postfix do),
-# and a spammer tries the spoofed-Postmaster trick ten times. **Predict:** of the messages the two
-# correspondents send today, how many arrive?
+# and a spammer tries the spoofed-Postmaster trick of lesson 03 ten times. **Predict:** of the
+# messages the two correspondents send today, how many arrive?
 
 # %%
 strict = simlab.run(ip_range_day(["192.0.2.1-192.0.2.254"]), seed=1)
@@ -96,12 +115,14 @@ print()
 print("\n".join([line for line in strict.log if "refused" in line][:6]))
 
 # %% [markdown]
-# None of them: every correspondent's connection met `554`, and their servers gave the mail
-# back to its senders at once - one refused connection per message. In this model a
-# correspondent's MTA takes a `554` greeting as final: RFC 5321 defines it as "no SMTP service
-# here", so there is no point in trying again. The 10 messages delivered are bob's mail to the outside (the range
-# lets him in). The spam was refused too - the restriction does stop the spammer, at the
-# price of the site's incoming mail.
+# None of them: every one of carol's 21 messages and yourcompany's 14 met `554`, and their
+# servers gave the mail back to its senders at once - one refused connection per message. In
+# this model a correspondent's MTA takes a `554` greeting as final (simlab's choice, following
+# RFC 5321's meaning of it: "no SMTP service here", so there is no point in trying again; a
+# real Postfix would skip the server and keep the mail queued instead, as the provider below
+# does). The 13 messages delivered are bob's mail to the outside: the range lets him in.
+# The 10 spams were refused too - the restriction does stop the spammer, at the price of the
+# site's incoming mail.
 #
 # The picture shows the day's SMTP connections: each correspondent's server connects to the
 # site from its own address, and each is turned away at the greeting.
@@ -112,10 +133,10 @@ mail_paths_figure(strict)
 # %% [markdown]
 # ## The fix: MX at the provider
 #
-# Other servers find the site's mail server by the domain's **MX record** (RFC 5321 §5.1).
-# If it names the provider's server, correspondents hand their mail to the provider, which
-# spools it and passes it on to the site from *one* address. **Predict:** you point the MX at
-# the provider but leave the range as it was. What happens to the incoming mail?
+# This is the moderator's way out. The domain's MX record names the provider's server
+# `mx.provider.test`, so correspondents hand their mail to the provider, which spools it and
+# passes it on to the site from *one* address. **Predict:** you point the MX at the provider
+# but leave the range as it was. What happens to the incoming mail?
 
 # %%
 forgot = simlab.run(ip_range_day(["192.0.2.1-192.0.2.254"], mx_via_provider=True), seed=1)
@@ -127,10 +148,14 @@ for who, address, n in refused_at_connect(forgot):
 # %% [markdown]
 # The correspondents now deliver to the provider without trouble, but the provider is refused
 # in its turn - and, unlike the correspondents' servers above, it does *not* give up at the
-# first `554`. Its queue treats a refused connection as "try again later" (real Postfix does
-# the same by default, `smtp_skip_5xx_greeting = yes`: a server that greets with 5xx is
-# skipped and the mail stays queued), so each message is retried every few minutes until its
-# queue lifetime runs out. The two behaviours side by side, and what became of the mail:
+# first `554`. Its queue treats a refused connection as "try again later" (a real Postfix does
+# the same by default: with `smtp_skip_5xx_greeting = yes`, postconf(5), a server that greets
+# with 5xx is skipped and the mail stays queued), so each message is retried until its queue
+# lifetime runs out. The retry times are simlab's choice, short so that one day shows the
+# end: every 5 minutes, for at most 4 hours. A real Postfix waits longer between tries
+# (`minimal_backoff_time` 300 s rising to `maximal_backoff_time` 4000 s) and keeps a message
+# for 5 days (`maximal_queue_lifetime`). The two behaviours side by side, and what became of
+# the mail:
 
 # %%
 provider_queue = forgot.world.queue_managers["mx.provider.test"]
@@ -146,10 +171,35 @@ print(f"  of those {incoming}: {forgot.summary['legit_refused']} returned to the
       f"out, {forgot.summary['legit_pending']} still waiting in the provider's queue when the day ended")
 
 # %% [markdown]
-# That is why this run counts fewer messages lost than the strict range alone: the same
-# messages came in, but the ones that reached the provider in the last hours of the day had
-# not yet used up their queue lifetime - they are not delivered either, only not given back
-# yet. The range must let the provider in:
+# That is why this run counts fewer messages lost (30) than the strict range alone (35): the
+# same 35 messages came in, but the 5 that reached the provider in the last hours of the day
+# had not yet used up their queue lifetime - they are not delivered either, only not given
+# back yet. The same 35, because every run in this lesson uses `seed=1` and simlab draws each
+# actor's choices from a random stream of its own: changing the server's settings leaves the
+# correspondents' day - who writes, when, to whom - exactly as it was. Only the server's
+# answers differ.
+#
+# ## Exercise
+#
+# You have seen the range refuse the correspondents, and then refuse the provider. Choose the
+# ranges and the MX so that **no legitimate mail is lost and no spam is relayed**. Call the
+# checker with the ranges as you would type them in EIMS's from-to form, several separated by
+# commas, for example `check_ip_range("192.0.2.1-192.0.2.254", mx_via_provider=False)`. It
+# names every correspondent refused at connect, by address and count, and any spam that got
+# through. Try it before you read on: the next section runs the answer.
+
+# %%
+from simlab.exercises.iprange import SOLUTION, check_ip_range  # noqa: E402
+
+check_ip_range("192.0.2.1-192.0.2.254", mx_via_provider=False)  # the admin's first try: make this pass
+
+# %%
+simlab.ui.solution_button(SOLUTION)
+
+# %% [markdown]
+# ## The answer, run in full
+#
+# The range must let the provider in, next to the site's own network:
 
 # %%
 fixed = simlab.run(ip_range_day(["192.0.2.1-192.0.2.254", "198.51.100.25-198.51.100.25"], mx_via_provider=True),
@@ -157,12 +207,18 @@ fixed = simlab.run(ip_range_day(["192.0.2.1-192.0.2.254", "198.51.100.25-198.51.
 print({k: fixed.summary[k] for k in ("legit_delivered", "legit_refused", "spam_relayed", "spam_refused")})
 print("\n".join(fixed.transcript("mx.provider.test (relay)")[:7]))
 
+# %% [markdown]
+# All 48 of the day's legitimate messages arrive - bob's 13 and the correspondents' 35, now by
+# way of the provider - and the 10 spams are still refused at connect:
+
 # %%
 mail_paths_figure(fixed)
 
 # %% [markdown]
 # The three settings side by side. "No IP range" is Relay Restriction alone, which the
-# spoofed `Postmaster@example.com` sender walks through (S4).
+# spoofed `Postmaster@example.com` sender walks through (S4, lesson 03): all 10 of its spams
+# are relayed. The strict range loses the 35 incoming messages, and the range with the
+# provider's MX loses nothing and relays nothing.
 
 # %%
 open_day = simlab.run(ip_range_day([]), seed=1)
@@ -186,28 +242,13 @@ plots.compare_bars({"no IP range": open_day.summary, "strict range": strict.summ
 ip_range_lab()
 
 # %% [markdown]
-# ## Exercise
-#
-# Choose the ranges and the MX so that **no legitimate mail is lost and no spam is relayed**.
-# Call the checker with the ranges as you would type them, for example
-# `check_ip_range("192.0.2.1-192.0.2.254", mx_via_provider=False)`. It names every
-# correspondent refused at connect, by address and count, and any spam that got through.
-
-# %%
-from simlab.exercises.iprange import SOLUTION, check_ip_range  # noqa: E402
-
-check_ip_range("192.0.2.1-192.0.2.254", mx_via_provider=False)  # the admin's first try: make this pass
-
-# %%
-simlab.ui.solution_button(SOLUTION)
-
-# %% [markdown]
 # ## What carries over to today
 #
 # * A filter on *who may connect* to port 25 cannot tell inbound mail from relaying: the
 #   server decides before it sees a single recipient. Relaying is stopped at `RCPT` by the
 #   client's address or login (Postfix `mynetworks`, `permit_sasl_authenticated`,
-#   `reject_unauth_destination`), not by closing the door.
+#   `reject_unauth_destination`: Postfix's postconf(5); RFC 2505 §2.1 gives the same order),
+#   not by closing the door.
 # * The server named in your MX record must accept connections from the whole Internet.
 #   Restricting port 25 to a few addresses is right only behind an inbound gateway - a
 #   provider or filtering service that receives the mail and passes it on - and then the

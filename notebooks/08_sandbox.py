@@ -27,8 +27,12 @@
 # POP3 logins, a relay probe, a spoofed `Postmaster@` sender, a spammer hopping between
 # addresses. A real server meets them on the same day, next to staff who must keep sending and
 # reading mail and correspondents whose mail must keep arriving. The forum's last word was to
-# allow what is legitimate rather than register every abuser by hand. Here you test that advice
-# against everything at once, on the products the thread's admins actually had.
+# allow what is legitimate rather than register every abuser by hand: the moderator, Motoyuki
+# Tanaka, explained on 17 June 1998 (17:18) that EIMS's "only route for local domains and the
+# following domains" is enough to stop third-party relaying, and Miyamura replied the next day
+# (18 June, 12:19) that they had thought one had to read the logs and register each suspicious
+# party. Here you test that advice against everything at once, on the products the thread's
+# admins actually had.
 #
 # **Addresses used here** (documentation addresses stand in for the thread's):
 #
@@ -59,7 +63,10 @@ from simlab.scenarios import HOUR, Scenario
 # seed, so the same seed gives the same day.
 #
 # Here: EIMS 2.1 with Relay Restriction on, bob and a correspondent, the spoofing spammer of S4
-# and the guesser of S1, with fail2ban watching the POP3 log.
+# and the guesser of S1, with fail2ban watching the POP3 log. fail2ban (a modern tool, from
+# 2004) bans an address at the firewall when its log lines match too often: here its defaults,
+# 5 failures within 10 minutes for a 10-minute ban. Its `ignoreip` lists addresses it must
+# never ban - here the site's own network, 192.0.2.0/24.
 #
 # **Predict**, then run: of the spammer's 10 messages, how many does EIMS 2.1 relay?
 
@@ -87,8 +94,10 @@ result = simlab.run(day, seed=1)
 
 # %% [markdown]
 # All ten: the spammer writes `MAIL FROM:<Postmaster@example.com>`, and Relay Restriction trusts
-# the sender's domain. And fail2ban never fired: the guesser failed three times on bob, then its
-# *first* try at `webmaster` and at `info` was right - each account's own name.
+# the sender's domain (the thread's S4: Tamachan, 15 June 1998). And fail2ban never fired
+# (`bans` 0): the guesser failed three times on bob, then its *first* try at `webmaster` and at
+# `info` was right - each account's own name, the guess kazu warned of on 24 May 1998. Two
+# accounts broken into; all 16 legitimate messages (bob's 5, carol's 11) arrived.
 #
 # ## 2. Reading the result
 #
@@ -134,12 +143,12 @@ summary = simlab.run(scenario, seed=1).summary
 
 # %% [markdown]
 # 20 a day is a rate, so about 10 are expected in 12 hours; the spammer's messages arrive at
-# random moments, so a given half-day gets a few more or a few fewer (another `seed` gives
-# another count). Every one that arrived was relayed. Alice, sending from outside on port 25,
-# loses nothing: Relay Restriction lets her through on her local sender address - exactly as
-# it lets the spammer through. This time the guesser also tries bob and alice, failing five
-# times on each, so fail2ban bans it (`bans` above) - yet a 10-minute ban only delays the
-# break-ins.
+# random moments, so a half-day may get a few more or a few fewer (another `seed` gives another
+# count). This one got exactly 10, and every one was relayed. Alice, sending from outside on
+# port 25, loses nothing (`legit_refused` 0): Relay Restriction lets her through on her local
+# sender address - exactly as it lets the spammer through. This time the guesser also tries
+# bob and alice, failing five times on each, so fail2ban bans it twice (`bans` 2), ten minutes
+# each time - yet a 10-minute ban only delays the break-ins: both still happen.
 #
 # ## 4. A sweep: how many addresses does the guesser need?
 #
@@ -160,11 +169,12 @@ tidy_counts(plots.compare_bars(sweep, keys=("accounts_compromised", "bans"),
                                title="fail2ban (ban 1 day) against a guesser with a pool of addresses"))
 
 # %% [markdown]
-# Two. The guesser tries once every two minutes; spread over two addresses, each sees a failure
-# every four minutes - three in ten minutes, never five. This is the complaint fail2ban users
-# keep reporting, and the reason its README says it lowers the rate of guessing but does not
-# remove the risk of weak passwords. `counts_only=True` keeps only the counts, so sweeps stay
-# quick.
+# Two. With one address the guesser is banned once and breaks into nothing; with two, five or
+# twenty it breaks into both accounts and is never banned. The guesser tries once every two
+# minutes; spread over two addresses, each sees a failure every four minutes - three in ten
+# minutes, never five. This is the complaint fail2ban users keep reporting, and the reason its
+# README says it lowers the rate of guessing but does not remove the risk of weak passwords.
+# `counts_only=True` keeps only the counts, so sweeps stay quick.
 #
 # ## 5. Any scenario on your own server, and scenario files
 #
@@ -172,7 +182,9 @@ tidy_counts(plots.compare_bars(sweep, keys=("accounts_compromised", "bans"),
 # `server=` instead of `preset=`. The site then takes that server's names - here the thread's
 # own company, `mycompany.test` for mail.mycompany.co.jp - and its settings exactly as you
 # wrote them. A knob the product cannot honour (an IP Range Restriction on Postfix, say) is
-# refused with a message that names what is missing.
+# refused with a message that names what is missing. Here the relay survey of S2 (lesson 02)
+# meets your EIMS 2.1 with Relay Restriction on: its one test message is refused, and the
+# site's 54 ordinary messages arrive.
 
 # %%
 mine = simlab.presets.eims_2_1(hostname="mail.mycompany.test", local_domains=["mycompany.test"],
@@ -196,13 +208,14 @@ print("same summary:", again.summary == probe.summary)
 # %% [markdown]
 # ## Try it: the sandbox
 #
-# The panel lists every setting the chosen product has in simlab (and only that product's), with
-# the site's values filled in. Lists take commas or spaces; EIMS 2.1's IP Range Restriction also
-# takes `pop3: 192.0.2.0/24` to cover one service only. The timeline is drawn when you open
-# its tab. Things to try:
+# The server menu lists every product simlab knows: the thread's EIMS 1.2, EIMS 2.1 and SIMS,
+# and today's Postfix 3.7 and Exim 4.96 (as Debian 12 ships it). The panel lists every setting
+# the chosen product has in simlab (and only that product's), with the site's values filled in.
+# Lists take commas or spaces; EIMS 2.1's IP Range Restriction also takes `pop3: 192.0.2.0/24`
+# to cover one service only. The timeline is drawn when you open its tab. Things to try:
 #
-# 1. EIMS 2.1: Relay Restriction, then "require valid IP" with `192.0.2.0/24` as valid IPs.
-#    Who loses mail? Add alice's address.
+# 1. Turn on the relay survey and compare EIMS 1.2 with EIMS 2.1 as installed (S2 and S3): does
+#    the newer version stop it before you change a setting?
 # 2. Turn on the flooder, then switch to Postfix and lower
 #    `smtpd_client_connection_count_limit`.
 # 3. Lock accounts after 3 failures: who else is locked out?
@@ -217,9 +230,9 @@ box
 # %% [markdown]
 # ## Challenge: survive the day on a 1998 product
 #
-# Find settings on **EIMS 1.2, EIMS 2.1 or SIMS** (not Postfix) so that in a day with the
-# spoofing spammer (10 a day), the rotating spammer (100 a day from 50 addresses) and the
-# one-address guesser:
+# Find settings on **EIMS 1.2, EIMS 2.1 or SIMS** (not Postfix or Exim: today's products pass
+# as installed, and the checker says so) so that in a day with the spoofing spammer (10 a
+# day), the rotating spammer (100 a day from 50 addresses) and the one-address guesser:
 #
 # * spam relayed = 0,
 # * accounts broken into = 0,
@@ -229,6 +242,14 @@ box
 # names and any of the defences `fail2ban` (the ban in seconds), `lockout` (failures) and
 # `router_filter` (the networks allowed to reach POP3). It reports each failing count, and
 # who was hit by what.
+#
+# Where the settings come from: EIMS 2.1's Relay Restriction and IP Range Restriction are the
+# thread's (S3, S5, S6). Its `require_valid_ip` / `valid_ips` (the "AND if from a valid IP"
+# choice) and `smtp_auth` come from the vendor's notes for EIMS 2.1 to 3.1 - Qualcomm's
+# knowledge-base article 2153 and the author's support page "EIMS Relay Security" - not from
+# the thread: an answer on EIMS 2.1 that uses them relies on those notes. SIMS's Client Hosts
+# is the thread's (Tamachan, 15 June 1998). The wording and limits of both products are
+# simlab's modelling (the docstrings of `simlab.products.eims` and `simlab.products.sims`).
 
 # %%
 from simlab.exercises.sandbox import SOLUTION, check_challenge  # noqa: E402
