@@ -551,6 +551,28 @@ class TestServeCommand:
         assert result == [0]
         assert "warning: non-SMTP command from unknown[127.0.0.1]: GET / HTTP/1.0" in err.getvalue()
 
+    def test_xclient_host_lets_one_terminal_play_an_outside_client(self):
+        import io
+
+        out, err = io.StringIO(), io.StringIO()
+        stop = threading.Event()
+        args = self.parse("--preset", "eims-2.1", "--set", "relay_restriction=yes", "--smtp-port", "0",
+                          "--pop3-port", "0", "--xclient-host", "127.0.0.1", "--log")
+        thread = threading.Thread(target=run_serve, args=(args, out, err), kwargs={"stop": stop})
+        thread.start()
+        deadline = time.monotonic() + 10
+        while "press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        port = int(re.search(r"SMTP listening on 127\.0\.0\.1:(\d+)", out.getvalue()).group(1))
+        with smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT) as client:
+            assert client.docmd("XCLIENT ADDR=203.0.113.50")[0] == 220
+            client.docmd("HELO outside.test")
+            client.docmd("MAIL FROM:<alice@remote.test>")
+            assert client.docmd("RCPT TO:<x@yourcompany.test>")[0] == 550
+        stop.set()
+        thread.join(10)
+        assert "SMTP relay refused for <x@yourcompany.test> from 203.0.113.50" in err.getvalue()
+
     def test_a_busy_port_exits_1_naming_it(self):
         import io
 

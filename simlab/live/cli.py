@@ -100,6 +100,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help="a mailbox")
     p.add_argument("--client-map", action="append", default=[], metavar="REAL=SHOWN",
                    help="a loopback client address and the address the server sees, e.g. 127.0.0.2=203.0.113.7")
+    p.add_argument("--xclient-host", action="append", default=[], metavar="ADDRESS",
+                   help="a loopback client allowed to announce another address with Postfix's XCLIENT ADDR=... "
+                        "(e.g. 127.0.0.1: one terminal can then play several clients)")
     p.add_argument("--max-connections", type=int, default=100, help="clients served at once (default 100)")
     p.add_argument("--idle-timeout", type=float, default=300, help="seconds before an idle client is dropped")
     p.add_argument("--log", action="store_true", help="print the server log when stopping")
@@ -134,7 +137,8 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stop: th
     try:
         server = build_server(args.preset, args.set, args.account)
         lab = serve(server, args.smtp_port, args.pop3_port, args.host, client_map=_client_map(args.client_map),
-                    max_connections=args.max_connections, idle_timeout=args.idle_timeout)
+                    xclient_hosts=args.xclient_host, max_connections=args.max_connections,
+                    idle_timeout=args.idle_timeout)
     except ListenError as exc:  # a port in use or not allowed: the operating system's no, as before (status 1)
         stderr.write(f"simlab: error: {exc}\n")
         return 1
