@@ -305,6 +305,27 @@ lab.stop()
 print(f"{pop_server.clock.now:.2f} s after {pop_server.clock.start}: {pop_server.clock.datetime()}")
 
 # %% [markdown]
+# ## The live lab in a panel
+#
+# The same servers, started from a panel: choose the product and its relay settings, and which
+# loopback address plays which host (`127.0.0.2=203.0.113.50` makes a client connecting from
+# 127.0.0.2 the outside tester; on macOS, where only 127.0.0.1 exists until you add an alias as
+# shown above, map `127.0.0.1` instead). Press **Start**: the panel shows the ports and the
+# commands to try - `telnet`, `nc -C`, `swaks` in a terminal, or `smtplib` in a cell - and, as
+# clients connect, each session's transcript (newest first), the server's log, the mailboxes and
+# the relay queue. **Predict, then try:** send the thread's dialogue to EIMS 2.1 with Relay
+# Restriction on, then switch to SIMS or Postfix and press Start again (a restart, with an empty
+# server). Where does each one stop it? Press **Stop** when you are done; closing the panel or
+# the notebook stops it too. The server runs in its own thread, so the notebook stays free while
+# it listens.
+
+# %%
+import simlab.ui  # noqa: E402
+
+simlab.ui.live_lab(preset="eims-2.1", relay_restriction=True,
+                   client_map="127.0.0.2=203.0.113.50, 127.0.0.3=192.0.2.101")
+
+# %% [markdown]
 # ## Your turn, in a terminal
 #
 # The lab also runs from a shell, and then any client can talk to it. In one terminal:

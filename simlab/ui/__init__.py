@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["Panel", "flood_lab", "ip_range_lab", "password_lab", "relay_lab", "rotation_lab", "sandbox", "session_lab",
-           "solution_button", "spoof_lab", "today_lab"]
+__all__ = ["Panel", "flood_lab", "ip_range_lab", "live_lab", "password_lab", "relay_lab", "rotation_lab", "sandbox",
+           "session_lab", "solution_button", "spoof_lab", "today_lab"]
 
 #: One panel function per lesson, and where it lives.
 _WHERE = {
@@ -21,6 +21,7 @@ _WHERE = {
     "flood_lab": "simlab.ui.flood",  # 06
     "today_lab": "simlab.ui.today",  # 07
     "sandbox": "simlab.ui.sandbox",  # 08
+    "live_lab": "simlab.ui.live",  # 09
     "Panel": "simlab.ui.common",
     "solution_button": "simlab.ui.common",
 }
@@ -28,5 +29,9 @@ _WHERE = {
 
 def __getattr__(name: str):
     if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        # importing simlab.ui.sandbox binds the package's name "sandbox" to that module, which would shadow
+        # the panel function on the next lookup: bind the function, as asked for, instead
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'simlab.ui' has no attribute {name!r}")
