@@ -31,7 +31,8 @@ def test_mx_at_provider_needs_the_provider_in_the_range(lab):
     lab.controls["mx_via_provider"].value = True
     result = lab.outcome[0]
     assert result.world.dns.mx["example.com"] == ["mx.provider.test"]
-    assert result.summary["legit_refused"] > 0
+    # the provider keeps the refused mail (Postfix: 5 days), so within the day it is pending, not returned
+    assert result.summary["legit_refused"] == 0 and result.summary["legit_pending"] > 0
     assert "198.51.100.25: <b style='color:#b00020'>refused by your range" in lab.views["DNS MX answer"].value
     assert "mx.provider.test (relay)" in lab.views["a refused correspondent"].value
     lab.controls["ranges"].value = "192.0.2.1 - 192.0.2.254, 198.51.100.25-198.51.100.25"

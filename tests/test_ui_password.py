@@ -69,7 +69,7 @@ def test_bad_entry_shows_a_message_and_keeps_what_was_typed():
     lab.controls["ip_range_restriction"].value = True
     good = lab.outcome
     lab.controls["allowed"].value = "192.0.2.0/33"
-    assert lab.error.startswith("ip_range_restriction['pop3']: '192.0.2.0/33' is not an address range")
+    assert lab.error.startswith("ip_range_restriction: '192.0.2.0/33' is not an address range")
     assert "Traceback" not in lab.message.value and lab.outcome is good
     assert lab.controls["allowed"].value == "192.0.2.0/33"
     lab.controls["allowed"].value = ""

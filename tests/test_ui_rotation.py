@@ -119,7 +119,7 @@ def test_checker_wants_alice_kept_on_eims():
     other_product = check_rotation_defence("postfix", "none")  # the lesson shows Postfix passing: not the task
     assert not other_product and "the site's server is EIMS 2.1" in other_product.messages[0]
     assert check_rotation_defence("eims-2.1", "allowlist", relay_networks="192.0.2.0/33").messages[0].startswith(
-        "valid_ips: '192.0.2.0/33' is not an address range")
+        "relay_networks: '192.0.2.0/33' is not an address range")
 
 
 def test_checker_passes_the_list_with_alice():

@@ -102,7 +102,7 @@ BAD_ENTRIES = [
     ("eims-2.1:ip_range_restriction", "pop3 192.0.2.0/24; smtp: x",
      "ip_range_restriction: 'pop3 192.0.2.0/24' is not 'service: ranges'"),
     ("eims-2.1:valid_ips", "192.0.2.0/33", "valid_ips: '192.0.2.0/33' is not an address range"),
-    ("router_filter", "10.0.0.300", "router_filter.allow: '10.0.0.300'"),
+    ("router_filter", "10.0.0.300", "router_filter: '10.0.0.300' is not an address range"),
 ]
 
 

@@ -47,7 +47,7 @@ def test_valid_ip_client_hosts_and_postfix_refuse_at_rcpt():
 def test_submission_port_and_sender_login_check():
     lab = spoof_lab(preset="postfix")
     lab.controls["port"].value = 587
-    assert "MAIL FROM was refused (530 5.7.0 Authentication required)" in dialogue(lab)
+    assert "554 5.7.1 &lt;user_name@yourcompany.test&gt;: Recipient address rejected: Access denied" in dialogue(lab)
     lab.controls["lines"].value = "\n".join(["EHLO roaming.test", auth_plain("bob", "Tr0ub4dor&3"),
                                              "MAIL FROM:<Postmaster@mycompany.test>",
                                              "RCPT TO:<user_name@yourcompany.test>", "QUIT"])
@@ -126,7 +126,7 @@ def test_login_lines_above_the_thread_lines_relay_on_587():
 
     lab = spoof_lab(preset="postfix")
     lab.controls["port"].value = 587
-    assert "530 5.7.0 Authentication required" in lab.views["the dialogue"].children[0].value
+    assert "Recipient address rejected: Access denied" in lab.views["the dialogue"].children[0].value
     lab.controls["lines"].value = BOB_LOGIN_LINES + "\n" + THREAD_LINES
     dialogue = lab.views["the dialogue"].children[0].value
     assert "235" in dialogue and "503" not in dialogue

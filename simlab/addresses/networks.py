@@ -5,7 +5,11 @@ Three spellings are accepted, each with :mod:`ipaddress`:
 * CIDR blocks, as in Postfix ``mynetworks`` (``192.0.2.0/24``);
 * single addresses, as in SIMS "Client Hosts" (``192.0.2.25``);
 * from-to ranges, as in the EIMS 2.1 *IP Range Restriction*
-  (``192.0.2.10-192.0.2.99``).
+  (``192.0.2.10-192.0.2.99``; spaces around the dash are allowed).
+
+A list of them is written the same way everywhere - in a setting, a checker's
+argument or a panel's text field - and read by :func:`parse_networks`:
+entries separated by commas, semicolons, spaces or line breaks.
 """
 
 from __future__ import annotations
@@ -13,16 +17,61 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from simlab.errors import ConfigError
 
-__all__ = ["IPAddress", "AddressRange", "ClientNetworks", "parse_ip", "parse_range", "ip_text"]
+__all__ = ["IPAddress", "AddressRange", "ClientNetworks", "parse_ip", "parse_range", "parse_networks", "ip_text",
+           "NETWORKS_EXPECTED"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _EXPECTED = "a CIDR block ('192.0.2.0/24'), an address ('192.0.2.25') or a range ('192.0.2.10-192.0.2.99')"
+#: What a list of networks should look like, for messages.
+NETWORKS_EXPECTED = ("CIDR blocks, addresses or ranges separated by commas, spaces or line breaks, "
+                     "e.g. '192.0.2.0/24, 192.0.2.1 - 192.0.2.254, 198.51.100.77'")
+#: Spaces around a range's dash belong to the range: ``"192.0.2.1 - 192.0.2.254"`` is one entry.
+_DASH = re.compile(r"\s*-\s*")
+_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def _entries(text: str) -> list[str]:
+    return [item for item in _SEPARATORS.split(_DASH.sub("-", text.strip())) if item]
+
+
+def parse_networks(value: object, setting: str = "networks") -> list[str]:
+    """The one reader of a list of networks, as typed in a field or given as a list: its entries, each checked.
+
+    Text is split at commas, semicolons, spaces and line breaks (spaces around a range's dash are part
+    of the range); a list's items are read the same way, so ``["192.0.2.0/24, 198.51.100.77"]`` holds
+    two entries. Each entry is a CIDR block, an address or an ``A-B`` range (:func:`parse_range`); the
+    first bad one raises :class:`ConfigError` naming ``setting``, the entry and what was expected.
+    An empty text or list gives ``[]``: whether "none" is allowed is the caller's to say.
+
+    >>> parse_networks("192.0.2.1 - 192.0.2.254, 198.51.100.77\n203.0.113.0/24")
+    ['192.0.2.1-192.0.2.254', '198.51.100.77', '203.0.113.0/24']
+    """
+    if isinstance(value, str):
+        items = _entries(value)
+    elif isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Network
+                    | ipaddress.IPv6Network):
+        items = [str(value)]
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        items = []
+        for item in value:
+            if isinstance(item, str):
+                items += _entries(item)
+            elif isinstance(item, ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Network
+                            | ipaddress.IPv6Network):
+                items.append(str(item))
+            else:
+                raise ConfigError(setting, item, "is not an address range", _EXPECTED)
+    else:
+        raise ConfigError(setting, value, "is not a list of networks", NETWORKS_EXPECTED)
+    for item in items:
+        parse_range(item, setting)
+    return items
 
 
 def parse_ip(text: object, setting: str = "client_ip") -> IPAddress:
@@ -117,8 +166,7 @@ class ClientNetworks:
         if specs is None:
             specs = ()
         if isinstance(specs, str):
-            joined = re.sub(r"\s*-\s*", "-", specs)  # "192.0.2.1 - 192.0.2.254" is one range
-            specs = [s for s in joined.replace(",", " ").split() if s]
+            specs = _entries(specs)  # as parse_networks reads it: "192.0.2.1 - 192.0.2.254" is one range
         self.setting = setting
         self.ranges: tuple[AddressRange, ...] = tuple(parse_range(s, setting) for s in specs)
 

@@ -9,16 +9,121 @@ that say exactly what went wrong ("still relayed: 3 messages from
 from __future__ import annotations
 
 import base64
+import functools
 import html
+import inspect
 import ipaddress
+import numbers
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
+from simlab.errors import ConfigError
 
 __all__ = ["Feedback", "relayed_by_network", "refused_legit", "split_list", "auth_plain", "auth_plain_line",
-           "send_until_closed"]
+           "send_until_closed", "parse_switch", "parse_count", "parse_networks", "checked_settings", "checker",
+           "SWITCH_EXPECTED", "NETWORK_SETTINGS"]
+
+#: The words a switch accepts, case-insensitive.
+_ON = frozenset({"yes", "true", "on", "1"})
+_OFF = frozenset({"no", "false", "off", "0"})
+SWITCH_EXPECTED = "True or False (or the words yes/no, true/false, on/off, 1/0)"
+#: Product settings that hold client addresses, read by :func:`parse_networks` before the product sees them.
+NETWORK_SETTINGS = frozenset({"valid_ips", "client_hosts", "mynetworks", "relay_from_hosts", "login_trusted_networks",
+                              "smtpd_client_event_limit_exceptions", "ip_range_restriction"})
+
+
+def parse_switch(value: object, setting: str) -> bool:
+    """A switch: ``True``/``False``, or yes/no, true/false, on/off, 1/0 (as words or numbers, any case).
+
+    Anything else - ``"maybe"``, ``2``, ``None``, a list - raises :class:`ConfigError` naming
+    ``setting``: the string ``"no"`` is truthy in Python, so a switch is never read with ``bool()``.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _ON:
+            return True
+        if word in _OFF:
+            return False
+    if type(value).__name__ == "bool_":  # numpy's bool, from a table
+        return bool(value)
+    raise ConfigError(setting, value, "is not a switch", SWITCH_EXPECTED)
+
+
+def parse_count(value: object, setting: str, low: int = 0, high: int | None = None, expected: str = "") -> int:
+    """A whole number from ``low`` to ``high`` (a bool, a float or a word is refused with :class:`ConfigError`)."""
+    wanted = expected or (f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(setting, value, "is not a whole number", wanted)
+    if value < low or (high is not None and value > high):
+        raise ConfigError(setting, value, "is out of range", wanted)
+    return int(value)
+
+
+def checked_settings(preset: str, settings: object) -> dict[str, Any]:
+    """A checker's product settings, read strictly before the product sees them.
+
+    ``settings`` must be a mapping of the product's own setting names (:class:`ConfigError` if not,
+    or for a name the product does not have); each switch of the product (a setting whose default is
+    ``True`` or ``False``) goes through :func:`parse_switch`, each list of client addresses through
+    :func:`parse_networks`.
+    """
+    from simlab import products
+
+    if settings is None:
+        return {}
+    if not isinstance(settings, Mapping):
+        raise ConfigError("settings", settings, "is not a mapping of product settings",
+                          "a dict such as {'relay_restriction': True}")
+    product = products.get(preset)
+    parameters = inspect.signature(product.factory).parameters
+    out: dict[str, Any] = {}
+    for name, value in settings.items():
+        if name not in product.setting_names:
+            raise ConfigError("settings", name, f"is not a setting of {product.name}",
+                              f"one of {', '.join(sorted(product.setting_names))}")
+        default = parameters[name].default if name in parameters else None
+        if isinstance(default, bool):
+            value = parse_switch(value, name)
+        elif name == "ip_range_restriction" and isinstance(value, Mapping):
+            value = {service: ranges if ranges is None else parse_networks(ranges, f"{name}[{service!r}]")
+                     for service, ranges in value.items()}
+        elif name in NETWORK_SETTINGS and value is not None:
+            value = parse_networks(value, name)
+        out[name] = value
+    return out
+
+
+def checker(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
+    """Make a checker answer bad input with a failed :class:`Feedback`, never a traceback.
+
+    A :class:`ConfigError` becomes its own text (the setting, the value, what was expected); a
+    ``TypeError`` from a call that does not fit the checker (an unknown keyword, a missing argument)
+    names the checker's signature.
+    """
+    signature = inspect.signature(function)
+    shown = ", ".join(("**" if p.kind is p.VAR_KEYWORD else "") + p.name
+                      + ("" if p.default is p.empty else f"={p.default!r}") for p in signature.parameters.values())
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Feedback:
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            return Feedback(False, [f"{exc}; expected {function.__name__}({shown})"])
+        try:
+            return function(*args, **kwargs)
+        except ConfigError as exc:
+            return Feedback(False, [str(exc)])
+
+    return checked
 
 
 def split_list(text: str) -> list[str]:

@@ -27,12 +27,12 @@ from simlab.engine.actors import RemoteMta, compose
 from simlab.engine.result import Result
 from simlab.engine.world import World
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback
+from simlab.exercises.common import Feedback, checker
 from simlab.scenarios import HOUR, Scenario, flood, run
 from simlab.scenarios.site import HOSTNAME, PROVIDER, PROVIDER_IP
 
 __all__ = ["ProviderBurst", "BURST", "flood_day", "refused_connections", "burst_delivery", "check_flood_limits",
-           "SOLUTION", "FLOODER", "ATTACK_START", "POSTFIX_CONNECTION_LIMIT",
+           "SOLUTION", "FLOODER", "ATTACK_START", "POSTFIX_CONNECTION_LIMIT", "max_sound_connection_limit",
            "MAX_CHECKED_PROCESS_LIMIT"]
 
 FLOODER = "flooder"
@@ -42,7 +42,7 @@ ATTACK_START = HOUR
 #: Postfix's default ``smtpd_client_connection_count_limit``.
 POSTFIX_CONNECTION_LIMIT = 50
 
-SOLUTION = """Keep the per-client limit well below the process limit, and above what a legitimate
+SOLUTION = """Keep the per-client limit at most half the process limit, and above what a legitimate
 busy sender needs:
 
     check_flood_limits(connection_limit=50, process_limit=100)   # Postfix's defaults
@@ -58,6 +58,9 @@ What fails:
     slots the flood of 150 fills them: correspondents and staff are refused and mail is lost.
     With a bigger server (say process_limit=300) the flood of 150 no longer fills it - but the
     flooder only has to open process_limit + 50 connections, and the checker tries that too.
+  connection_limit above half the process limit (51 to 99 of 100): one address may hold most of
+    the server. 99 of 100 leaves one slot for everyone else - the quiet hours of this day may not
+    show it, but the provider's 10 parallel deliveries alone need ten.
   connection_limit=1 to 9: the provider's server, delivering 10 messages over 10 connections
     at once, gets 421 too; its mail arrives late (the flood is not even needed for that).
   a small process_limit (20, like EIMS 2.1): a 50-connection allowance is the whole server.
@@ -143,6 +146,20 @@ def burst_delivery(result: Result) -> tuple[int, float]:
 MAX_CHECKED_PROCESS_LIMIT = 1000
 
 
+def max_sound_connection_limit(process_limit: int) -> int:
+    """The largest per-client limit :func:`check_flood_limits` accepts: half the process limit, rounded down.
+
+    A per-client limit exists so that one address cannot take the server; it protects only if the
+    slots it keeps from that address are enough for everyone else at their busiest. Postfix's
+    defaults keep exactly half (``smtpd_client_connection_count_limit = 50`` of
+    ``default_process_limit = 100``), and half is what this day's legitimate peak needs on the
+    smallest servers the lesson uses: the provider alone opens 10 connections at once, with staff
+    and correspondents beside it. A limit of 99 of 100 leaves one slot - the flooder holds the
+    server while the checker's quiet day happens not to show it.
+    """
+    return process_limit // 2
+
+
 def _flood_problems(result: Result, process_limit: int) -> list[str]:
     """What a flood cost the site's people, in sentences (empty: nothing)."""
     s = result.summary
@@ -159,6 +176,7 @@ def _flood_problems(result: Result, process_limit: int) -> list[str]:
     return problems
 
 
+@checker
 def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: int = 1, preset: str = "postfix"
                        ) -> Feedback:
     """Postfix against one flooding address: do these limits keep the mail flowing?
@@ -169,9 +187,22 @@ def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: in
     per-client limit below the process limit, the checker also runs a flood of
     ``process_limit + 50`` connections from the same address and reports what it cost.
     ``preset`` is the server: the lesson's Postfix.
+
+    The rule for the limit itself: at most half the process limit
+    (:func:`max_sound_connection_limit`), so that a flooding address holding all it may still
+    leaves half the slots for the site's legitimate peak (Postfix's defaults, 50 of 100, keep
+    exactly half). A limit just under the process limit (99 of 100) protects nothing even when
+    the simulated day happens to lose no mail, so it fails with that reason.
     """
-    if (isinstance(process_limit, int) and not isinstance(process_limit, bool)
-            and process_limit > MAX_CHECKED_PROCESS_LIMIT):
+    if isinstance(connection_limit, bool) or not isinstance(connection_limit, int) or connection_limit < 0:
+        return Feedback(False, [f"connection_limit: {connection_limit!r} is not a limit; expected a whole number "
+                                ">= 0 (0: no limit; Postfix's default is 50)"])
+    if isinstance(process_limit, bool) or not isinstance(process_limit, int) or process_limit < 1:
+        return Feedback(False, [f"process_limit: {process_limit!r} is not a process limit; expected a whole number "
+                                ">= 1 (Postfix's default is 100)"])
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        return Feedback(False, [f"seed: {seed!r} is not a whole number; expected a whole number such as 1"])
+    if process_limit > MAX_CHECKED_PROCESS_LIMIT:
         return Feedback(False, [f"process_limit: {process_limit} is more than this exercise simulates; expected at "
                                 f"most {MAX_CHECKED_PROCESS_LIMIT} (Postfix's default is 100)"])
     try:
@@ -195,10 +226,19 @@ def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: in
         problems.append(f"{why}: one address may hold all {process_limit} process slots. The flood of 150 did not "
                         f"fill them, but the same address opening {bigger} connections does - "
                         + "; ".join(cost))
+    half = max_sound_connection_limit(process_limit)
+    if not unlimited and connection_limit > half:
+        problems.append(f"a per-client limit of {connection_limit} lets one address hold {connection_limit} of the "
+                        f"{process_limit} process slots, more than the {process_limit - connection_limit} it leaves "
+                        "for everyone else. Even when a day's flood happens to cost nothing, one address must not "
+                        f"own most of the server: keep the limit at most half the process limit ({half} here), as "
+                        "Postfix's defaults do (50 of 100), so that the slots left cover the site's busy moments "
+                        "(the provider alone delivers over 10 connections at once)")
     if problems:
         return Feedback(False, problems)
     limit = connection_limit
     return Feedback(True, [f"no legitimate mail lost and no login refused; the per-client limit ({limit}) turned "
                            f"the flooder away {refused.get(FLOODER, 0)} times, and the provider's burst went "
                            f"straight in. One address can never hold more than {limit} of the {process_limit} "
-                           "slots, however many connections it opens"])
+                           f"slots, however many connections it opens: at least {process_limit - limit} stay free "
+                           "for everyone else (the rule: at most half the process limit)"])

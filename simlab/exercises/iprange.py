@@ -15,14 +15,12 @@ the range still refuses.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 
-from simlab.addresses.networks import parse_range
+from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
-from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, refused_legit, relayed_by_network
+from simlab.exercises.common import Feedback, checker, parse_count, parse_switch, refused_legit, relayed_by_network
 from simlab.scenarios import DAY, Scenario, run, strict_ip_range
 from simlab.scenarios.site import HOSTNAME, PROVIDER_IP
 
@@ -50,27 +48,23 @@ Allowing everything (0.0.0.0-255.255.255.255) brings the spoofed-Postmaster spam
 def parse_ip_ranges(text: str | Iterable[str], setting: str = RANGE_SETTING) -> list[str]:
     """The ranges an admin typed, checked one by one: ``"192.0.2.1-192.0.2.254, 198.51.100.25"``.
 
-    Ranges are separated by commas, semicolons, spaces or line breaks; spaces around the
-    dash are allowed. An empty field means no restriction at all. A malformed or reversed range
-    raises :class:`ConfigError` naming it.
+    Read by :func:`simlab.addresses.networks.parse_networks`, as every address field is: ranges
+    separated by commas, semicolons, spaces or line breaks; spaces around the dash are allowed. An
+    empty field means no restriction at all. A malformed or reversed range raises
+    :class:`ConfigError` naming it.
 
     >>> parse_ip_ranges("192.0.2.1 - 192.0.2.254; 198.51.100.25")
     ['192.0.2.1-192.0.2.254', '198.51.100.25']
     """
-    if isinstance(text, str):
-        items = re.split(r"[,;\s]+", re.sub(r"\s*-\s*", "-", text.strip()))
-    else:
-        items = [str(item) for item in text]
-    ranges = [item.strip() for item in items if item and item.strip()]
-    for item in ranges:
-        parse_range(item, setting)
-    return ranges
+    return parse_networks(text, setting)
 
 
 def ip_range_day(ranges: str | Iterable[str] = ("192.0.2.1-192.0.2.254",), mx_via_provider: bool = False,
                  relay_restriction: bool = True, duration: float = DAY) -> Scenario:
     """The S5 day with exactly these SMTP ranges allowed (none: no IP Range Restriction)."""
     allowed = parse_ip_ranges(ranges)
+    mx_via_provider = parse_switch(mx_via_provider, "mx_via_provider")
+    relay_restriction = parse_switch(relay_restriction, "relay_restriction")
     scenario = strict_ip_range(ranges=allowed, mx_via_provider=mx_via_provider, relay_restriction=relay_restriction,
                                duration=duration)
     scenario.settings["ip_range_restriction"] = {"smtp": allowed}
@@ -93,18 +87,20 @@ def _describe(actor: str) -> str:
     return actor
 
 
+@checker
 def check_ip_range(ranges: str | Iterable[str], mx_via_provider: bool = False, relay_restriction: bool = True,
                    seed: int = 1) -> Feedback:
     """Run the S5 day with these ranges and MX, and judge it.
 
     Passes when no spam is relayed and no legitimate mail is lost. The feedback names each
     correspondent (or staff member) refused at connect, by address and count, and the spam
-    that got through.
+    that got through. ``mx_via_provider`` and ``relay_restriction`` are switches (``True``/``False``,
+    yes/no, on/off, 1/0); a bad range or switch is a failed verdict naming it.
     """
-    try:
-        result = run(ip_range_day(ranges, mx_via_provider, relay_restriction), seed=seed)
-    except ConfigError as exc:
-        return Feedback(False, [str(exc)])
+    ranges = parse_ip_ranges(ranges)
+    mx_via_provider = parse_switch(mx_via_provider, "mx_via_provider")
+    relay_restriction = parse_switch(relay_restriction, "relay_restriction")
+    result = run(ip_range_day(ranges, mx_via_provider, relay_restriction), seed=parse_count(seed, "seed"))
     problems = []
     for actor, ip, n in refused_at_connect(result):
         if actor == "spoofing spammer":

@@ -18,9 +18,10 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from simlab import products
+from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback
+from simlab.exercises.common import Feedback, checker, parse_count, parse_switch
 from simlab.restrictions.access import RouterFilter
 from simlab.scenarios import run, wrong_password
 from simlab.scenarios.base import DAY, Scenario
@@ -35,14 +36,22 @@ STRONG_PASSWORDS = {**ACCOUNTS, "webmaster": "c0rrect-h0rse", "info": "b4ttery-s
 STAFF = {"bob (LAN)": "192.0.2.101", "alice (roaming)": ROAMING_IP}
 
 
-def _ranges(value: Any, setting: str) -> list[str]:
-    """A list of address ranges from a list, or from text as a student types it (``"a, b c"``)."""
-    if value is True:
-        return [LAN]
-    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+def _ranges(value: Any, setting: str) -> list[str] | None:
+    """The allowed ranges of a defence that is off (``None``, ``False``, ``"no"``), the LAN (``True``, ``"yes"``),
+    or a list of ranges, from a list or from text as a student types it (``"a, b c"``; read by
+    :func:`simlab.addresses.networks.parse_networks` as every address field is)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)) or (
+            isinstance(value, str) and value.strip().lower() in _SWITCH_WORDS):
+        return [LAN] if parse_switch(value, setting) else None
+    items = parse_networks(value, setting)
     if not items:
         raise ConfigError(setting, value, "lists no range", "at least one range such as '192.0.2.1-192.0.2.254'")
     return items
+
+
+_SWITCH_WORDS = frozenset({"yes", "no", "true", "false", "on", "off"})
 
 
 def guessing_day(preset: str = "eims-2.1", *, ip_range_restriction: Iterable[str] | str | bool | None = None,
@@ -55,28 +64,45 @@ def guessing_day(preset: str = "eims-2.1", *, ip_range_restriction: Iterable[str
         ip_range_restriction: EIMS 2.1 IP Range Restriction on POP3: the allowed ranges (``None``: off;
             ``True``: the LAN only).
         router_filter: the networks the router lets through to POP3 (``None``: no filter; ``True``: LAN only).
-        lockout: lock an account for 30 minutes after this many failed logins (0: off).
+        lockout: lock an account for 30 minutes after this many failed logins (0 or False: off; True: 5).
         fail2ban, bantime: fail2ban's POP3 jail (5 failures in 10 minutes) and how long a ban lasts, in seconds.
         failure_delay: Dovecot's failure delay with its per-address penalty.
         strong_passwords: give webmaster and info passwords that are not their own names.
         guesser_ips, pace: the guesser's pool of addresses and seconds between guesses.
     """
     product = products.get(preset)
-    if ip_range_restriction not in (None, False) and not product.can(products.IP_RANGE_RESTRICTION):
+    ip_range_restriction = _ranges(ip_range_restriction, "ip_range_restriction")
+    router_filter = _ranges(router_filter, "router_filter")
+    if isinstance(lockout, bool):  # as in the sandbox: True is 5 failures
+        lockout = 5 if lockout else 0
+    lockout = parse_count(lockout, "lockout", 0, expected="a number of failures (0: off; True: 5)")
+    fail2ban = parse_switch(fail2ban, "fail2ban")
+    failure_delay = parse_switch(failure_delay, "failure_delay")
+    strong_passwords = parse_switch(strong_passwords, "strong_passwords")
+    guesser_ips = parse_count(guesser_ips, "guesser_ips", 1, 100)
+    bantime = _seconds(bantime, "bantime")
+    pace = _seconds(pace, "pace")
+    if ip_range_restriction is not None and not product.can(products.IP_RANGE_RESTRICTION):
         owners = ", ".join(repr(p.name) for p in products.with_capability(products.IP_RANGE_RESTRICTION))
         raise ConfigError("ip_range_restriction", preset, "is a product without IP Range Restriction",
                           f"preset {owners or 'none'}, or router_filter=[...] for any product")
     scenario = wrong_password(preset=preset, duration=duration, guesser_ips=guesser_ips, pace=pace,
-                              pop3_ip_restriction=ip_range_restriction not in (None, False),
-                              router_filter=router_filter not in (None, False), lockout=lockout,
+                              pop3_ip_restriction=ip_range_restriction is not None,
+                              router_filter=router_filter is not None, lockout=lockout,
                               fail2ban=fail2ban, bantime=bantime, failure_delay=failure_delay)
-    if ip_range_restriction not in (None, False):
-        scenario.settings.update(product.ip_range("pop3", _ranges(ip_range_restriction, "ip_range_restriction")))
-    if router_filter not in (None, False):
-        scenario.router_filters = [RouterFilter(allow=_ranges(router_filter, "router_filter"), services=("pop3",))]
+    if ip_range_restriction is not None:
+        scenario.settings.update(product.ip_range("pop3", ip_range_restriction))
+    if router_filter is not None:
+        scenario.router_filters = [RouterFilter(allow=router_filter, services=("pop3",))]
     if strong_passwords:
         scenario.settings["accounts"] = dict(STRONG_PASSWORDS)
     return scenario
+
+
+def _seconds(value: Any, setting: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or value == float("inf"):
+        raise ConfigError(setting, value, "is not a time", "a number of seconds > 0")
+    return float(value)
 
 
 def _times(count: int, word: str = "time") -> str:
@@ -142,23 +168,28 @@ def _feedback_lines(result: Result) -> tuple[list[str], list[str]]:
     return problems, facts
 
 
+#: The keywords of :func:`check_no_break_in`'s defences.
+DEFENCE_NAMES = ("ip_range_restriction", "router_filter", "lockout", "fail2ban", "bantime", "failure_delay")
+
+
+@checker
 def check_no_break_in(preset: str = "eims-2.1", seed: int = 1, guesser_ips: int = 1, **defences: Any) -> Feedback:
     """Run the guessing day with ``defences`` (the keywords of :func:`guessing_day`) and judge it.
 
     Passes when no account is broken into and no member of staff - bob on the LAN,
     alice roaming at 198.51.100.77 - is refused when reading mail. Passwords may not
-    be changed in this exercise (``strong_passwords`` is refused).
+    be changed in this exercise (``strong_passwords`` is refused). Switches (``fail2ban``,
+    ``failure_delay``) take ``True``/``False`` or yes/no, true/false, on/off, 1/0; a bad value is a
+    failed verdict naming it.
     """
-    if defences.get("strong_passwords"):
+    if "strong_passwords" in defences and parse_switch(defences["strong_passwords"], "strong_passwords"):
         return Feedback(False, ["this exercise keeps the weak passwords (the webmaster account is shared by a "
                                 "script nobody can change today): stop the guesser with a defence instead"])
-    try:
-        result = run(guessing_day(preset, guesser_ips=guesser_ips, **defences), seed=seed)
-    except ConfigError as exc:
-        return Feedback(False, [f"these settings do not work: {exc}"])
-    except TypeError as exc:
-        return Feedback(False, [f"{exc}; the defences are: ip_range_restriction, router_filter, lockout, fail2ban, "
-                                "bantime, failure_delay"])
+    unknown = sorted(set(defences) - {*DEFENCE_NAMES, "strong_passwords"})
+    if unknown:
+        return Feedback(False, [f"{', '.join(unknown)}: not a defence of this exercise; the defences are: "
+                                f"{', '.join(DEFENCE_NAMES)}"])
+    result = run(guessing_day(preset, guesser_ips=guesser_ips, **defences), seed=parse_count(seed, "seed"))
     problems, facts = _feedback_lines(result)
     if problems:
         return Feedback(False, problems + facts)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from simlab.engine.result import Result
-from simlab.exercises.common import Feedback, refused_legit, relayed_by_network
+from simlab.exercises.common import (
+    Feedback,
+    checked_settings,
+    checker,
+    parse_count,
+    parse_switch,
+    refused_legit,
+    relayed_by_network,
+)
 from simlab.scenarios import relay_probe, run
 
 __all__ = ["check_no_open_relay", "lost_mail_by_actor", "SOLUTION", "PROBE_ACTOR"]
@@ -48,13 +56,19 @@ def lost_mail_by_actor(result: Result, skip: tuple[str, ...] = (PROBE_ACTOR,)) -
     return sentences
 
 
+@checker
 def check_no_open_relay(preset: str, seed: int = 1, **settings: Any) -> Feedback:
     """Run the relay probe against ``preset`` with the given product settings and judge it.
 
     Passes when the probe is refused, no bounce reaches postmaster, and no legitimate mail is lost.
     The feedback names whose mail was lost, from which address, and the reply at RCPT.
+    Settings are read strictly (:func:`~simlab.exercises.common.checked_settings`): a switch takes
+    ``True``/``False`` or yes/no, true/false, on/off, 1/0, an address list CIDR blocks, addresses or
+    ``A-B`` ranges; anything else is a failed verdict that names the setting, never "Correct.".
     """
-    relay_restriction = bool(settings.pop("relay_restriction", False))
+    seed = parse_count(seed, "seed", 0)
+    relay_restriction = parse_switch(settings.pop("relay_restriction", False), "relay_restriction")
+    settings = checked_settings(preset, settings)
     scenario = relay_probe(preset=preset, relay_restriction=relay_restriction)
     scenario.settings.update(settings)
     result = run(scenario, seed=seed)

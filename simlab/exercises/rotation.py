@@ -17,19 +17,18 @@ like abuse in the log.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
 from simlab import products
-from simlab.addresses.networks import ClientNetworks
+from simlab.addresses.networks import ClientNetworks, parse_networks
 from simlab.engine.actors import LocalUser
 from simlab.engine.conversation import Outcome
 from simlab.engine.result import Result
 from simlab.engine.world import World
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback
+from simlab.exercises.common import Feedback, checker, parse_count
 from simlab.scenarios import DAY, Scenario, ip_rotation, run
 from simlab.scenarios.catalog import ROTATION_DEFENCES
 from simlab.scenarios.site import HOSTNAME, LAN, ROAMING_IP
@@ -117,11 +116,13 @@ def rotation_day(preset: str = "eims-2.1", defence: str = "none", pool_size: int
             with ``defence="allowlist"`` -, SIMS ``client_hosts``, Postfix ``mynetworks``);
             ``None`` keeps the site's network, 192.0.2.0/24.
     """
+    if defence not in ROTATION_DEFENCES:
+        raise ConfigError("defence", defence, "is not a defence", f"one of {', '.join(ROTATION_DEFENCES)}")
+    ban_after = parse_count(ban_after, "ban_after", 1, expected="a whole number of messages >= 1")
     scenario = ip_rotation(preset=preset, defence=defence, pool_size=pool_size, ban_after=ban_after, switch=switch,
                            messages=messages, duration=duration)
-    if isinstance(relay_networks, str):  # typed as in the panel: "192.0.2.0/24, 198.51.100.77"
-        relay_networks = [part for part in re.split(r"[,;\s]+", relay_networks) if part]
-    if relay_networks is not None:
+    if relay_networks is not None:  # a list, or typed as in the panel: "192.0.2.0/24, 198.51.100.77"
+        relay_networks = parse_networks(relay_networks, "relay_networks")
         setting = relay_networks_setting(preset)
         if setting is None:
             owners = ", ".join(p.name for p in products.with_capability(products.RELAY_BY_CLIENT_IP))
@@ -201,6 +202,7 @@ def _too_wide(relay_networks: Sequence[str] | None) -> list[str]:
     return wide
 
 
+@checker
 def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_networks: Sequence[str] | None = None,
                            seed: int = 1) -> Feedback:
     """Run a day against a spammer rotating through 50 addresses, and judge the defence.
@@ -208,15 +210,17 @@ def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_
     The exercise is on EIMS 2.1. Passes when no spam is relayed, no member of staff loses mail
     or a login - bob on the LAN, and alice reading and sending from 198.51.100.77 -, nobody but
     the spammer is banned, and the relay list lets no outside address relay but alice's.
+    ``relay_networks`` is read as every address list is (CIDR blocks, addresses, ``A-B`` ranges);
+    a bad entry, defence or count is a failed verdict naming it.
     """
     if defence not in ROTATION_DEFENCES:
         return Feedback(False, [f"defence: {defence!r} is not a defence; expected one of "
                                 f"{', '.join(ROTATION_DEFENCES)}"])
-    try:
-        result = run(rotation_day(preset, defence, ATTACK_POOL, ban_after, relay_networks=relay_networks), seed=seed)
-        problems = _too_wide(relay_networks) if allowlist_used(preset, defence) else []
-    except ConfigError as exc:
-        return Feedback(False, [str(exc)])
+    if relay_networks is not None:
+        relay_networks = parse_networks(relay_networks, "relay_networks")
+    result = run(rotation_day(preset, defence, ATTACK_POOL, ban_after, relay_networks=relay_networks),
+                 seed=parse_count(seed, "seed"))
+    problems = _too_wide(relay_networks) if allowlist_used(preset, defence) else []
     if preset != EXERCISE_PRESET:
         problems.insert(0, f"the site's server is {products.get(EXERCISE_PRESET).label}, and the admin cannot change "
                            "products today: choose a "

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simlab import products
+from simlab.addresses.networks import parse_networks
 from simlab.engine.actors import (
     Flooder,
     LocalUser,
@@ -34,7 +35,7 @@ from simlab.engine.actors import (
 )
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback
+from simlab.exercises.common import Feedback, checked_settings, checker, parse_count, parse_switch
 from simlab.restrictions.access import RouterFilter
 from simlab.restrictions.guards import AccountLockout, Fail2Ban
 from simlab.scenarios.base import DAY, HOUR, Scenario
@@ -164,12 +165,15 @@ def attackers(duration: float, relay_scanner: int = 0, spoofing_spammer: float =
     return actors
 
 
-def _networks(value: Any, name: str) -> list[str]:
-    if isinstance(value, str):
-        return [item for item in value.replace(",", " ").split() if item]
-    if isinstance(value, Iterable):
-        return [str(item) for item in value]
-    raise ConfigError(name, value, "is not a list of networks", "e.g. ['192.0.2.0/24']")
+_SWITCH_WORDS = frozenset({"yes", "no", "true", "false", "on", "off"})
+
+
+def _switch_or(value: Any, name: str) -> Any:
+    """A defence's value with its switch words read strictly: ``"no"``/``"off"``/``"false"`` -> ``False``,
+    ``"yes"``/``"on"``/``"true"`` -> ``True`` (the string ``"no"`` is truthy in Python); anything else unchanged."""
+    if isinstance(value, str) and value.strip().lower() in _SWITCH_WORDS:
+        return parse_switch(value, name)
+    return value
 
 
 def defences_for(preset: str, defences: Mapping[str, Any] | Iterable[str] | None) -> tuple[list, list]:
@@ -186,7 +190,17 @@ def defences_for(preset: str, defences: Mapping[str, Any] | Iterable[str] | None
         return [], []
     if isinstance(defences, str):
         defences = [defences]
-    items = dict(defences) if isinstance(defences, Mapping) else {name: True for name in defences}
+    if not isinstance(defences, Mapping | Iterable) or isinstance(defences, bytes):
+        raise ConfigError("defences", defences, "is not a set of defences",
+                          "a dict such as {'fail2ban': 86400} or a list of names such as ['fail2ban']")
+    if isinstance(defences, Mapping):
+        items = {name: _switch_or(value, name) for name, value in defences.items()}
+    else:
+        items = {}
+        for name in defences:
+            if not isinstance(name, str):
+                raise ConfigError("defences", name, "is not a defence's name", "fail2ban, lockout or router_filter")
+            items[name] = True
     unknown = sorted(set(items) - {"fail2ban", "lockout", "router_filter"})
     if unknown:
         raise ConfigError("defences", ", ".join(unknown), "is not a defence of the lesson",
@@ -204,7 +218,7 @@ def defences_for(preset: str, defences: Mapping[str, Any] | Iterable[str] | None
         restrictions.append(AccountLockout(5 if lock is True else int(_rate("lockout", lock, 1)), 1800))
     allowed = items.get("router_filter")
     if allowed:
-        networks = [LAN] if allowed is True else _networks(allowed, "router_filter")
+        networks = [LAN] if allowed is True else parse_networks(allowed, "router_filter")
         if not networks:
             raise ConfigError("router_filter", allowed, "lists no network", "e.g. ['192.0.2.0/24']")
         routers.append(RouterFilter(allow=networks, services=("pop3",)))
@@ -276,6 +290,7 @@ def _relayed(result: Result) -> list[str]:
     return out
 
 
+@checker
 def check_challenge(preset: str, settings: Mapping[str, Any] | None = None,
                     defences: Mapping[str, Any] | Iterable[str] | None = None, seed: int = 1) -> Feedback:
     """The challenge: a 1998 product (not Postfix) that gets through a day of :data:`CHALLENGE` with no spam
@@ -285,21 +300,20 @@ def check_challenge(preset: str, settings: Mapping[str, Any] | None = None,
         preset: ``"eims-1.2"``, ``"eims-2.1"`` or ``"sims"``.
         settings: the product's settings, in its own names.
         defences: see :func:`defences_for`, e.g. ``{"fail2ban": 86400, "router_filter": ["192.0.2.0/24"]}``.
+
+    Settings are read strictly (:func:`~simlab.exercises.common.checked_settings`): ``settings`` must
+    be a dict, a switch takes ``True``/``False`` or yes/no, true/false, on/off, 1/0, an address list
+    CIDR blocks, addresses or ``A-B`` ranges; bad input is a failed verdict naming it, never a traceback.
     """
-    try:
-        product = products.get(preset)
-    except ConfigError as exc:
-        return Feedback(False, [str(exc)])
+    product = products.get(preset)
     if product.year > CHALLENGE_YEAR:
         old = ", ".join(p.name for p in products.PRODUCTS.values() if p.year <= CHALLENGE_YEAR)
         return Feedback(False, [f"the challenge is for a {CHALLENGE_YEAR} product: {old} - "
                                 f"{product.label} passes it as installed"])
-    try:
-        site_server(preset, settings)
-        scenario = sandbox_scenario(preset, settings, defences, **CHALLENGE)
-        result = run(scenario, seed=seed)
-    except ConfigError as exc:
-        return Feedback(False, [str(exc)])
+    settings = checked_settings(product.name, settings)
+    site_server(preset, settings)
+    scenario = sandbox_scenario(preset, settings, defences, **CHALLENGE)
+    result = run(scenario, seed=parse_count(seed, "seed"))
     s = result.summary
     problems: list[str] = []
     if s["spam_relayed"]:

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from simlab import products
-from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, send_until_closed
+from simlab.addresses.networks import parse_networks
+from simlab.exercises.common import Feedback, checked_settings, checker, parse_switch, send_until_closed
 from simlab.products.base import SiteNames
 from simlab.scenarios import spoofed_postmaster
 from simlab.scenarios.base import DAY, Scenario
@@ -111,7 +111,11 @@ def spoof_day(preset: str = "eims-2.1", *, relay_restriction: bool = True, relay
     """
     product = products.get(preset)
     by_sender = product.can(products.RELAY_BY_SENDER_DOMAIN)
-    hosts = [client_hosts] if isinstance(client_hosts, str) else list(client_hosts)
+    relay_restriction = parse_switch(relay_restriction, "relay_restriction")
+    require_valid_ip = parse_switch(require_valid_ip, "require_valid_ip")
+    smtp_auth = parse_switch(smtp_auth, "smtp_auth")
+    valid_ips = parse_networks(valid_ips, "valid_ips")
+    hosts = parse_networks(client_hosts, "client_hosts")
     scenario = spoofed_postmaster(preset=preset, duration=duration,
                                   relay_restriction=relay_restriction if by_sender else None,
                                   client_hosts=hosts if product.relay_allowlist_by_default else None)
@@ -146,6 +150,7 @@ def _verdict(who: str, session, relayed_words: str) -> tuple[bool, str]:
     return accepted, f"{who} got '{answer}' at RCPT: {relayed_words if accepted else 'refused'}"
 
 
+@checker
 def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
     """Replay the thread's dialogue from outside and a staff message from the LAN against your settings.
 
@@ -154,17 +159,17 @@ def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
     ``valid_ips`` means the site's LAN (192.0.2.0/24), as in the lesson's panel and day chart.
     Passes when the spoofed message from 203.0.113.50 is refused at RCPT, bob's message from
     192.0.2.101 is accepted for relaying, and a correspondent's server (198.51.100.90) can still
-    deliver to bob. Each line of the feedback is marked "ok" or "problem".
+    deliver to bob. Each line of the feedback is marked "ok" or "problem". Switches take
+    ``True``/``False`` or yes/no, true/false, on/off, 1/0, address lists CIDR blocks, addresses or
+    ``A-B`` ranges; a bad value is a failed verdict naming the setting.
     """
-    try:
-        product = products.get(preset)
-        listed = product.relay_allowlist_setting
-        if settings.get("require_valid_ip") and product.can(products.RELAY_BY_SENDER_DOMAIN) and listed \
-                and listed not in settings:
-            settings[listed] = [LAN]
-        servers = [mycompany_server(preset, **settings) for _ in range(3)]
-    except ConfigError as exc:
-        return Feedback(False, [f"these settings do not work: {exc}"])
+    product = products.get(preset)
+    settings = checked_settings(product.name, settings)
+    listed = product.relay_allowlist_setting
+    if settings.get("require_valid_ip") and product.can(products.RELAY_BY_SENDER_DOMAIN) and listed \
+            and listed not in settings:
+        settings[listed] = [LAN]
+    servers = [mycompany_server(preset, **settings) for _ in range(3)]
     spoof = replay(servers[0], SPOOFER_IP, THREAD_DIALOGUE)
     staff = replay(servers[1], STAFF_IP, STAFF_DIALOGUE)
     inbound = replay(servers[2], INBOUND_IP, INBOUND_DIALOGUE)

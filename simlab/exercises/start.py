@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, send_until_closed
+from simlab.exercises.common import Feedback, checker, send_until_closed
 from simlab.presets import eims_2_1
 
 __all__ = ["dialogue_lines", "run_dialogue", "check_rcpt_reply", "SOLUTION"]
@@ -73,6 +73,7 @@ def _rcpt_reply_of_default_eims() -> tuple[int, str]:
     return int(line[:3]), line
 
 
+@checker
 def check_rcpt_reply(answer: object):
     """Is ``answer`` the reply code EIMS 2.1 as installed gives to ``RCPT TO`` for a foreign address from outside?
 

@@ -22,7 +22,8 @@ from simlab import products
 from simlab.errors import ConfigError
 from simlab.plots import LABELS, to_png
 
-__all__ = ["Panel", "build_control", "log_html", "transcript_html", "summary_html", "solution_button", "CONTROL_TYPES",
+__all__ = ["Panel", "build_control", "checked_start",
+           "log_html", "transcript_html", "summary_html", "solution_button", "CONTROL_TYPES",
            "product_menu", "choice_label", "setting_description", "enable_by_product", "allowlist_controls"]
 
 
@@ -77,6 +78,7 @@ def build_control(spec: Mapping[str, Any]) -> widgets.Widget:
     spec = dict(spec)
     kind = spec.pop("type")
     name = spec.pop("name")
+    spec.pop("fallback", None)
     if kind not in CONTROL_TYPES:
         raise ConfigError(f"control {name!r} type", kind, "is not a control type", f"one of {sorted(CONTROL_TYPES)}")
     if kind in ("IntSlider", "FloatSlider", "Text", "Textarea"):
@@ -86,6 +88,43 @@ def build_control(spec: Mapping[str, Any]) -> widgets.Widget:
     if kind in ("Text", "Textarea", "Dropdown", "IntSlider", "FloatSlider"):
         spec.setdefault("layout", widgets.Layout(width="auto" if kind in ("Text", "Dropdown") else "100%"))
     return CONTROL_TYPES[kind](**spec)
+
+
+_CHOICES = ("Dropdown", "ToggleButtons")
+_SLIDERS = {"IntSlider": (0, 100), "FloatSlider": (0.0, 100.0)}
+
+
+def checked_start(spec: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A control's declaration with a starting value it can hold, and the message for one it could not.
+
+    A panel's arguments (``preset=``, ``seed=``) become the starting values of its controls, and a
+    widget given a value it cannot show either raises (a Dropdown: ``TraitError``) or quietly changes
+    it (a slider clamps 500 to its maximum). Here such a value is refused with a :class:`ConfigError`'s
+    text - the control, the value, what was expected - and the control starts at its ``fallback``
+    (else its first choice, or its slider's minimum).
+    """
+    spec = dict(spec)
+    kind, name, value = spec["type"], spec["name"], spec.get("value")
+    problem = None
+    if kind in _CHOICES and "options" in spec:
+        allowed = [option[1] if isinstance(option, tuple) else option for option in spec["options"]]
+        if not any(value == choice and type(value) is type(choice) for choice in allowed):
+            shown = ", ".join(repr(choice) for choice in allowed)
+            problem = str(ConfigError(name, value, "is not a choice of this panel", f"one of {shown}"))
+            spec["value"] = spec.get("fallback", allowed[0] if allowed else None)
+    elif kind in _SLIDERS:
+        low, high = spec.get("min", _SLIDERS[kind][0]), spec.get("max", _SLIDERS[kind][1])
+        whole = kind == "IntSlider"
+        number = isinstance(value, int | float) and not isinstance(value, bool) and value == value \
+            and (not whole or float(value).is_integer())
+        if not number or not low <= value <= high:
+            what = "a whole number" if whole else "a number"
+            problem = str(ConfigError(name, value, "is outside what this panel's slider holds" if number else
+                                      f"is not {what}", f"{what} from {low} to {high}"))
+            spec["value"] = spec.get("fallback", low)
+        elif whole:
+            spec["value"] = int(value)
+    return spec, problem
 
 
 _PRE = ("<pre style='font-size:11px;line-height:1.35;max-height:{h}px;overflow:auto;background:#fafafa;"
@@ -145,7 +184,10 @@ class Panel(widgets.VBox):
     def __init__(self, title: str, controls: Sequence[Mapping[str, Any]], compute: Callable[[dict], Any],
                  render: Callable[[Panel, Any], None], views: Mapping[str, widgets.Widget],
                  columns: int = 2) -> None:
-        self.controls: dict[str, widgets.Widget] = {spec["name"]: build_control(spec) for spec in controls}
+        checked = [checked_start(spec) for spec in controls]
+        #: Messages for starting values the controls could not hold (a preset not offered, a seed off the slider).
+        self.start_problems: list[str] = [problem for _spec, problem in checked if problem]
+        self.controls: dict[str, widgets.Widget] = {spec["name"]: build_control(spec) for spec, _ in checked}
         self.message = widgets.HTML()
         self.views = dict(views)
         self.compute = compute
@@ -165,6 +207,9 @@ class Panel(widgets.VBox):
         for control in self.controls.values():
             control.observe(self._changed, names="value")
         self.refresh()
+        if self.start_problems:
+            shown = [f"{problem} - the panel shows its default instead" for problem in self.start_problems]
+            self._show_error("; ".join(shown + ([self.error] if self.error else [])))
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}

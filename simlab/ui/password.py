@@ -97,7 +97,7 @@ def password_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     controls = [
         {"name": "preset", "type": "Dropdown", "value": preset, "description": "server",
          "options": product_menu(products.POP3, label=lambda p: f"{p.label} + {p.pop3_label}" if p.pop3_label
-                                 else p.label)},
+                                 else p.label), "fallback": "eims-2.1"},
         {"name": "allowed", "type": "Text", "value": "192.0.2.1-192.0.2.254",
          "description": "POP3 allowed from", "placeholder": "192.0.2.1-192.0.2.254, 198.51.100.77"},
         {"name": "ip_range_restriction", "type": "Checkbox", "value": False,

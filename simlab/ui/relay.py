@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from simlab import products
+from simlab.addresses.networks import parse_networks
 from simlab.exercises.common import split_list
 from simlab.plots import PROBE_LINE, outcome_bars, probe_lines_per_hour
 from simlab.scenarios import relay_probe, run
@@ -43,7 +44,7 @@ def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:
     allowlists = allowlist_controls("192.0.2.0/24")
     controls = [
         {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
-         "description": "server"},
+         "description": "server", "fallback": "eims-1.2"},
         {"name": "relay_restriction", "type": "Checkbox", "value": False,
          "description": setting_description(by_sender, lambda p: "relay_restriction")},
         {"name": "relay_domains", "type": "Text", "value": "", "placeholder": "partner.test",
@@ -62,7 +63,8 @@ def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:
         if by_domain:
             scenario.settings.update(product.relay_restriction(v["relay_restriction"], split_list(v["relay_domains"])))
         elif product.relay_allowlist_by_default:
-            scenario.settings.update(product.relay_allowlist(split_list(v[product.relay_allowlist_setting])))
+            setting = product.relay_allowlist_setting
+            scenario.settings.update(product.relay_allowlist(parse_networks(v[setting], setting)))
         return run(scenario, seed=v["seed"])
 
     views = {"outcome": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),

@@ -15,7 +15,7 @@ from datetime import timedelta
 import ipywidgets as widgets
 
 from simlab import plots, products
-from simlab.addresses.networks import ClientNetworks
+from simlab.addresses.networks import parse_networks
 from simlab.exercises.rotation import DEFENCES, SPAMMER, allowlist_used, bans_in_order, lost_by_sender, rotation_day
 from simlab.plots import outcome_bars
 from simlab.scenarios import HOUR, run
@@ -91,7 +91,7 @@ def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     """
     controls = [
         {"name": "preset", "type": "Dropdown", "options": product_menu(label=_menu_label), "value": preset,
-         "description": "server"},
+         "description": "server", "fallback": "eims-2.1"},
         {"name": "defence", "type": "Dropdown", "options": [(label, key) for key, label in DEFENCES.items()],
          "value": "per_ip_ban"},
         {"name": "pool_size", "type": "IntSlider", "value": 50, "min": 1, "max": 250,
@@ -107,7 +107,7 @@ def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     ]
 
     def compute(v: dict):
-        networks = [str(r) for r in ClientNetworks(v["relay_networks"], setting="may relay")]
+        networks = parse_networks(v["relay_networks"], "may relay")
         scenario = rotation_day(v["preset"], v["defence"], v["pool_size"], v["ban_after"], v["switch"],
                                 relay_networks=networks if allowlist_used(v["preset"], v["defence"]) else None,
                                 duration=LAB_HOURS * HOUR)

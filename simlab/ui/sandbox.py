@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html
 import inspect
+import sys
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +21,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from simlab import products
-from simlab.addresses.networks import ClientNetworks
+from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.exercises.common import split_list
+from simlab.exercises.common import NETWORK_SETTINGS as _CHECKED_NETWORKS
+from simlab.exercises.common import parse_switch, split_list
 from simlab.exercises.sandbox import sandbox_scenario
 from simlab.plots import TIMELINE_COLOURS, TIMELINE_LABELS, outcome_bars, readable_timeline
 from simlab.restrictions.access import SERVICES
@@ -37,7 +40,7 @@ __all__ = ["sandbox", "SettingSpec", "setting_specs", "parse_setting", "product_
 
 #: Settings that hold client addresses: checked here too, since a preset may keep one unused (and so
 #: unchecked) while the setting that reads it is off - EIMS 2.1's ``valid_ips`` without Relay Restriction.
-NETWORK_SETTINGS = frozenset({"valid_ips", "client_hosts", "mynetworks", "ip_range_restriction"})
+NETWORK_SETTINGS = frozenset({"valid_ips", "client_hosts", "mynetworks", "ip_range_restriction"} | _CHECKED_NETWORKS)
 SUMMARY_KEYS = ("spam_relayed", "spam_refused", "spam_delivered_local", "bounces_to_postmaster", "legit_delivered",
                 "legit_refused", "accounts_compromised", "login_failures", "legit_logins_refused", "bans",
                 "connections_dropped")
@@ -101,7 +104,7 @@ def parse_setting(spec: SettingSpec, value: Any) -> Any:
     (one service each) - empty means off.
     """
     if spec.kind == "bool":
-        return bool(value)
+        return parse_switch(value, spec.name)
     text = str(value).strip()
     if spec.kind == "int":
         try:
@@ -119,13 +122,11 @@ def parse_setting(spec: SettingSpec, value: Any) -> Any:
                 if not colon or service not in SERVICES:
                     raise ConfigError(spec.name, part.strip(), "is not 'service: ranges'",
                                       "e.g. 'pop3: 192.0.2.0/24' (services: smtp, pop3)")
-                ranges[service] = split_list(items)
-                ClientNetworks(ranges[service], setting=f"{spec.name}[{service!r}]")
+                ranges[service] = parse_networks(items, f"{spec.name}[{service!r}]")
             return ranges
-    items = split_list(text)
     if spec.name in NETWORK_SETTINGS:
-        ClientNetworks(items, setting=spec.name)
-    return items
+        return parse_networks(text, spec.name)
+    return split_list(text)
 
 
 def product_settings(preset: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,7 +151,7 @@ def sandbox_outcome(values: Mapping[str, Any]) -> SandboxOutcome:
     preset = values["preset"]
     settings = product_settings(preset, values)
     site_server(preset, settings)  # a bad setting is reported before the day runs
-    router = split_list(values.get("router_filter", ""))
+    router = parse_networks(values.get("router_filter", ""), "router_filter")
     defences = {"fail2ban": values.get("bantime", 600) if values.get("fail2ban") else False,
                 "lockout": values.get("lockout", 0), "router_filter": router or False}
     attack = {
@@ -209,7 +210,8 @@ def sandbox(preset: str = "eims-2.1", seed: int = 1) -> Panel:
                     control["placeholder"] = "pop3: 192.0.2.0/24"
             setting_controls.append(control)
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server",
+         "fallback": "eims-2.1"},
         *setting_controls,
         {"name": "staff", "type": "Checkbox", "value": True, "description": "staff (bob on the LAN, alice roaming)"},
         {"name": "staff_per_day", "type": "IntSlider", "value": 12, "min": 1, "max": 48,
@@ -285,3 +287,14 @@ def sandbox(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     panel.controls["preset"].observe(show_product, names="value")
     show_product()
     return panel
+
+
+class _PanelModule(types.ModuleType):
+    """This module, callable as its panel: the package's name ``simlab.ui.sandbox`` is bound to the module once
+    it is imported (``from simlab.ui.sandbox import ...``), and ``simlab.ui.sandbox()`` must still build the panel."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Panel:
+        return sandbox(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _PanelModule

@@ -19,8 +19,8 @@ import html
 import ipywidgets as widgets
 
 from simlab import products
+from simlab.addresses.networks import parse_networks
 from simlab.exercises.common import auth_plain_line as auth_plain
-from simlab.exercises.common import split_list
 from simlab.exercises.spoof import MY_DOMAIN, THREAD_DIALOGUE, mycompany_server, reply_to, sender_login_map, spoof_day
 from simlab.exercises.start import run_dialogue
 from simlab.plots import outcome_bars, sequence_diagram
@@ -62,9 +62,10 @@ def _server_settings(v: dict) -> dict:
         settings |= product.relay_restriction(v["relay_restriction"])
         if _valid_ip_rule(product):
             settings |= {"require_valid_ip": v["require_valid_ip"],
-                         product.relay_allowlist_setting: split_list(v["valid_ips"])}
+                         product.relay_allowlist_setting: parse_networks(v["valid_ips"], "valid_ips")}
     elif product.relay_allowlist_by_default and product.relay_allowlist_setting in v:
-        settings |= product.relay_allowlist(split_list(v[product.relay_allowlist_setting]))
+        setting = product.relay_allowlist_setting
+        settings |= product.relay_allowlist(parse_networks(v[setting], setting))
     if product.can(products.SMTP_AUTH):
         settings |= product.smtp_auth(v["smtp_auth"])
     if v["sender_login_check"] and product.can(products.SENDER_LOGIN_CHECK):
@@ -132,7 +133,8 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
     """
     allowlists = allowlist_controls("192.0.2.0/24")
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server",
+         "fallback": "eims-2.1"},
         {"name": "client_ip", "type": "Text", "value": client_ip, "description": "client address",
          "placeholder": "203.0.113.50"},
         {"name": "port", "type": "Dropdown", "options": [("25 (smtp)", 25), ("587 (submission)", 587)], "value": 25,
@@ -166,8 +168,8 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
             product = products.get(preset_name)
             allowlist = product.relay_allowlist_setting if product.relay_allowlist_by_default else None
             scenario = spoof_day(preset_name, relay_restriction=v["relay_restriction"],
-                                 require_valid_ip=v["require_valid_ip"], valid_ips=split_list(v["valid_ips"]),
-                                 client_hosts=split_list(v[allowlist]) if allowlist in v else (LAN,),
+                                 require_valid_ip=v["require_valid_ip"], valid_ips=v["valid_ips"],
+                                 client_hosts=v[allowlist] if allowlist in v else (LAN,),
                                  smtp_auth=v["smtp_auth"] and product.can(products.SMTP_AUTH),
                                  sender_login_check=v["sender_login_check"] or None)
             days[key] = run(scenario, seed=1)

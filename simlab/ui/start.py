@@ -72,7 +72,7 @@ def session_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.7", lines:
     """
     controls = [
         {"name": "preset", "type": "Dropdown", "options": product_menu(label=choice_label), "value": preset,
-         "description": "server"},
+         "description": "server", "fallback": "eims-2.1"},
         {"name": "client_ip", "type": "Text", "value": client_ip, "description": "client address",
          "placeholder": "203.0.113.7"},
         {"name": "lines", "type": "Textarea", "value": lines, "description": "you type",
