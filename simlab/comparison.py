@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["Comparison", "compare", "T_975"]
+__all__ = ["Comparison", "compare", "change_between", "describe_change", "T_975"]
 
 #: Two-sided 95 % critical values of Student's t by degrees of freedom (1-30); beyond, 1.96.
 #: Source: NIST/SEMATECH e-Handbook of Statistical Methods, table 1.3.6.7.2 (upper 0.025 critical values).
@@ -44,7 +44,36 @@ T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 #: Figures a lesson reads first, in the words a sentence uses for them.
 HEADLINE = {"spam_relayed": "spam relayed", "spam_refused": "spam refused",
             "bounces_to_postmaster": "bounces to postmaster", "accounts_compromised": "accounts broken into",
+            "login_failures": "failed logins", "bans": "bans", "connections_refused": "connections refused",
             "legit_logins_refused": "staff logins refused", "legit_refused": "legitimate lost"}
+
+
+def describe_change(differences: Mapping[str, float], moved: Iterable[str] | None = None,
+                    keys: Sequence[str] | None = None) -> str:
+    """Differences in words: ``'-1 spam relayed, +1 spam refused, 0 legitimate lost'``.
+
+    ``keys`` default to the headline figures in ``moved`` (default: those whose difference is not 0),
+    always ending with legitimate mail lost.
+
+    >>> describe_change({"spam_relayed": -3, "spam_refused": 3, "legit_refused": 0})
+    '-3 spam relayed, +3 spam refused, 0 legitimate lost'
+    """
+    moved = {key for key, value in differences.items() if value} if moved is None else set(moved)
+    if keys is None:
+        keys = [key for key in HEADLINE if key != "legit_refused" and key in moved] + ["legit_refused"]
+    parts = []
+    for key in keys:
+        value = float(differences.get(key, 0))
+        number = "0" if value == 0 else f"{value:+.0f}" if value == round(value) else f"{value:+.1f}"
+        parts.append(f"{number} {HEADLINE.get(key, key.replace('_', ' '))}")
+    return ", ".join(parts)
+
+
+def change_between(baseline: Mapping[str, float], change: Mapping[str, float],
+                   keys: Sequence[str] | None = None) -> str:
+    """What one run changed against another at the same seed (the same traffic), in words."""
+    differences = {key: float(change.get(key, 0)) - float(baseline.get(key, 0)) for key in {*baseline, *change}}
+    return describe_change(differences, keys=keys)
 
 
 def _critical(df: int) -> float:
@@ -77,15 +106,8 @@ class Comparison:
 
         ``keys`` default to the headline figures that moved, and always end with legitimate mail lost.
         """
-        if keys is None:
-            keys = [key for key in HEADLINE if key != "legit_refused" and key in self.table.index
-                    and self.table.loc[key, "seeds_changed"] > 0] + ["legit_refused"]
-        parts = []
-        for key in keys:
-            value = float(self.table.loc[key, "difference"]) if key in self.table.index else 0.0
-            number = f"{value:+.0f}" if value == round(value) else f"{value:+.1f}"
-            parts.append(f"{'0' if value == 0 else number} {HEADLINE.get(key, key.replace('_', ' '))}")
-        return ", ".join(parts)
+        moved = {key for key in self.table.index if self.table.loc[key, "seeds_changed"] > 0}
+        return describe_change(self.table["difference"].to_dict(), moved, keys)
 
     def plot(self, keys: Sequence[str] | None = None, title: str = "") -> Figure:
         """The differences with their intervals, one bar per figure (see :func:`simlab.plots.comparison_bars`)."""

@@ -131,6 +131,14 @@ _PRE = ("<pre style='font-size:11px;line-height:1.35;max-height:{h}px;overflow:a
         "border:1px solid #ddd;padding:6px;margin:0'>{body}</pre>")
 
 
+def _summary_of(outcome: Any) -> Mapping[str, int] | None:
+    """The summary counts inside a panel's outcome: a Result, or the first one in a tuple or a dict."""
+    if hasattr(outcome, "summary"):
+        return outcome.summary
+    items = outcome.values() if isinstance(outcome, Mapping) else outcome if isinstance(outcome, tuple | list) else ()
+    return next((item.summary for item in items if hasattr(item, "summary")), None)
+
+
 def log_html(lines: Sequence[str], highlight: str | None = None, limit: int = 200, height: int = 260) -> str:
     """Log lines as an HTML block, the last ``limit`` of them; lines matching ``highlight`` in bold red."""
     shown = list(lines)[-limit:]
@@ -175,6 +183,10 @@ class Panel(widgets.VBox):
         compute: ``values -> outcome``; pure, may raise :class:`ConfigError` for a bad entry.
         render: ``(panel, outcome) -> None``; fills the views from the outcome.
         views: the view widgets to show below the controls, by tab title.
+        compare_keep: with it, the panel also says what the student's settings changed against its starting
+            settings, on the same traffic: the controls named here (the product, the seed) keep the student's
+            values, every other control its starting value; that run is made once per product and seed.
+            Every actor draws from its own random stream, so only what the settings cause differs.
 
     Attributes:
         controls: the control widgets by name (set ``.value`` to drive the panel from code).
@@ -183,8 +195,13 @@ class Panel(widgets.VBox):
 
     def __init__(self, title: str, controls: Sequence[Mapping[str, Any]], compute: Callable[[dict], Any],
                  render: Callable[[Panel, Any], None], views: Mapping[str, widgets.Widget],
-                 columns: int = 2) -> None:
+                 columns: int = 2, compare_keep: Sequence[str] | None = None) -> None:
         checked = [checked_start(spec) for spec in controls]
+        self.compare_keep = tuple(compare_keep) if compare_keep is not None else None
+        self._labels = {spec["name"]: spec.get("description") or spec["name"] for spec, _ in checked}
+        #: What the last change did against the starting settings, in words (empty without compare_keep).
+        self.comparison = widgets.HTML()
+        self._baseline: tuple[str, Any] = ("", None)
         #: Messages for starting values the controls could not hold (a preset not offered, a seed off the slider).
         self.start_problems: list[str] = [problem for _spec, problem in checked if problem]
         self.controls: dict[str, widgets.Widget] = {spec["name"]: build_control(spec) for spec, _ in checked}
@@ -203,7 +220,8 @@ class Panel(widgets.VBox):
             tabs.set_title(i, name)
         self.tabs = tabs
         super().__init__([widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"), grid, self.message,
-                          tabs])
+                          self.comparison, tabs])
+        self.start_values = self.values()
         for control in self.controls.values():
             control.observe(self._changed, names="value")
         self.refresh()
@@ -242,6 +260,46 @@ class Panel(widgets.VBox):
         self.outcome = outcome
         self.runs += 1
         self.render(self, outcome)
+        if self.compare_keep is not None:
+            self._show_comparison(outcome)
+
+    def _shown(self, name: str, value: Any) -> str:
+        """A control's value as the student sees it: a menu's label, on/off, or the text typed."""
+        for option in getattr(self.controls[name], "options", ()):
+            if isinstance(option, tuple) and option[1] == value:
+                return str(option[0])
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return str(value) if value != "" else "(empty)"
+
+    def _show_comparison(self, outcome: Any) -> None:
+        """Say what the settings changed against the starting ones, on the same traffic (same product and seed)."""
+        from simlab.comparison import change_between
+
+        values = self.values()
+        base = {**self.start_values, **{k: values[k] for k in self.compare_keep if k in values}}
+        changed = [name for name in values if values[name] != base[name]]
+        if not changed:
+            self.comparison.value = ("<p style='font-size:12px;color:#555;margin:4px 0'>These are the panel's "
+                                     "starting settings: change one to see what it changes on the same traffic.</p>")
+            return
+        key = repr(sorted(base.items()))
+        if self._baseline[0] != key:
+            try:
+                self._baseline = (key, self.compute(base))
+            except Exception:  # the starting settings always run; if not, say nothing rather than guess
+                self.comparison.value = ""
+                return
+        before, after = _summary_of(self._baseline[1]), _summary_of(outcome)
+        if before is None or after is None:
+            self.comparison.value = ""
+            return
+        what = "; ".join(f"{html.escape(str(self._labels[n]))}: {html.escape(self._shown(n, base[n]))} → "
+                         f"{html.escape(self._shown(n, values[n]))}" for n in changed)
+        self.comparison.value = (
+            "<p style='font-size:13px;margin:4px 0;padding:4px 8px;background:#f2f7f9;border-left:4px solid "
+            f"#00798c'>Against the starting settings ({what}), on the same traffic: "
+            f"<b>{html.escape(change_between(before, after))}</b></p>")
 
     def _show_error(self, text: str) -> None:
         self.error = text

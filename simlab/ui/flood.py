@@ -175,7 +175,10 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         if panel.tabs.selected_index == timeline_tab:
             draw_timeline(panel)
 
-    panel = Panel("Knocked offline: a connection flood", controls, compute, render, views)
+    # the process limit follows the product, so the comparison keeps it too: it shows what the attack's size and
+    # the per-client limit change on the same server
+    panel = Panel("Knocked offline: a connection flood", controls, compute, render, views,
+                  compare_keep=("preset", "seed", "process_limit"))
 
     def preset_changed(change) -> None:
         with panel.quietly():  # the run above already used the product's own process limit

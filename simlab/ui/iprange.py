@@ -116,4 +116,4 @@ def ip_range_lab(seed: int = 1) -> Panel:
         panel.views["a refused correspondent"].value = refused_dialogue_html(result, refused_list)
         panel.views["DNS MX answer"].value = mx_answer_html(result, ranges)
 
-    return Panel("IP Range Restriction on SMTP (S5)", controls, compute, render, views)
+    return Panel("IP Range Restriction on SMTP (S5)", controls, compute, render, views, compare_keep=("seed",))

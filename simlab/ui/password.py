@@ -150,6 +150,7 @@ def password_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         panel.views["server log"].value = log_html(result.log, highlight=WRONG_PASSWORD_LINES, limit=400)
         panel.views["the guesser's dialogue"].value = _guess_sessions_html(result)
 
-    panel = Panel("Wrong passwords in the POP3 log (S1)", controls, compute, render, views)
+    panel = Panel("Wrong passwords in the POP3 log (S1)", controls, compute, render, views,
+                  compare_keep=("preset", "seed"))
     enable_by_product(panel, {"ip_range_restriction": lambda p: p.can(_IP_RANGE)})
     return panel

@@ -82,7 +82,7 @@ def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:
             transcript_html([f"   {line}" for line in box[0].lines[:60]]) if box else
             "<p>postmaster's mailbox is empty: no bounce came back.</p>")
 
-    panel = Panel("The open-relay probe (S2, S3)", controls, compute, render, views)
+    panel = Panel("The open-relay probe (S2, S3)", controls, compute, render, views, compare_keep=("preset", "seed"))
     enable_by_product(panel, {"relay_restriction": lambda p: p.can(by_sender),
                               "relay_domains": lambda p: p.can(by_sender),
                               **{c["name"]: (lambda p, s=c["name"]: p.relay_allowlist_setting == s

@@ -127,4 +127,4 @@ def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         panel.views["server log"].value = log_html(result.log, highlight=r"198\.51\.100\.77|refused|prohibited|reject")
         panel.views["the spammer's sessions"].value = spammer_sessions_html(result)
 
-    return Panel("A spammer rotating IP addresses", controls, compute, render, views)
+    return Panel("A spammer rotating IP addresses", controls, compute, render, views, compare_keep=("preset", "seed"))

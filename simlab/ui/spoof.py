@@ -206,7 +206,9 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
         draw_when_shown(panel, "a day of it", lambda: panel.set_figure(
             panel.views["a day of it"], outcome_bars(day.summary, KEYS, title=f"{day.preset}: a day of the trick")))
 
-    panel = Panel("The spoofed Postmaster (S4)", controls, compute, render, views)
+    # the day's comparison keeps what only the typed dialogue uses
+    panel = Panel("The spoofed Postmaster (S4)", controls, compute, render, views,
+                  compare_keep=("preset", "client_ip", "port", "lines"))
     enable_by_product(panel, {
         "relay_restriction": lambda p: p.can(_BY_SENDER), "require_valid_ip": _valid_ip_rule,
         "valid_ips": _valid_ip_rule, "smtp_auth": lambda p: p.can(products.SMTP_AUTH),
