@@ -72,8 +72,11 @@ def test_a_server_not_made_by_a_preset_is_refused_clearly():
 
 
 def test_named_filters_come_from_the_products():
-    jail = Fail2Ban(failregex="dovecot")
-    assert jail.regex.search("pop3-login: Disconnected: auth failed, 1 attempts: user=<bob>, rip=203.0.113.9,")
+    jail = Fail2Ban(failregex="dovecot")  # fail2ban's own stock filter, as the Postfix and Exim products name it
+    assert jail.host_in("Jun 11 01:25:32 mail dovecot: pop3-login: Disconnected (auth failed, 1 attempts in 2 secs): "
+                        "user=<bob>, method=PLAIN, rip=203.0.113.9, lip=192.0.2.25, session=<AAAAAAAAAAAAAAAA>") \
+        == "203.0.113.9"
+    assert Fail2Ban(failregex="eims-pop3").host_in("POP3 wrong password for bob from 203.0.113.9") == "203.0.113.9"
 
 
 def test_a_new_product_is_one_registry_entry(monkeypatch):

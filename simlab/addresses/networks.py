@@ -49,7 +49,7 @@ def parse_networks(value: object, setting: str = "networks") -> list[str]:
     first bad one raises :class:`ConfigError` naming ``setting``, the entry and what was expected.
     An empty text or list gives ``[]``: whether "none" is allowed is the caller's to say.
 
-    >>> parse_networks("192.0.2.1 - 192.0.2.254, 198.51.100.77\n203.0.113.0/24")
+    >>> parse_networks("192.0.2.1 - 192.0.2.254, 198.51.100.77\\n203.0.113.0/24")
     ['192.0.2.1-192.0.2.254', '198.51.100.77', '203.0.113.0/24']
     """
     if isinstance(value, str):

@@ -16,6 +16,11 @@
   lowers the rate of guessing, it does not remove the risk of weak
   passwords). A banned address is dropped by the firewall: no banner.
   :func:`recidive` builds the long-ban jail that reads the other jails' bans.
+  Given a stock filter (``Fail2Ban(filter="postfix", mode="auth")``, or a
+  name in :data:`FILTERS` that points to one, such as ``"dovecot"``), it
+  matches with fail2ban's own regexes, read from the filter files simlab
+  ships (:mod:`simlab.restrictions.fail2ban_filters`); a plain ``failregex``
+  with ``<HOST>`` (the 1998 products' filters) is one regex, as before.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from simlab.addresses.networks import ClientNetworks
 from simlab.errors import ConfigError
 from simlab.protocol.policy import Dropped, Pop3Context, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply
+from simlab.restrictions.fail2ban_filters import Fail2BanFilter, StockFilter, load_filter
 
 __all__ = ["AccountLockout", "FailureDelay", "Fail2Ban", "Ban", "FILTERS", "recidive"]
 
@@ -105,9 +111,18 @@ class FailureDelay(Restriction):
         return f"failure delay {self.base:g}s doubling to {self.maximum:g}s per address"
 
 
-#: fail2ban-style filters (``failregex`` with ``<HOST>``) by name. Each product module registers
-#: the filters for the log lines it writes (:mod:`simlab.products`).
+#: fail2ban-style filters by name: a ``failregex`` with ``<HOST>``, or a
+#: :class:`~simlab.restrictions.fail2ban_filters.StockFilter` that points to one of fail2ban's stock filters.
+#: Each product module registers the filters for the log lines it writes (:mod:`simlab.products`).
 FILTERS: dict[str, str] = {}
+
+
+def _stock(pattern: str) -> StockFilter | None:
+    """The stock filter ``pattern`` is, or whose one-regex text it is (a product's log pattern after
+    ``Product.pattern()`` made it a plain string)."""
+    if isinstance(pattern, StockFilter):
+        return pattern
+    return next((f for f in FILTERS.values() if isinstance(f, StockFilter) and f == pattern), None)
 
 
 @dataclass(frozen=True)
@@ -120,13 +135,26 @@ class Ban:
     jail: str
 
 
+def _single_regex(failregex: str, pattern: str) -> re.Pattern:
+    if "<HOST>" not in pattern:
+        raise ConfigError("failregex", failregex, "has no <HOST>", f"a regex with <HOST> or one of {list(FILTERS)}")
+    try:
+        return re.compile(pattern.replace("<HOST>", r"(?P<host>[0-9A-Fa-f.:]+)"))
+    except re.error as exc:
+        raise ConfigError("failregex", failregex, f"is not a regular expression ({exc})", "a valid regex") from None
+
+
 class Fail2Ban(Restriction):
     """A fail2ban jail reading this server's log.
 
     Args:
         jail: the jail's name (for the ban log).
-        failregex: a regular expression with ``<HOST>`` where the address is,
-            or the name of one of :data:`FILTERS`.
+        failregex: a regular expression with ``<HOST>`` where the address is, or the name of one of
+            :data:`FILTERS`. A name that points to a stock filter (``"dovecot"``, ``"postfix-sasl"``,
+            ``"postfix"``, ``"exim"``) reads the log with that filter's own regexes.
+        filter, mode: one of fail2ban's stock filters simlab ships, by name, and its ``mode``: what
+            ``filter = postfix[mode=auth]`` says in ``jail.local`` (``Fail2Ban(filter="postfix", mode="auth")``).
+            It takes the place of ``failregex``.
         maxretry, findtime, bantime: as in ``jail.conf``.
         increment: ``bantime.increment``: each further ban of an address
             lasts ``bantime * 2**(n-1)`` (capped by ``maxtime``).
@@ -138,14 +166,22 @@ class Fail2Ban(Restriction):
 
     def __init__(self, jail: str = "pop3", failregex: str = "eims-pop3", maxretry: int = 5, findtime: float = 600,
                  bantime: float = 600, increment: bool = False, maxtime: float = 7 * 86400,
-                 ignoreip: Iterable[str] | str = (), services: Iterable[str] | str = ("smtp", "pop3")) -> None:
-        pattern = FILTERS.get(failregex, failregex)
-        if "<HOST>" not in pattern:
-            raise ConfigError("failregex", failregex, "has no <HOST>", f"a regex with <HOST> or one of {list(FILTERS)}")
-        try:
-            self.regex = re.compile(pattern.replace("<HOST>", r"(?P<host>[0-9A-Fa-f.:]+)"))
-        except re.error as exc:
-            raise ConfigError("failregex", failregex, f"is not a regular expression ({exc})", "a valid regex") from None
+                 ignoreip: Iterable[str] | str = (), services: Iterable[str] | str = ("smtp", "pop3"),
+                 filter: str | None = None, mode: str | None = None) -> None:
+        #: The stock filter this jail reads the log with, or None for a single ``failregex``.
+        self.filter: Fail2BanFilter | None = None
+        self.regex: re.Pattern | None = None
+        if filter is not None:
+            self.filter = load_filter(filter, mode)
+        elif mode is not None:
+            raise ConfigError("mode", mode, "needs a stock filter", "filter='postfix' (or 'dovecot', 'exim')")
+        else:
+            pattern = FILTERS.get(failregex, failregex)
+            stock = _stock(pattern) if isinstance(pattern, str) else None
+            if stock is not None:
+                self.filter = stock.load()
+            else:
+                self.regex = _single_regex(failregex, pattern)
         self.jail = jail
         self.maxretry = int(_positive(maxretry, "maxretry"))
         self.findtime = _positive(findtime, "findtime")
@@ -163,11 +199,17 @@ class Fail2Ban(Restriction):
         #: Called with ``(ban, server)`` after each ban (the recidive jail listens here).
         self.ban_listeners: list = []
 
-    def on_log(self, server, line: str, now: float) -> None:
+    def host_in(self, line: str) -> str | None:
+        """The address ``line`` reports a failure for, or None (what fail2ban's filter finds)."""
+        if self.filter is not None:
+            return self.filter.host(line)
         match = self.regex.search(line)
-        if not match:
+        return match.group("host") if match else None
+
+    def on_log(self, server, line: str, now: float) -> None:
+        ip = self.host_in(line)
+        if ip is None:
             return
-        ip = match.group("host")
         if ip in self.ignoreip or self.is_banned(ip, now):
             return
         times = self.failures.setdefault(ip, deque())
