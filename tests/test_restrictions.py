@@ -90,9 +90,12 @@ class TestPostfixRelay:
                      "RCPT TO:<bob@example.com>")[-1] == 250
 
     def test_submission_requires_auth(self):
+        """Debian's master.cf submission entry: MAIL is accepted, each RCPT refused until AUTH (recorded)."""
         server = simlab.presets.postfix(mydestination=["example.com"], accounts={"bob": "s3cret"})
         s = server.smtp_session(OUTSIDE, port=587)
-        assert talk(s, "EHLO c", "MAIL FROM:<bob@example.com>")[-1] == "530 5.7.0 Authentication required"
+        assert talk(s, "EHLO c", "MAIL FROM:<bob@example.com>", "RCPT TO:<x@remote.test>")[-1] == (
+            "554 5.7.1 <x@remote.test>: Recipient address rejected: Access denied")
+        s.send("RSET")
         token = base64.b64encode(b"\0bob\0s3cret").decode()
         assert codes(s, f"AUTH PLAIN {token}", "MAIL FROM:<bob@example.com>", "RCPT TO:<x@remote.test>") == [
             235, 250, 250]

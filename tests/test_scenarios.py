@@ -5,6 +5,7 @@ import pytest
 import simlab
 from simlab import ConfigError
 from simlab.engine import SUMMARY_KEYS
+from simlab.scenarios.base import HOUR
 
 S = simlab.scenarios
 
@@ -48,8 +49,15 @@ class TestRelayProbe:
     def test_retry_interval_shows_in_the_log(self, probe_eims12):
         times = [line.split("  ")[0] for line in probe_eims12.log if "(survey.test)" in line or
                  "for survey.test" in line]
-        assert len(times) > 20
+        # EIMS's queue: every 30 minutes (RFC 5321 §4.5.4.1, a modelling choice), 4 hours by the probe's knob
+        assert len(times) == 18  # 9 attempts for the probe, 9 for its return to the sender
         assert times[0].endswith("1:26:03 AM")  # accepted 1:25:32, first try a second later, 30 s connect timeout
+        assert times[1].endswith("1:56:33 AM")  # 30 minutes after the failed attempt ended
+
+    def test_the_shortened_lifetime_is_visible(self, probe_eims12):
+        assert probe_eims12.queue.lifetime == 4 * HOUR
+        assert "shorter than the product's default" in probe_eims12.queue.source
+        assert simlab.products.get("eims-1.2").queue.lifetime == 5 * 24 * HOUR
 
     def test_legitimate_mail_still_flows(self, probe_eims12):
         summary = probe_eims12.summary

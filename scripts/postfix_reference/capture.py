@@ -3,7 +3,8 @@
 
 Drives a real Postfix (Debian's 3.7 package) listening on 127.0.0.1:25 with
 the dialogues of ``cases.py`` under each reference config (``main-A.cf``,
-``main-B.cf``) and writes ``tests/data/postfix_reference.json``.
+``main-B.cf``; ``main-C.cf`` with the submission service of Debian's
+``master.cf`` on 127.0.0.1:587) and writes ``tests/data/postfix_reference.json``.
 
 This is a maintenance tool, NOT part of the test suite.  It must run as root
 on a throw-away machine: by default it overwrites /etc/postfix/main.cf,
@@ -21,7 +22,7 @@ recorded with the syslog prefix stripped and queue ids replaced by
 
 Usage (as root)::
 
-    python3 scripts/postfix_reference/capture.py            # configs A and B
+    python3 scripts/postfix_reference/capture.py            # configs A, B and C
     python3 scripts/postfix_reference/capture.py --configs A --out /tmp/a.json
     python3 scripts/postfix_reference/capture.py --no-manage --configs A
         # drive an already running, already configured server only
@@ -52,6 +53,13 @@ PORT = 25
 LOG_FILE = Path("/var/log/postfix-ref.log")
 MAIN_CF = Path("/etc/postfix/main.cf")
 MAIN_CF_BACKUP = Path("/etc/postfix/main.cf.pre-simlab")
+MASTER_CF = Path("/etc/postfix/master.cf")
+MASTER_CF_BACKUP = Path("/etc/postfix/master.cf.pre-simlab")
+# Debian's master.cf as the package ships it (postinst copies it to /etc/postfix/master.cf).
+MASTER_CF_DIST = Path("/usr/share/postfix/master.cf.dist")
+# For the recording only: no TLS is simulated (simlab's Postfix has smtpd_tls_security_level = none).
+SUBMISSION_TLS_ASIDE = {"smtpd_tls_security_level=encrypt": "smtpd_tls_security_level=none",
+                        "smtpd_tls_auth_only=yes": "smtpd_tls_auth_only=no"}
 RECIPIENT_MAP = Path("/etc/postfix/local_recipients")
 LOCAL_RECIPIENTS = ["bob", "alice", "postmaster", "webmaster", "user_name"]
 DOVECOT_CONF = HERE / "dovecot-ref.conf"
@@ -107,11 +115,18 @@ NOTES = [
     ("smtpd_error_sleep_time = 0: a default Postfix (1s) pauses before error "
      "replies; only the timing differs."),
     "Every transport is discard; nothing was delivered or sent anywhere.",
+    ("Config C: main-C.cf (config A's settings) and Debian's master.cf with "
+     "its 'submission inet' entry and that entry's -o lines uncommented, as "
+     "Debian's own comment asks, except TLS: smtpd_tls_security_level=none "
+     "and smtpd_tls_auth_only=no instead of encrypt/yes, since the capture "
+     "client speaks no TLS (meta.configs.C.master_cf_submission holds the "
+     "entry as installed). Its cases (port 587) are the 'sub/' ones and two "
+     "direct/ ones; log_program names the syslog name of their lines."),
 ]
 
 REPLY_TIMEOUT = 10.0  # seconds to wait for one SMTP reply
 LOG_TIMEOUT = 5.0  # seconds to wait for a session's "disconnect" log line
-LOG_PREFIX_RE = re.compile(r"^.*? postfix/smtpd\[\d+\]: ")
+LOG_PREFIX_RE = re.compile(r"^.*? (postfix(?:/submission)?/smtpd)\[\d+\]: ")
 
 
 def run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -230,6 +245,12 @@ def session_log(offset: int, client_ip: str) -> list[str]:
     return [LOG_PREFIX_RE.sub("", ln) for ln in lines]
 
 
+def log_programs(offset: int) -> list[str]:
+    """The syslog names (``postfix/smtpd``, ``postfix/submission/smtpd``) of the lines since ``offset``."""
+    found = {m.group(1) for m in map(LOG_PREFIX_RE.match, read_log_from(offset)) if m}
+    return sorted(found)
+
+
 def normalise(text: str, queue_ids: set[str]) -> str:
     """Replace the queue ids seen in this session with QUEUEID."""
     for qid in queue_ids:
@@ -249,6 +270,7 @@ def run_case(case: dict, port: int) -> dict:
             xclient += f" HELO={helo}"
     commands = ([f"EHLO {helo}"] if helo is not None else []) + case["commands"]
 
+    port = case.get("port", port)
     offset = log_size()
     wire = SmtpWire(HOST, port)
     replies: list[str] = []
@@ -298,6 +320,9 @@ def run_case(case: dict, port: int) -> dict:
         + [None] * (len(commands) - len(replies)),
         "log": [normalise(ln, queue_ids) for ln in log],
     }
+    if port != PORT:
+        result["port"] = port
+        result["log_program"] = ", ".join(log_programs(offset))
     if closed_early:
         result["closed_early"] = True
     if trailing:
@@ -349,14 +374,53 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     sys.exit(f"Postfix did not come up on {HOST}:{port}")
 
 
-def install_config(name: str) -> None:
-    """Install main-<name>.cf and the lookup tables, then (re)start Postfix."""
+def submission_master_cf() -> tuple[str, list[str]]:
+    """Debian's master.cf with the ``submission inet`` entry uncommented (TLS aside).
+
+    Returns the whole file and the entry's lines as installed.
+    """
+    lines = MASTER_CF_DIST.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"#submission\s+inet\s", line))
+    entry = [lines[start][1:]]
+    out = lines[:start] + [f"# {TEMPLATE_MARK}: submission uncommented, TLS aside", entry[0]]
+    end = start + 1
+    while end < len(lines) and lines[end].startswith(("#  -o ", "#     ")):
+        line = lines[end]
+        if line.startswith("#  -o "):  # an option of the entry: uncommented
+            line = line[1:]
+            for debian, recorded in SUBMISSION_TLS_ASIDE.items():
+                line = line.replace(debian, recorded)
+            entry.append(line)
+        out.append(line)  # Debian's comment inside the entry stays a comment
+        end += 1
+    return "\n".join(out + lines[end:]) + "\n", entry
+
+
+def install_master_cf(name: str) -> list[str]:
+    """Debian's stock master.cf for configs A and B; with the submission entry for C."""
+    if MASTER_CF.exists() and TEMPLATE_MARK not in MASTER_CF.read_text() \
+            and MASTER_CF.read_text() != MASTER_CF_DIST.read_text() and not MASTER_CF_BACKUP.exists():
+        shutil.copy2(MASTER_CF, MASTER_CF_BACKUP)
+    if name == "C":
+        text, entry = submission_master_cf()
+        MASTER_CF.write_text(text)
+        return entry
+    shutil.copyfile(MASTER_CF_DIST, MASTER_CF)
+    return []
+
+
+def install_config(name: str) -> list[str]:
+    """Install main-<name>.cf, master.cf and the lookup tables, then (re)start Postfix.
+
+    Returns the submission entry installed in master.cf (empty for A and B).
+    """
     if postfix_running():
         run("postfix", "stop")
     if MAIN_CF.exists() and TEMPLATE_MARK not in MAIN_CF.read_text() \
             and not MAIN_CF_BACKUP.exists():
         shutil.copy2(MAIN_CF, MAIN_CF_BACKUP)
     shutil.copyfile(HERE / f"main-{name}.cf", MAIN_CF)
+    entry = install_master_cf(name)
     RECIPIENT_MAP.write_text("".join(f"{r}\tOK\n" for r in LOCAL_RECIPIENTS))
     run("postmap", f"hash:{RECIPIENT_MAP}")
     safety_check()
@@ -366,6 +430,7 @@ def install_config(name: str) -> None:
         run(str(helper), "-")
     run("postfix", "check")
     start_daemon("postfix", "start")
+    return entry
 
 
 def start_dovecot() -> None:
@@ -392,6 +457,10 @@ def stop_dovecot() -> None:
 def restore_main_cf() -> None:
     if MAIN_CF_BACKUP.exists():
         shutil.move(MAIN_CF_BACKUP, MAIN_CF)
+    if MASTER_CF_BACKUP.exists():
+        shutil.move(MASTER_CF_BACKUP, MASTER_CF)
+    elif MASTER_CF.exists() and TEMPLATE_MARK in MASTER_CF.read_text():
+        shutil.copyfile(MASTER_CF_DIST, MASTER_CF)
 
 
 # ---------------------------------------------------------------------------
@@ -399,11 +468,11 @@ def capture_config(name: str, port: int) -> tuple[dict, list[dict]]:
     explicit = postconf("-n")  # main.cf as written (non-default settings)
     effective = postconf("-x", *META_PARAMS)  # values in force, expanded
     results = []
-    for case in case_table.CASES:
+    for case in case_table.cases_for(name):
         print(f"[{name}] {case['name']}", file=sys.stderr)
         result = run_case(case, port)
         results.append({"config": name, **result})
-    ehlo = next(r["replies"][0] for r in results if r["name"] == "verb/noop")
+    ehlo = next(r["replies"][0] for r in results if r["name"] in ("verb/noop", "sub/noop"))
     meta = {"main_cf": explicit, "effective": effective, "ehlo_reply": ehlo,
             "local_recipients": LOCAL_RECIPIENTS,
             "sasl_users": {"bob": "s3cret"} if explicit.get(
@@ -424,15 +493,22 @@ def main() -> None:
         parser.error("--no-manage records exactly one config")
 
     metas, all_results = {}, []
+    dovecot_up = False
     try:
-        if not args.no_manage:
-            start_dovecot()
         for name in args.configs:
+            entry = []
             if not args.no_manage:
-                install_config(name)
+                entry = install_config(name)
+                if not dovecot_up:  # after Postfix made its queue directories (the auth socket lives there)
+                    start_dovecot()
+                    dovecot_up = True
                 wait_for_port(args.port)
+                if entry:
+                    wait_for_port(587)
             safety_check()
             metas[name], results = capture_config(name, args.port)
+            if entry:
+                metas[name]["master_cf_submission"] = entry
             all_results.extend(results)
     finally:
         if not args.no_manage:

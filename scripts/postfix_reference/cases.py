@@ -32,12 +32,18 @@ Every case is a dict with these keys:
 Every case ends with ``QUIT`` so that Postfix logs a normal
 ``disconnect from ...`` line with its command counters.
 
-Run under every config listed in ``CONFIGS`` (see ``main-A.cf``/``main-B.cf``).
+``port``
+    Optional, default 25.  The submission cases (``SUBMISSION_CASES``) use
+    587, the submission service of Debian's ``master.cf`` (config C).
+
+``CASES`` run under configs A and B (see ``main-A.cf``/``main-B.cf``);
+``SUBMISSION_CASES`` under config C only (``main-C.cf`` and Debian's
+``master.cf`` with the submission entry uncommented): :func:`cases_for`.
 """
 
 import base64
 
-CONFIGS = ("A", "B")
+CONFIGS = ("A", "B", "C")
 
 OUTSIDE = "203.0.113.7"  # untrusted client (TEST-NET-3)
 INSIDE = "192.0.2.10"  # inside mynetworks = 192.0.2.0/24 (TEST-NET-1)
@@ -62,11 +68,13 @@ LONG_2100 = "MAIL FROM:<" + "a" * (2100 - 24) + "@remote.test>"
 assert len(LONG_1100) == 1100 and len(LONG_2100) == 2100
 
 
-def _case(name, commands, client_ip=OUTSIDE, helo=HELO, xclient=True):
+def _case(name, commands, client_ip=OUTSIDE, helo=HELO, xclient=True, port=25):
     case = {"name": name, "client_ip": client_ip, "helo": helo,
             "commands": list(commands) + ["QUIT"]}
     if not xclient:
         case["xclient"] = False
+    if port != 25:
+        case["port"] = port
     return case
 
 
@@ -235,5 +243,53 @@ EXTRA_CASES = [
 
 CASES = BASIC + RCPT_CASES + NMAP_CASES + SPOOF_CASES + EXTRA_CASES
 
-_names = [c["name"] for c in CASES]
-assert len(_names) == len(set(_names)), "case names must be unique"
+# --------------------------------------------------------------------------
+# 6. Port 587: the submission service of Debian's master.cf (config C).
+#    Who is refused without AUTH, with which reply, at which command; what
+#    an authenticated client may do; the log's syslog_name.
+# --------------------------------------------------------------------------
+SUB = 587
+LOCAL_RCPT = "RCPT TO:<bob@example.com>"
+REMOTE_RCPT = "RCPT TO:<x@remote.test>"
+UNKNOWN_RCPT = "RCPT TO:<nobody@example.com>"
+SUBMISSION_CASES = [
+    _case("sub/noop", ["NOOP"], port=SUB),
+    _case("sub/unauth-local", [SENDER, LOCAL_RCPT, "DATA"], port=SUB),
+    _case("sub/unauth-remote", [SENDER, REMOTE_RCPT], port=SUB),
+    _case("sub/unauth-unknown-local", [SENDER, UNKNOWN_RCPT], port=SUB),
+    _case("sub/unauth-null-sender", ["MAIL FROM:<>", LOCAL_RCPT], port=SUB),
+    _case("sub/unauth-postmaster", [SENDER, "RCPT TO:<postmaster>"], port=SUB),
+    _case("sub/inside-unauth-local", [SENDER, LOCAL_RCPT], client_ip=INSIDE, port=SUB),
+    _case("sub/inside-unauth-remote", [SENDER, REMOTE_RCPT], client_ip=INSIDE, port=SUB),
+    _case("sub/spoof-unauth", SPOOF_COMMANDS, port=SUB),
+    _case("sub/vrfy-unauth", ["VRFY bob"], port=SUB),
+    _case("sub/mail-without-ehlo", [SENDER, LOCAL_RCPT], helo=None, port=SUB),
+    _case("sub/auth-plain-good",
+          ["AUTH PLAIN " + AUTH_PLAIN_GOOD, SENDER, LOCAL_RCPT, REMOTE_RCPT, UNKNOWN_RCPT,
+           "DATA", "Subject: sub\n\nbody\n."], port=SUB),
+    _case("sub/auth-login-good",
+          ["AUTH LOGIN", AUTH_LOGIN_USER, AUTH_LOGIN_PASS, SENDER, REMOTE_RCPT], port=SUB),
+    _case("sub/auth-plain-bad", ["AUTH PLAIN " + AUTH_PLAIN_BAD, SENDER, REMOTE_RCPT], port=SUB),
+    _case("sub/auth-twice", ["AUTH PLAIN " + AUTH_PLAIN_GOOD, "AUTH PLAIN " + AUTH_PLAIN_GOOD], port=SUB),
+    _case("sub/auth-during-mail", [SENDER, "AUTH PLAIN " + AUTH_PLAIN_GOOD, LOCAL_RCPT], port=SUB),
+    _case("sub/auth-spoofed-sender",
+          ["AUTH PLAIN " + AUTH_PLAIN_GOOD, "MAIL FROM:<Postmaster@example.com>",
+           "RCPT TO:<user_name@remote.test>"], port=SUB),
+    _case("sub/nmap-remote-03", ["MAIL FROM:<antispam@mail.example.com>", "RCPT TO:<relaytest@nmap.scanme.test>"],
+          port=SUB),
+    _case("sub/nmap-remote-05", ["MAIL FROM:<antispam@[127.0.0.1]>", "RCPT TO:<relaytest%nmap.scanme.test@[127.0.0.1]>"],
+          port=SUB),
+    _case("direct/sub-unauth", [SENDER, LOCAL_RCPT], client_ip=DIRECT, xclient=False, port=SUB),
+    _case("direct/sub-auth", ["AUTH PLAIN " + AUTH_PLAIN_GOOD, SENDER, REMOTE_RCPT, "DATA",
+                              "Subject: sub\n\nbody\n."], client_ip=DIRECT, xclient=False, port=SUB),
+]
+
+
+def cases_for(config):
+    """The cases recorded under ``config``."""
+    return SUBMISSION_CASES if config == "C" else CASES
+
+
+for _table in (CASES, SUBMISSION_CASES):
+    _names = [c["name"] for c in _table]
+    assert len(_names) == len(set(_names)), "case names must be unique"

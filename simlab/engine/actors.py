@@ -316,7 +316,7 @@ class RotatingSpammer(SpoofingSpammer):
 class Pop3Guesser(Actor):
     """A password guesser: for each account, first the account's own name, then a small dictionary.
 
-    One guess per connection (USER, PASS, QUIT), one every ``pace``
+    One guess per connection (USER, PASS; QUIT only after a hit, else it hangs up), one every ``pace``
     seconds, from one address or rotating through ``ips``. A guess that
     works logs in like the owner and leaves no error line (S1). It moves to
     the next account after a success, and waits ``pace * 10`` when its
@@ -353,9 +353,8 @@ class Pop3Guesser(Actor):
             yield f"USER {account}"
             reply = yield f"PASS {password}"
             if reply.ok:
-                yield "QUIT"
-                return
-            yield "QUIT"
+                yield "QUIT"  # a hit: log out as the owner would
+            # a miss: hang up at once and try again from a new connection, as guessing tools do
 
         def done(outcome: Outcome) -> None:
             passed = outcome.reply_to("PASS")

@@ -109,8 +109,8 @@ class Conversation:
         """Try to connect now; the rest follows on the event loop."""
         world = self.world
         reach = world.network.reach(self.client, self.host.name, self.client_ip, self.service)
-        if reach is Reach.OK and self.host.active >= self.host.max_connections:
-            reach = Reach.REFUSED
+        if reach is Reach.OK and not self.host.has_room(self.service):
+            reach = Reach.REFUSED  # the program serving this service is at its limit (Host.service_limits)
         self.outcome.reach = reach
         if reach is not Reach.OK:
             world.record(self.host.name, self.client_ip, self.actor, "CONNECT", None, reach.value)
@@ -118,7 +118,7 @@ class Conversation:
             delay = world.connect_timeout if reach in (Reach.FILTERED, Reach.DOWN) else self.rtt
             world.loop.after(delay, self._finish)
             return
-        self.host.active += 1
+        self.host.take(self.service)
         world.loop.after(self.rtt, self._open)
 
     def _open(self) -> None:
@@ -188,7 +188,7 @@ class Conversation:
         if self.session is not None:
             if not self.session.closed:
                 self.session.close()
-            self.host.active -= 1
+            self.host.release(self.service)
             self.outcome.transcript = self.session.transcript
             self.world.sessions_closed(self)
         if self.generator is not None:

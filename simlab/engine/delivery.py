@@ -9,9 +9,12 @@ accepted for a domain that is not their own (RFC 5321 §4.5.4, §5; RFC 3464):
 * connect to the mail host; a host that does not answer is retried later
   (``Connection timed out to <addr> (<domain>)``);
 * speak SMTP to it - the receiving end is another simulated server, so the
-  answer comes from that server's own policy - and retry on 4xx;
-* when the message has waited longer than the queue lifetime, or got a 5xx,
-  return a non-delivery report (RFC 3464 ``multipart/report``) to the
+  answer comes from that server's own policy - and retry on 4xx, when the
+  product's :class:`~simlab.products.base.QueueSchedule` says (Postfix's
+  doubling backoff at its queue scans, Exim's retry rule at its queue runs,
+  the 1998 products' fixed interval);
+* when a failed attempt comes at or after the product's queue lifetime, or
+  the message got a 5xx, return a non-delivery report (RFC 3464 ``multipart/report``) to the
   sender. A report that itself cannot be delivered (its sender is ``<>``)
   is never bounced again (RFC 5321 §6.1): it goes to the local postmaster.
   That is how the thread's admin found the relay probe.
@@ -27,6 +30,7 @@ from simlab.addresses.routing import Destination
 from simlab.clock import mail_date
 from simlab.engine.conversation import Conversation, Outcome, send_script
 from simlab.engine.network import DnsAnswer, Host, Reach
+from simlab.products.base import RFC5321_QUEUE, QueueSchedule
 from simlab.protocol.message import Message
 from simlab.protocol.persona import DeliveryEvent
 from simlab.protocol.reply import Reply
@@ -45,6 +49,8 @@ class Job:
     domain: str
     recipients: list[str]
     attempts: int = 0
+    first_failure: float | None = None
+    last_delay: float = 0.0
     done: bool = False
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (recipient, status, diagnostic)
 
@@ -94,21 +100,30 @@ class QueueManager:
     Args:
         world: the running world.
         host: the server's host.
-        retry_interval: seconds between attempts (the thread's log shows 5 minutes).
-        queue_lifetime: seconds before a message is returned (Postfix: 5 days; short in lessons).
+        schedule: when to retry and when to give up: the product's (``Product.queue``), or a scenario's
+            shortened one (default: RFC 5321's figures).
         transport: next hops by domain that override MX (Postfix ``transport_maps``).
     """
 
-    def __init__(self, world: World, host: Host, retry_interval: float = 300.0,
-                 queue_lifetime: float = 4 * 3600.0, transport: dict[str, str] | None = None) -> None:
+    def __init__(self, world: World, host: Host, schedule: QueueSchedule = RFC5321_QUEUE,
+                 transport: dict[str, str] | None = None) -> None:
         self.world = world
         self.host = host
         self.server = host.server
-        self.retry_interval = retry_interval
-        self.queue_lifetime = queue_lifetime
+        self.schedule = schedule
         #: Postfix ``transport_maps``: domain -> next-hop host, bypassing MX (a provider forwarding to its client).
         self.transport = dict(transport or {})
         self.open_jobs: dict[str, int] = {}
+
+    @property
+    def queue_lifetime(self) -> float:
+        """Seconds before an undeliverable message is returned (the schedule's lifetime)."""
+        return self.schedule.lifetime
+
+    @property
+    def retry_interval(self) -> float:
+        """The shortest wait between attempts (Postfix ``minimal_backoff_time``; Exim's first interval)."""
+        return self.schedule.min_interval
 
     # --- entry ----------------------------------------------------------------------
     def submit(self, message: Message) -> None:
@@ -210,15 +225,21 @@ class QueueManager:
 
     # --- outcomes -------------------------------------------------------------------------
     def _defer(self, job: Job, status: str, diagnostic: str) -> None:
-        waited = self.world.loop.now - job.message.received_at
-        if waited + self.retry_interval > self.queue_lifetime:
+        """A failed attempt: give the message up if it is old enough, else plan the next attempt."""
+        now = self.world.loop.now
+        waited = now - job.message.received_at
+        schedule = self.schedule
+        if schedule.gives_up(waited, bounce=not job.message.sender):
             self._log(DeliveryEvent("expired", queue_id=job.message.queue_id, recipients=tuple(job.recipients),
                                     domain=job.domain, delay=waited))
             job.failed += [(rcpt, "4.4.7", f"delivery time expired: {diagnostic}") for rcpt in job.recipients]
             job.recipients = []
             self._close(job)
             return
-        self.world.loop.after(self.retry_interval, self._attempt, job)
+        if job.first_failure is None:
+            job.first_failure = now
+        job.last_delay = schedule.next_delay(now - job.first_failure, job.last_delay)
+        self.world.loop.at(schedule.next_attempt(now, job.last_delay), self._attempt, job)
 
     def _fail(self, job: Job, status: str, diagnostic: str) -> None:
         job.failed += [(rcpt, status, diagnostic) for rcpt in job.recipients]

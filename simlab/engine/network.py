@@ -38,6 +38,16 @@ class Host:
     ``role`` names what it is for (``"mail server"``, ``"LAN client"``,
     ``"attacker"`` ...); ``stands_for`` says which machine of the thread it
     plays; ``server`` is the simulated mail server it runs, if any.
+
+    Connection limits belong to the server's programs, not to the machine:
+    ``service_limits`` lists ``(services, limit)`` pools - services in one
+    pool share its slots (EIMS and SIMS serve SMTP and POP3 from one program
+    with one thread pool), services in separate pools do not (Postfix's
+    smtpd and Dovecot's pop3-login each have their own ``process_limit``).
+    A connection beyond its pool's limit is refused (a TCP reset); an SMTP
+    flood therefore refuses POP3 logins only where the two share a pool.
+    simlab models no limit of the machine itself (file descriptors, memory).
+    Without ``service_limits`` every service shares ``max_connections``.
     """
 
     name: str
@@ -48,10 +58,47 @@ class Host:
     up: bool = True
     #: Most SMTP connections served at once (the process limit); beyond it connections are refused.
     max_connections: int = 100
+    #: ``((services, limit), ...)``: the connection pools of the server's programs (None: one, ``max_connections``).
+    service_limits: tuple[tuple[tuple[str, ...], int], ...] | None = None
     #: Seconds an idle SMTP connection is kept open (Postfix ``smtpd_timeout``: 300 s).
     idle_timeout: float = 300.0
     active: int = 0
     filters: list[RouterFilter] = field(default_factory=list)
+    #: connections held in each pool of :attr:`pools`, by pool index.
+    in_use: list[int] = field(default_factory=list)
+
+    @property
+    def pools(self) -> tuple[tuple[tuple[str, ...], int], ...]:
+        """The connection pools: ``service_limits``, or one pool of ``max_connections`` for every service."""
+        return self.service_limits or ((("smtp", "pop3"), self.max_connections),)
+
+    def _pools_of(self, service: str) -> list[int]:
+        pools = self.pools
+        if len(self.in_use) != len(pools):
+            self.in_use = [0] * len(pools)
+        return [i for i, (services, _limit) in enumerate(pools) if service in services]
+
+    def has_room(self, service: str) -> bool:
+        """Whether a new ``service`` connection finds a free slot in every pool it belongs to."""
+        pools = self.pools
+        return all(self.in_use[i] < pools[i][1] for i in self._pools_of(service))
+
+    def limit_of(self, service: str) -> int | None:
+        """The connection limit ``service`` meets (the smallest of its pools'), or None if it has none."""
+        limits = [self.pools[i][1] for i in self._pools_of(service)]
+        return min(limits) if limits else None
+
+    def take(self, service: str) -> None:
+        """A ``service`` connection starts: one slot in each of its pools."""
+        self.active += 1
+        for i in self._pools_of(service):
+            self.in_use[i] += 1
+
+    def release(self, service: str) -> None:
+        """A ``service`` connection ended."""
+        self.active -= 1
+        for i in self._pools_of(service):
+            self.in_use[i] -= 1
 
 
 class Reach(Enum):

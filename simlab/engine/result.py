@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from simlab.engine.world import World
+    from simlab.products.base import QueueSchedule
 
 __all__ = ["Result"]
 
@@ -33,6 +34,8 @@ class Result:
         transcripts: one :class:`TranscriptRecord` per session (empty in counts-only runs).
         timeline: ``(time, what)`` pairs for plots (spam relayed, legit lost, bans ...).
         world: the finished world (servers, network, DNS), for inspection.
+        queue: the site server's queue schedule as it ran (:class:`~simlab.products.base.QueueSchedule`):
+            its product's defaults, or a scenario's shortened lifetime (``queue.source`` says which and why).
     """
 
     scenario: str
@@ -47,6 +50,7 @@ class Result:
     _events: list[tuple] = field(default_factory=list, repr=False)
     product: str = ""
     settings: dict[str, Any] = field(default_factory=dict, repr=False)
+    queue: QueueSchedule | None = field(default=None, repr=False)
 
     @property
     def server(self):

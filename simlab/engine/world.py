@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from simlab.engine.delivery import QueueManager
 from simlab.engine.loop import EventLoop
 from simlab.engine.network import Host, Network, NetworkDns
+from simlab.products.base import RFC5321_QUEUE, QueueSchedule, ServerOrigin
 from simlab.protocol.message import Message
 from simlab.protocol.policy import Recipient, SmtpContext
 
@@ -61,11 +62,14 @@ class World:
         keep_mail: keep accepted messages in mailboxes and relay them onward; off (counts only),
             each accepted message is counted and handed off at once, so memory stays flat.
         connect_timeout: seconds a client waits for a connection that never answers.
+        site_queue: the site server's queue schedule when a scenario changes it (a shortened lifetime);
+            None: its product's (:attr:`simlab.products.base.Product.queue`). Every other server keeps its
+            product's schedule.
     """
 
     def __init__(self, seed: int, network: Network, dns: NetworkDns, site: str, keep_events: bool = True,
-                 keep_transcripts: bool = True, connect_timeout: float = 30.0, retry_interval: float = 300.0,
-                 queue_lifetime: float = 4 * 3600.0, keep_mail: bool = True) -> None:
+                 keep_transcripts: bool = True, connect_timeout: float = 30.0,
+                 site_queue: QueueSchedule | None = None, keep_mail: bool = True) -> None:
         self.loop = EventLoop(seed)
         self.seed = seed
         self.network = network
@@ -85,8 +89,7 @@ class World:
         self.queue_managers: dict[str, QueueManager] = {}
         self._session_start: dict[int, float] = {}
         self.timeline: list[tuple[float, str]] = []  # (time, what) for plots: "spam relayed", "legit lost", ...
-        self._retry_interval = retry_interval
-        self._queue_lifetime = queue_lifetime
+        self._site_queue = site_queue
         self.keep_mail = keep_mail
         #: ``(time, actor, message id)`` of every message an actor wrote (not kept in counts-only runs).
         self.written: list[tuple[float, str, str]] = []
@@ -118,9 +121,19 @@ class World:
         server.clock = self.loop.clock
         if not self.keep_events:
             server.keep_log = False
-        self.queue_managers[host.name] = QueueManager(self, host, self._retry_interval, self._queue_lifetime,
-                                                      transport)
+        self.queue_managers[host.name] = QueueManager(self, host, self.queue_schedule(host), transport)
         server.accept_listeners.append(lambda ctx, message, rcpts: self._accepted(host, ctx, message, rcpts))
+
+    def queue_schedule(self, host: Host) -> QueueSchedule:
+        """The queue schedule of ``host``'s server: the scenario's for the site, if it set one, else its product's."""
+        if host.name == self.site and self._site_queue is not None:
+            return self._site_queue
+        origin = getattr(host.server, "origin", None)
+        if isinstance(origin, ServerOrigin):
+            from simlab import products
+
+            return products.get(origin.product).queue
+        return RFC5321_QUEUE
 
     @property
     def site_host(self) -> Host:

@@ -18,6 +18,7 @@ scenario can rebuild that server fresh for each run, with knobs on top.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import re
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from simlab.protocol.server import MailServer
 
 __all__ = ["CAPABILITIES", "Product", "ServerOrigin", "SiteNames", "records_origin", "origin_of",
+           "QueueSchedule", "RetryPhase", "RFC5321_QUEUE", "ServiceLimit",
            "RELAY_CONTROL", "RELAY_BY_SENDER_DOMAIN", "RELAY_BY_CLIENT_IP", "IP_RANGE_RESTRICTION", "SMTP_AUTH",
            "SUBMISSION", "DNSBL", "CLIENT_CONNECTION_LIMIT", "SENDER_LOGIN_CHECK", "POP3"]
 
@@ -111,6 +113,137 @@ def origin_of(server: object) -> ServerOrigin:
 
 
 @dataclass(frozen=True)
+class RetryPhase:
+    """One phase of a retry schedule, as an Exim retry rule writes it (``F,2h,15m`` or ``G,16h,1h,1.5``).
+
+    ``kind`` is ``"F"`` (every ``interval`` seconds) or ``"G"`` (intervals from ``interval`` up, each
+    ``factor`` times the one before); the phase applies until ``until`` seconds after the first failure.
+    """
+
+    kind: str
+    until: float
+    interval: float
+    factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("F", "G") or self.interval <= 0 or (self.kind == "G" and self.factor <= 1):
+            raise ValueError(f"not a retry phase: {self}")
+
+
+@dataclass(frozen=True)
+class QueueSchedule:
+    """How a product's queue manager retries deferred mail and when it gives up, with the source of each figure.
+
+    After a failed attempt the next one waits :meth:`next_delay` seconds (at most ``max_interval``); with
+    ``queue_run_interval`` the attempt happens only at the next queue run after that (Postfix's deferred
+    queue scans, Exim's queue runners), runs counted from the start of the simulated day. A failed attempt
+    made ``lifetime`` seconds or more after the message arrived returns it to its sender (``bounce_lifetime``
+    for a message from ``<>``, a bounce): RFC 5321 §4.5.4.1's "give up".
+
+    Attributes:
+        lifetime, bounce_lifetime: seconds before an undeliverable message (a bounce) is given up.
+        phases: the retry phases in order; the first whose ``until`` has not passed applies (the last one after).
+        max_interval: the longest wait between attempts.
+        queue_run_interval: seconds between queue runs (0: each attempt at its own time).
+        settings: the product's own names and values for these figures (``{"maximal_queue_lifetime": "5d"}``).
+        source: where the figures come from, and which parts are modelling choices.
+    """
+
+    lifetime: float
+    bounce_lifetime: float
+    phases: tuple[RetryPhase, ...]
+    max_interval: float = float("inf")
+    queue_run_interval: float = 0.0
+    settings: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.phases or self.lifetime <= 0 or self.bounce_lifetime <= 0 or self.queue_run_interval < 0:
+            raise ValueError(f"not a queue schedule: {self}")
+
+    def next_delay(self, since_first_failure: float, previous: float = 0.0) -> float:
+        """Seconds from a failed attempt to the next one, ``since_first_failure`` seconds after the first
+        failure, when the wait before was ``previous`` (Exim spec 32.7: a G phase takes the first of its
+        intervals longer than the previous one)."""
+        phase = next((p for p in self.phases if since_first_failure < p.until), self.phases[-1])
+        delay = phase.interval
+        if phase.kind == "G":
+            while delay <= previous and delay < self.max_interval:
+                delay *= phase.factor
+        return min(delay, self.max_interval)
+
+    def next_attempt(self, now: float, delay: float) -> float:
+        """When the attempt due ``delay`` seconds after ``now`` is made: at the next queue run, if runs are set."""
+        due = now + delay
+        if self.queue_run_interval <= 0:
+            return due
+        runs = -(-due // self.queue_run_interval)  # the first run at or after ``due``
+        return runs * self.queue_run_interval
+
+    def gives_up(self, age: float, bounce: bool = False) -> bool:
+        """Whether a failed attempt ``age`` seconds after arrival returns the message."""
+        return age >= (self.bounce_lifetime if bounce else self.lifetime)
+
+    def with_lifetime(self, seconds: float, why: str) -> QueueSchedule:
+        """This schedule with a shorter (or longer) lifetime for both kinds of message, ``why`` noted."""
+        return dataclasses.replace(self, lifetime=float(seconds), bounce_lifetime=float(seconds),
+                                   source=f"{self.source} Lifetime set to {_duration(seconds)} by the scenario: {why}")
+
+    def with_fixed_retry(self, seconds: float) -> QueueSchedule:
+        """This schedule retrying every ``seconds`` (no backoff, no queue runs): a scenario's knob."""
+        return dataclasses.replace(self, phases=(RetryPhase("F", float("inf"), float(seconds)),),
+                                   max_interval=float("inf"), queue_run_interval=0.0,
+                                   source=f"{self.source} Retries every {_duration(seconds)}, set by the scenario.")
+
+    @property
+    def min_interval(self) -> float:
+        """The shortest wait between attempts (the first phase's first interval)."""
+        return min(self.phases[0].interval, self.max_interval)
+
+    def describe(self) -> str:
+        """One line: lifetime and retries, in the product's words where it has them."""
+        if self.settings:
+            return ", ".join(f"{k} = {v}" for k, v in self.settings.items())
+        phases = "; ".join(f"{p.kind},{_duration(p.until)},{_duration(p.interval)}"
+                           + (f",{p.factor:g}" if p.kind == "G" else "") for p in self.phases)
+        return f"give up after {_duration(self.lifetime)}; retry {phases}"
+
+
+def _duration(seconds: float) -> str:
+    """``300`` -> ``5m``, ``432000`` -> ``5d``: the way Postfix and Exim write times."""
+    if seconds == float("inf"):
+        return "forever"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+#: The queue of a product without documented figures: RFC 5321 §4.5.4.1 ("the retry interval SHOULD be at
+#: least 30 minutes"; "the give-up time generally needs to be at least 4-5 days"). A modelling choice.
+RFC5321_QUEUE = QueueSchedule(
+    lifetime=5 * 86400.0, bounce_lifetime=5 * 86400.0, phases=(RetryPhase("F", float("inf"), 1800.0),),
+    source="Modelling choice after RFC 5321 §4.5.4.1: retry every 30 minutes, give up after 5 days.")
+
+
+@dataclass(frozen=True)
+class ServiceLimit:
+    """Connections one server program serves at once, and the services (``"smtp"``, ``"pop3"``) it serves.
+
+    Services listed together share the limit: a connection to either takes a slot from both.
+    """
+
+    services: tuple[str, ...]
+    limit: int
+    program: str
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.services or isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
+            raise ValueError(f"not a service limit: {self}")
+
+
+@dataclass(frozen=True)
 class Product:
     """One product: its factory, what it can do, and the words simlab's views need about it.
 
@@ -121,6 +254,11 @@ class Product:
         year: the year of the version modelled (1998, or today's).
         capabilities: what it can do, from :data:`CAPABILITIES`.
         smtp_process_limit: SMTP connections it serves at once.
+        pop3_limit: POP3 connections its POP3 program serves at once, when POP3 is a program of its own
+            (Dovecot's ``pop3-login``); None: SMTP and POP3 share one program and ``smtp_process_limit``
+            (the 1998 Mac servers: one program, one thread pool). See :attr:`service_limits`.
+        pop3_limit_source: where ``pop3_limit`` comes from.
+        queue: how its queue manager retries and gives up (:class:`QueueSchedule`, with sources).
         pop3_label: how its POP3 side is named, when another program serves it (``"Dovecot"``).
         relay_allowlist_setting: the setting that lists the client addresses allowed to relay.
         connection_limit_setting: the setting that caps the connections of one client address.
@@ -155,6 +293,9 @@ class Product:
     setting_labels: Mapping[str, str] = field(default_factory=dict)
     smtp_auth_setting: str | None = None
     panel_hidden_settings: frozenset[str] = frozenset()
+    pop3_limit: int | None = None
+    pop3_limit_source: str = ""
+    queue: QueueSchedule = RFC5321_QUEUE
 
     def __post_init__(self) -> None:
         unknown = set(self.capabilities) - set(CAPABILITIES)
@@ -164,6 +305,19 @@ class Product:
             raise ValueError(f"{self.name}: {RELAY_BY_CLIENT_IP} goes with relay_allowlist_setting")
         if (CLIENT_CONNECTION_LIMIT in self.capabilities) != (self.connection_limit_setting is not None):
             raise ValueError(f"{self.name}: {CLIENT_CONNECTION_LIMIT} goes with connection_limit_setting")
+
+    @property
+    def service_limits(self) -> tuple[ServiceLimit, ...]:
+        """The connection limits of the product's programs: SMTP's and POP3's, or one both share.
+
+        A flood of SMTP connections fills only SMTP's slots where POP3 has a limit of its own (Postfix and
+        Dovecot, Exim and Dovecot); where both share one (EIMS, SIMS) it refuses POP3 logins too.
+        """
+        if self.pop3_limit is None:
+            return (ServiceLimit(("smtp", "pop3"), self.smtp_process_limit, self.label,
+                                 "SMTP and POP3 in one program with one pool of connections: modelling choice"),)
+        return (ServiceLimit(("smtp",), self.smtp_process_limit, self.label, self.notes),
+                ServiceLimit(("pop3",), self.pop3_limit, self.pop3_label or "POP3", self.pop3_limit_source))
 
     # --- questions -----------------------------------------------------------------------
     def can(self, capability: str) -> bool:

@@ -70,9 +70,13 @@ Modelling choices (say so when teaching with them):
   ``<=`` line is, with ``S=`` the size simlab counts (Exim adds its own
   headers first, so its sizes are larger).
 * Message ids come from a counter, not from the time and a process id.
-* POP3: Exim has none. The Postfix module does not expose Dovecot's words
-  apart from its Postfix persona, so POP3 here speaks with the generic
-  RFC 1939 defaults of :class:`~simlab.protocol.persona.Persona`.
+* POP3: Exim has none. Debian admins pair Exim with Dovecot as they pair
+  Postfix with it, so POP3 here is Dovecot 2.3 (:mod:`simlab.products.dovecot`,
+  the same words and log lines as the Postfix preset's). Dovecot's lines go
+  to syslog (``Jun 11 01:25:32 mail dovecot: ...``, ``/var/log/mail.log``),
+  Exim's to its main log (``2023-06-11 01:25:32 ...``); simlab keeps both in
+  one log, each line in its own format, so fail2ban's ``dovecot`` and
+  ``exim`` filters each find theirs.
 """
 
 from __future__ import annotations
@@ -86,14 +90,26 @@ from simlab.addresses.networks import ClientNetworks, ip_text
 from simlab.addresses.routing import Destination, Resolution, domain_list
 from simlab.clock import ManualClock, mail_date
 from simlab.errors import ConfigError
-from simlab.products.base import POP3, RELAY_BY_CLIENT_IP, RELAY_CONTROL, Product, SiteNames, records_origin
+from simlab.products.base import (
+    POP3,
+    RELAY_BY_CLIENT_IP,
+    RELAY_CONTROL,
+    Product,
+    QueueSchedule,
+    RetryPhase,
+    SiteNames,
+    records_origin,
+)
 from simlab.products.common import extra_restrictions, server_address
+from simlab.products.dovecot import DOVECOT_FILTER, DovecotPop3, DovecotPop3Server
+from simlab.products.postfix import DOVECOT_POP3_LIMIT_SOURCE, DOVECOT_POP3_LOGIN_LIMIT
 from simlab.protocol.message import Message
 from simlab.protocol.persona import Persona
 from simlab.protocol.policy import Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 from simlab.protocol.server import MailServer
 from simlab.protocol.smtp import SmtpSession
+from simlab.restrictions.fail2ban_filters import StockFilter
 
 __all__ = ["PRODUCTS", "EximPersona", "EximProduct", "EximResolver", "EximRcptAcl", "EximMailAcl", "EximServer",
            "EximSmtpSession", "exim", "parse_exim_address", "EximAddressError"]
@@ -339,8 +355,8 @@ def host_text(ctx: SmtpContext) -> str:
     return f"{name}{helo}[{ip_text(ctx.client_ip)}]"
 
 
-class EximPersona(Persona):
-    """Exim 4.96 replies and main-log lines (Debian configuration); RFC 1939 defaults for POP3."""
+class EximPersona(DovecotPop3, Persona):
+    """Exim 4.96 replies and main-log lines (Debian configuration); Dovecot 2.3 for POP3."""
 
     product = f"Exim {VERSION}"
     enhanced = False
@@ -733,8 +749,8 @@ class EximSmtpSession(SmtpSession):
         return self.persona.etrn(self.server, argument.strip())
 
 
-class EximServer(MailServer):
-    """A :class:`MailServer` whose SMTP sessions follow Exim's command handling."""
+class EximServer(DovecotPop3Server, MailServer):
+    """A :class:`MailServer` whose SMTP sessions follow Exim's command handling; POP3 is Dovecot's."""
 
     def smtp_session(self, client_ip: str, port: int = 25, client_name: str = "unknown") -> SmtpSession:
         return EximSmtpSession(self, client_ip, port=port, client_name=client_name)
@@ -813,17 +829,21 @@ def exim(primary_hostname: str = "mail.example.com", local_domains: Iterable[str
                 "relay_to_domains": ":".join(relays), "relay_from_hosts": " : ".join(map(str, [*nets, "127.0.0.1",
                                                                                                "::1"])),
                 "address": own}
-    return EximServer(persona=EximPersona(), hostname=hostname, resolver=resolver, accounts=accounts,
+    persona = EximPersona()
+    persona.server_ip = own  # Dovecot's lip=
+    return EximServer(persona=persona, hostname=hostname, resolver=resolver, accounts=accounts,
                       aliases=aliases, restrictions=chain, clock=clock, message_size_limit=message_size_limit,
                       settings=settings)
 
 
 # --- what simlab knows about Exim, for the registry ------------------------------------------------
 
-#: fail2ban-style filters for the lines simlab's Exim writes (cf. fail2ban's filter.d/exim.conf).
+#: fail2ban's stock filters for the lines simlab's Exim and Dovecot write (simlab/data/fail2ban/filter.d): ``exim``
+#: (its relay refusal line shown) and ``dovecot``; "exim-relay" is simlab's older name for the first.
 EXIM_FILTERS = {
-    "exim-relay": r"H=(?:\S+ )?(?:\([^)]*\) )?\[<HOST>\](?::\d+)? F=<[^>]*> rejected RCPT <[^>]*>: relay not permitted",
-    "exim-pop3": r"POP3 wrong password for \S+ from <HOST>$",
+    "dovecot": DOVECOT_FILTER,
+    "exim": StockFilter("exim", line=2),
+    "exim-relay": StockFilter("exim", line=2),
 }
 
 
@@ -864,14 +884,33 @@ class EximProduct(Product):
         return f"{self.label} ({shown})"
 
 
+#: Debian's exim4-config (``/etc/exim4/exim4.conf.template``, ``retry/30_exim4-config``): the single rule
+#: ``*  *  F,2h,15m; G,16h,1h,1.5; F,4d,6h`` - every 15 minutes for 2 hours, then intervals from 1 hour growing
+#: by 1.5 up to 16 hours, then every 6 hours until 4 days after the first failure; after that cutoff the next
+#: failure bounces the address (Exim spec, 32.7 "Retry parameters" and 32.10 "Long-term failures";
+#: ``retry_interval_max`` 24h). Retry times are hints: deliveries happen at queue runs, every 30 minutes as
+#: Debian starts the daemon (``QUEUEINTERVAL='30m'`` in /etc/default/exim4). A bounce is retried by the same
+#: rule; ``ignore_bounce_errors_after = 2d`` and ``timeout_frozen_after = 7d`` (the template's values) apply
+#: only to messages frozen after a permanent failure, which simlab does not keep (a bounce that fails goes to
+#: postmaster, as Debian's ``freeze_tell = postmaster`` tells them). Modelling choices: the cutoff is counted
+#: from the message's arrival (its first failure comes one second later), and per message, not per host.
+EXIM_QUEUE = QueueSchedule(
+    lifetime=4 * 86400.0, bounce_lifetime=4 * 86400.0,
+    phases=(RetryPhase("F", 2 * 3600.0, 900.0), RetryPhase("G", 16 * 3600.0, 3600.0, 1.5),
+            RetryPhase("F", 4 * 86400.0, 6 * 3600.0)),
+    max_interval=86400.0, queue_run_interval=1800.0,
+    settings={"retry": "* * F,2h,15m; G,16h,1h,1.5; F,4d,6h", "QUEUEINTERVAL": "30m",
+              "ignore_bounce_errors_after": "2d", "timeout_frozen_after": "7d"},
+    source="Debian 12 exim4-config (exim4.conf.template, /etc/default/exim4); Exim spec chapter 32.")
+
 PRODUCTS = (
     EximProduct(
         name="exim", label=f"Exim {VERSION}", factory=exim, year=2023,
         capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_CLIENT_IP}),
-        smtp_process_limit=20, pop3_label="POP3 (RFC 1939 defaults; Exim has none)",
+        smtp_process_limit=20, pop3_label="Dovecot",
         relay_allowlist_setting="relay_from_hosts",
-        log_patterns={"pop3_failure": EXIM_FILTERS["exim-pop3"], "relay_refused": EXIM_FILTERS["exim-relay"],
-                      "relay_abuse": EXIM_FILTERS["exim-relay"]},
+        log_patterns={"pop3_failure": EXIM_FILTERS["dovecot"], "relay_refused": EXIM_FILTERS["exim"],
+                      "relay_abuse": EXIM_FILTERS["exim"]},
         fail2ban_filters=EXIM_FILTERS, panel_choices=((f"Exim {VERSION}", {}),),
         panel_hidden_settings=frozenset({"primary_hostname", "local_domains", "accounts", "aliases", "address", "dns",
                                          "message_size_limit"}),
@@ -879,5 +918,6 @@ PRODUCTS = (
                         "local_domains": "local_domains (dc_other_hostnames)",
                         "relay_to_domains": "relay_to_domains (dc_relay_domains)"},
         notes="smtp_accept_max = 20 (Exim spec, default); Exim 4.96 as Debian 12 ships it (2023), recorded in "
-              "tests/data/exim_reference.json."),
+              "tests/data/exim_reference.json.",
+        pop3_limit=DOVECOT_POP3_LOGIN_LIMIT, pop3_limit_source=DOVECOT_POP3_LIMIT_SOURCE, queue=EXIM_QUEUE),
 )

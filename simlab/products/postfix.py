@@ -17,11 +17,19 @@ Modelling choices:
 * ``smtpd_error_sleep_time`` is applied as a reply delay for the traffic
   engine, never as a real sleep.
 * SMTP AUTH is PLAIN and LOGIN against ``accounts`` (Dovecot SASL in real
-  life). Port 587 is the submission service of Debian's ``master.cf`` with
-  AUTH enabled and required before MAIL (``530 5.7.0``, RFC 6409).
-* POP3 speaks as Dovecot 2.3 with ``disable_plaintext_auth = no`` (simlab
-  simulates no TLS) and ``auth_failure_delay = 2s`` with its per-address
-  penalty.
+  life). Port 587 is the ``submission inet`` entry of Debian 12's
+  ``master.cf``, uncommented (TLS aside): its own ``smtpd`` with AUTH,
+  ``smtpd_reject_unlisted_recipient=no`` and ``smtpd_recipient_restrictions
+  = permit_sasl_authenticated,reject`` (see
+  :mod:`simlab.restrictions.submission`). Without AUTH, MAIL is accepted and
+  every RCPT but the bare ``<postmaster>`` gets ``554 5.7.1 <rcpt>: Recipient
+  address rejected: Access denied``, logged by ``postfix/submission/smtpd``
+  - as recorded from a real Postfix (config C of the reference file). RFC
+  6409's ``530 5.7.0 Authentication required`` at MAIL is what the RFC asks,
+  not what Postfix answers.
+* POP3 speaks as Dovecot 2.3 (:mod:`simlab.products.dovecot`: its replies and
+  its log lines) with ``disable_plaintext_auth = no`` (simlab simulates no
+  TLS) and ``auth_failure_delay = 2s`` with its per-address penalty.
 """
 
 from __future__ import annotations
@@ -46,19 +54,23 @@ from simlab.products.base import (
     SMTP_AUTH,
     SUBMISSION,
     Product,
+    QueueSchedule,
+    RetryPhase,
     SiteNames,
     records_origin,
 )
 from simlab.products.common import extra_restrictions
+from simlab.products.dovecot import DOVECOT_FILTER, DovecotMailServer, DovecotPop3
 from simlab.protocol.persona import DeliveryEvent, Persona
-from simlab.protocol.policy import Pop3Context, Recipient, Restriction, SmtpContext
-from simlab.protocol.reply import Pop3Reply, Reply
+from simlab.protocol.policy import Recipient, Restriction, SmtpContext
+from simlab.protocol.reply import Reply
 from simlab.protocol.server import MailServer
 from simlab.restrictions.dnsbl import Dns
+from simlab.restrictions.fail2ban_filters import StockFilter
 from simlab.restrictions.guards import FailureDelay
 from simlab.restrictions.postfix import DEFAULT_RELAY_RESTRICTIONS, PostfixRestrictions
 from simlab.restrictions.rates import Anvil
-from simlab.restrictions.submission import ClosedPorts, SubmissionAuthRequired
+from simlab.restrictions.submission import DEBIAN_SUBMISSION, ClosedPorts, MasterServices
 
 __all__ = ["PRODUCTS", "PostfixPersona", "PostfixProduct", "postfix"]
 
@@ -66,25 +78,33 @@ _COMMAND_ORDER = ("helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "b
                   "etrn", "quit", "unknown")
 
 
-class PostfixPersona(Persona):
-    """Postfix 3.7 ``smtpd`` replies and log lines; Dovecot 2.3 for POP3."""
+class PostfixPersona(DovecotPop3, Persona):
+    """Postfix 3.7 ``smtpd`` replies and log lines; Dovecot 2.3 for POP3 (:class:`DovecotPop3`)."""
 
     product = "Postfix 3.7"
     enhanced = True
     max_command_line = 2048  # line_length_limit
     verbs = ("HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "QUIT", "AUTH", "STARTTLS", "ETRN")
-    pop3_capabilities = ("CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN")
-    apop = False
     recipient_limit = 1000  # smtpd_recipient_limit
     truncate_long_commands = True  # smtp_get() with line_length_limit, the rest is skipped
     vrfy_checks_recipient = True  # vrfy_cmd() runs smtpd_check_rcpt()
 
     def __init__(self, hard_error_limit: int = 20, soft_error_limit: int = 10, error_sleep: float = 1.0,
-                 server_ip: str = "192.0.2.25") -> None:
+                 server_ip: str = "192.0.2.25", submission_ports: tuple[int, ...] = ()) -> None:
         self.hard_error_limit = hard_error_limit
         self.soft_error_limit = soft_error_limit
         self.error_sleep = error_sleep
         self.server_ip = server_ip
+        #: ports served by master.cf's submission entry (``syslog_name=postfix/submission``,
+        #: ``smtpd_reject_unlisted_recipient=no``)
+        self.submission_ports = frozenset(submission_ports)
+        # the smtpd "processes" (one per session) of submission sessions, for the log's syslog name; one number
+        # per session on port 587, kept for the server's life (its lines may be written after the session ended)
+        self._submission_pids: set[int] = set()
+
+    def rejects_unlisted_recipient(self, ctx: SmtpContext) -> bool:
+        """``smtpd_reject_unlisted_recipient``: yes (main.cf's default), no on the submission port."""
+        return ctx.port not in self.submission_ports
 
     # --- SMTP -----------------------------------------------------------------------
     def banner(self, server: MailServer) -> Reply:
@@ -212,10 +232,14 @@ class PostfixPersona(Persona):
 
     # --- log ---------------------------------------------------------------------------
     def format_log(self, when: datetime, process: str, pid: int, text: str, server: MailServer) -> str:
+        if process == "smtpd" and pid in self._submission_pids:
+            process = "submission/smtpd"  # syslog_name=postfix/submission
         prefix = "dovecot" if process.startswith("dovecot") or process == "pop3" else f"postfix/{process}[{pid}]"
         return f"{_syslog_stamp(when, when.tzinfo, server.hostname)} {prefix}: {text}"
 
     def log_connect(self, ctx: SmtpContext) -> str:
+        if ctx.port in self.submission_ports:
+            self._submission_pids.add(ctx.server.smtpd_pid(ctx))
         return f"connect from {ctx.client}"
 
     def log_disconnect(self, ctx: SmtpContext, counts: dict[str, list[int]]) -> str:
@@ -255,7 +279,8 @@ class PostfixPersona(Persona):
                 f"{self._envelope(ctx, recipient, sender)}")
 
     def log_transaction_start(self, ctx: SmtpContext, queue_id: str) -> str:
-        sasl = f", sasl_method=PLAIN, sasl_username={ctx.user}" if ctx.user else ""
+        method = getattr(ctx, "sasl_method", "PLAIN")  # noted by MasterServices.check_auth
+        sasl = f", sasl_method={method}, sasl_username={ctx.user}" if ctx.user else ""
         return f"{queue_id}: client={ctx.client}{sasl}"
 
     def log_accepted(self, ctx: SmtpContext, message, recipients: list[Recipient]) -> list[tuple[str, int, str]]:
@@ -332,61 +357,7 @@ class PostfixPersona(Persona):
             return [("bounce", 3002, f"{qid}: sender non-delivery notification: {event.new_queue_id}")]
         return [("bounce", 3002, f"{qid}: postmaster non-delivery notification: {event.new_queue_id}")]
 
-    # --- POP3: Dovecot 2.3 -----------------------------------------------------------------
-    def pop3_banner(self, server: MailServer, timestamp: str | None) -> Pop3Reply:
-        return Pop3Reply(True, "Dovecot ready.")
-
-    def pop3_refused_at_connect(self, server: MailServer) -> Pop3Reply:
-        return Pop3Reply(False, "[SYS/TEMP] Access denied", close=True)
-
-    def pop3_user_ok(self, user: str, exists: bool) -> Pop3Reply:
-        return Pop3Reply(True, "")
-
-    def pop3_need_user(self) -> Pop3Reply:
-        return Pop3Reply(False, "No username given.")
-
-    def pop3_login_ok(self, user: str, count: int, size: int) -> Pop3Reply:
-        return Pop3Reply(True, "Logged in.")
-
-    def pop3_login_failed(self, user: str) -> Pop3Reply:
-        return Pop3Reply(False, "[AUTH] Authentication failed.")
-
-    def pop3_locked_out(self, user: str) -> Pop3Reply:
-        return Pop3Reply(False, "[AUTH] Authentication failed.")
-
-    def pop3_unknown_command(self) -> Pop3Reply:
-        return Pop3Reply(False, "Unknown command.")
-
-    def pop3_wrong_state(self) -> Pop3Reply:
-        return Pop3Reply(False, "Unknown command.")
-
-    def pop3_syntax(self) -> Pop3Reply:
-        return Pop3Reply(False, "Invalid arguments.")
-
-    def pop3_no_message(self) -> Pop3Reply:
-        return Pop3Reply(False, "There's no message 0.")
-
-    def pop3_quit(self, server: MailServer, authenticated: bool) -> Pop3Reply:
-        return Pop3Reply(True, "Logging out." if authenticated else "Logging out", close=True)
-
-    def _dovecot_ids(self, ctx: Pop3Context) -> str:
-        return f"rip={ctx.client_ip}, lip={self.server_ip}"
-
-    def log_pop3_login(self, ctx: Pop3Context, user: str, method: str) -> str:
-        return f"pop3-login: Login: user=<{user}>, method=PLAIN, {self._dovecot_ids(ctx)}, mpid={3000 + ctx.session_id}"
-
-    def log_pop3_failed(self, ctx: Pop3Context, user: str, known: bool) -> str:
-        return (f"pop3-login: Disconnected: auth failed, 1 attempts: user=<{user}>, method=PLAIN, "
-                f"{self._dovecot_ids(ctx)},")
-
-    def log_pop3_blocked(self, ctx: Pop3Context, user: str) -> str:
-        return f"pop3-login: Disconnected: auth failed, account locked: user=<{user}>, {self._dovecot_ids(ctx)},"
-
-    def log_pop3_logout(self, ctx: Pop3Context, deleted: int) -> str:
-        return f"pop3({ctx.user}): Disconnected: Logged out top=0/0, retr=0/0, del={deleted}/{deleted}"
-
-    def log_pop3_refused(self, ctx: Pop3Context) -> str:
-        return f"pop3-login: Disconnected: connection refused: {self._dovecot_ids(ctx)},"
+    # --- POP3: Dovecot 2.3 (simlab.products.dovecot) ------------------------------------------
 
 
 # A busy server writes many lines a second, all with the same stamp: each is formatted once.
@@ -430,6 +401,7 @@ def postfix(myhostname: str = "mail.example.com",
             accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
             inet_interfaces: Iterable[str] | str = ("192.0.2.25",), mydomain: str | None = None,
             myorigin: str = "$myhostname", smtpd_sasl_auth_enable: bool = False, submission: bool = True,
+            master_cf_submission: Mapping[str, Iterable[str] | str] | None = None,
             smtpd_client_connection_count_limit: int = 50, smtpd_client_connection_rate_limit: int = 0,
             smtpd_client_message_rate_limit: int = 0, smtpd_client_recipient_rate_limit: int = 0,
             smtpd_client_auth_rate_limit: int = 0,
@@ -440,6 +412,10 @@ def postfix(myhostname: str = "mail.example.com",
             restrictions: Iterable[Restriction] | None = None) -> MailServer:
     """Postfix 3.7 with its defaults, settings named as in ``main.cf``.
 
+    ``submission`` uncomments the submission entry of Debian 12's ``master.cf`` (port 587, see
+    :mod:`simlab.restrictions.submission`); ``master_cf_submission`` changes that entry's ``-o``
+    restriction lists (``{"smtpd_sender_restrictions": "reject_sender_login_mismatch"}``: Debian's entry
+    empties main.cf's client, HELO, sender and relay lists on 587).
     ``mynetworks`` defaults to ``mynetworks_style = host``: loopback and the
     server's own addresses. ``accounts`` are the mailbox users (``local_recipient_maps``)
     and their passwords (Dovecot, SASL). ``restrictions`` adds defences outside
@@ -471,38 +447,54 @@ def postfix(myhostname: str = "mail.example.com",
     anvil = Anvil(smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
                   smtpd_client_message_rate_limit, smtpd_client_recipient_rate_limit, smtpd_client_auth_rate_limit,
                   exceptions=[str(r) for r in exceptions])
-    if submission:
-        chain.append(anvil)
-        chain.append(SubmissionAuthRequired((587,)))
-    else:
-        chain.append(ClosedPorts((587,)))  # no submission entry in master.cf: nothing listens
-        chain.append(anvil)
-    chain.append(PostfixRestrictions(networks, {
+    lists = {
         "smtpd_client_restrictions": smtpd_client_restrictions, "smtpd_helo_restrictions": smtpd_helo_restrictions,
         "smtpd_sender_restrictions": smtpd_sender_restrictions, "smtpd_relay_restrictions": smtpd_relay_restrictions,
         "smtpd_recipient_restrictions": smtpd_recipient_restrictions,
         "smtpd_data_restrictions": smtpd_data_restrictions,
-    }, smtpd_sender_login_maps=smtpd_sender_login_maps, access_maps=access_maps, dns=dns))
+    }
+    smtpd = PostfixRestrictions(networks, lists, smtpd_sender_login_maps=smtpd_sender_login_maps,
+                                access_maps=access_maps, dns=dns)
+    if submission:  # master.cf's submission entry as Debian 12 ships it, uncommented: its -o lines override main.cf
+        overrides = {k: v for k, v in DEBIAN_SUBMISSION.items() if k in lists}
+        for key, value in (master_cf_submission or {}).items():  # the admin's own -o lines on that entry
+            if key not in lists:
+                raise ConfigError("master_cf_submission", key, "is not a restriction list simlab's submission "
+                                  "entry takes", f"one of {', '.join(lists)}")
+            overrides[key] = value
+        submission_smtpd = PostfixRestrictions(networks, lists | overrides,
+                                               smtpd_sender_login_maps=smtpd_sender_login_maps,
+                                               access_maps=access_maps, dns=dns)
+        chain.append(anvil)
+        chain.append(MasterServices(smtpd, {587: submission_smtpd}))
+    else:
+        chain.append(ClosedPorts((587,)))  # no submission entry in master.cf: nothing listens
+        chain.append(anvil)
+        chain.append(smtpd)
     chain.append(FailureDelay(base=auth_failure_delay, trusted=login_trusted_networks))
     ports = {587} if submission else set()
     if smtpd_sasl_auth_enable:
         ports.add(25)
-    persona = PostfixPersona(smtpd_hard_error_limit, smtpd_soft_error_limit, smtpd_error_sleep_time, interfaces[0])
+    persona = PostfixPersona(smtpd_hard_error_limit, smtpd_soft_error_limit, smtpd_error_sleep_time, interfaces[0],
+                             submission_ports=(587,) if submission else ())
     settings = {"myhostname": myhostname, "mydestination": destinations, "mynetworks": str(networks),
                 "relay_domains": relays, "myorigin": origin, "inet_interfaces": interfaces,
                 "smtpd_relay_restrictions": smtpd_relay_restrictions, "smtpd_sasl_auth_enable": smtpd_sasl_auth_enable}
-    return MailServer(persona=persona, hostname=myhostname, resolver=resolver, accounts=accounts, aliases=aliases,
-                      restrictions=chain, clock=clock, message_size_limit=message_size_limit, auth_ports=ports,
-                      settings=settings)
+    return DovecotMailServer(persona=persona, hostname=myhostname, resolver=resolver, accounts=accounts,
+                             aliases=aliases, restrictions=chain, clock=clock, message_size_limit=message_size_limit,
+                             auth_ports=ports, settings=settings)
 
 
 # --- what simlab knows about Postfix, for the registry --------------------------------------------
 
-#: fail2ban-style filters for the lines simlab's Postfix and Dovecot write.
+#: fail2ban's stock filters for the lines simlab's Postfix and Dovecot write (simlab/data/fail2ban/filter.d), by
+#: the jail names of fail2ban's jail.conf: [dovecot], [postfix-sasl] (filter = postfix[mode=auth]) and
+#: [postfix] (mode more: the relay and recipient rejects); "postfix-relay" is simlab's older name for the last.
 POSTFIX_FILTERS = {
-    "dovecot": r"pop3-login: Disconnected: auth failed, \d+ attempts?.*rip=<HOST>,",
-    "postfix-sasl": r"warning: [-._\w]+\[<HOST>\]: SASL (?:LOGIN|PLAIN) authentication failed",
-    "postfix-relay": r"NOQUEUE: reject: RCPT from \S+\[<HOST>\]: [45]54 [45]\.7\.1 .*Relay access denied",
+    "dovecot": DOVECOT_FILTER,
+    "postfix-sasl": StockFilter("postfix", "auth"),
+    "postfix": StockFilter("postfix"),
+    "postfix-relay": StockFilter("postfix"),
 }
 
 
@@ -526,7 +518,9 @@ class PostfixProduct(Product):
 
     def sender_login_check(self, restriction, owners):
         self.require(SENDER_LOGIN_CHECK, "sender_login_check")
-        return {"smtpd_sender_login_maps": dict(owners), "smtpd_sender_restrictions": [restriction]}
+        # on port 25 in main.cf, and on 587 in the submission entry, whose -o smtpd_sender_restrictions= empties it
+        return {"smtpd_sender_login_maps": dict(owners), "smtpd_sender_restrictions": [restriction],
+                "master_cf_submission": {"smtpd_sender_restrictions": [restriction]}}
 
     def idle_timeout_reply(self, server):
         return Reply.of(421, f"4.4.2 {server.hostname} Error: timeout exceeded", close=True)
@@ -544,6 +538,28 @@ class PostfixProduct(Product):
                 f"(smtpd_relay_restrictions = {rules}) answered {reply.code} {reply.text} - {kind}.")
 
 
+#: Postfix's queue defaults (postconf(5) of 3.7): ``maximal_queue_lifetime = 5d``, ``bounce_queue_lifetime = 5d``,
+#: ``minimal_backoff_time = 300s``, ``maximal_backoff_time = 4000s``, ``queue_run_delay = 300s``. qmgr(8): "The
+#: queue manager implements exponential backoff by doubling the time between delivery attempts" - modelled as
+#: documented: 300 s, 600 s, 1200 s, 2400 s, then 4000 s, each attempt at the next deferred-queue scan
+#: (every 300 s). (qmgr's code derives the wait from the message's age, clamped to the same bounds: nearly
+#: the same times.)
+POSTFIX_QUEUE = QueueSchedule(
+    lifetime=5 * 86400.0, bounce_lifetime=5 * 86400.0, phases=(RetryPhase("G", float("inf"), 300.0, 2.0),),
+    max_interval=4000.0, queue_run_interval=300.0,
+    settings={"maximal_queue_lifetime": "5d", "bounce_queue_lifetime": "5d", "minimal_backoff_time": "300s",
+              "maximal_backoff_time": "4000s", "queue_run_delay": "300s"},
+    source="postconf(5), Postfix 3.7 defaults; the backoff doubles between attempts as qmgr(8) documents.")
+
+#: Dovecot 2.3's pop3-login service (``doveconf -d`` of Debian 12's dovecot-core 2.3.19.1): ``process_limit = 0``,
+#: i.e. ``default_process_limit = 100``, with ``service_count = 1`` (one connection per login process, so
+#: ``client_limit``/``default_client_limit = 1000`` does not come into play). A program apart from Postfix's smtpd.
+DOVECOT_POP3_LOGIN_LIMIT = 100
+DOVECOT_POP3_LIMIT_SOURCE = ("Dovecot 2.3 service pop3-login: process_limit = default_process_limit = 100, "
+                             "service_count = 1 (doveconf -d). simlab counts a whole POP3 session against it "
+                             "(modelling choice: after login Dovecot hands the connection to a pop3 process, "
+                             "process_limit 1024).")
+
 PRODUCTS = (
     PostfixProduct(
         name="postfix", label="Postfix 3.7", factory=postfix, year=2023,
@@ -552,14 +568,14 @@ PRODUCTS = (
         smtp_process_limit=100, pop3_label="Dovecot", relay_allowlist_setting="mynetworks",
         connection_limit_setting="smtpd_client_connection_count_limit", smtp_auth_setting="smtpd_sasl_auth_enable",
         log_patterns={"pop3_failure": POSTFIX_FILTERS["dovecot"], "auth_failure": POSTFIX_FILTERS["postfix-sasl"],
-                      "relay_refused": POSTFIX_FILTERS["postfix-relay"],
-                      "relay_abuse": POSTFIX_FILTERS["postfix-relay"]},
+                      "relay_refused": POSTFIX_FILTERS["postfix"], "relay_abuse": POSTFIX_FILTERS["postfix"]},
         fail2ban_filters=POSTFIX_FILTERS, panel_choices=(("Postfix 3.7", {}),),
         panel_hidden_settings=frozenset({
             "myhostname", "mydomain", "myorigin", "mydestination", "inet_interfaces", "accounts", "aliases", "dns",
             "access_maps", "smtpd_sender_login_maps", "message_size_limit", "smtpd_error_sleep_time",
             "auth_failure_delay", "smtpd_helo_restrictions", "smtpd_data_restrictions",
             "smtpd_client_event_limit_exceptions", "login_trusted_networks", "smtpd_hard_error_limit",
-            "smtpd_soft_error_limit"}),
-        notes="default_process_limit = 100 (postconf(5)); Postfix 3.7 as Debian 12 ships it (2023)."),
+            "smtpd_soft_error_limit", "master_cf_submission"}),
+        notes="default_process_limit = 100 (postconf(5)); Postfix 3.7 as Debian 12 ships it (2023).",
+        pop3_limit=DOVECOT_POP3_LOGIN_LIMIT, pop3_limit_source=DOVECOT_POP3_LIMIT_SOURCE, queue=POSTFIX_QUEUE),
 )

@@ -238,6 +238,11 @@ class Persona:
     def unknown_local_user(self, text: str) -> Reply:
         return self._r(550, "5.1.1", f"<{text}>: User unknown")
 
+    def rejects_unlisted_recipient(self, ctx: SmtpContext) -> bool:
+        """Whether an unknown local recipient is refused in this session (Postfix
+        ``smtpd_reject_unlisted_recipient``, which its submission service turns off)."""
+        return True
+
     def relay_denied(self, text: str, defer: bool = False) -> Reply:
         if defer:
             return self._r(454, "4.7.1", f"<{text}>: Relaying temporarily denied")

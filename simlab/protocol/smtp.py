@@ -299,7 +299,7 @@ class SmtpSession:
         account = None
         if refusal is None and resolution.destination is Destination.LOCAL:
             account = self.server.local_account(resolution.local_part)
-            if account is None:
+            if account is None and persona.rejects_unlisted_recipient(self.ctx):
                 refusal = persona.unknown_local_user(persona.address_text(path))
         if refusal is not None:
             if self.server.logging:
@@ -382,7 +382,8 @@ class SmtpSession:
         resolution = self.server.resolver.resolve(path.address)
         refusal = self.server.check_rcpt(self.ctx, path, resolution)
         if refusal is None and resolution.destination is Destination.LOCAL:
-            if self.server.local_account(resolution.local_part) is None:
+            unknown = self.server.local_account(resolution.local_part) is None
+            if unknown and persona.rejects_unlisted_recipient(self.ctx):
                 refusal = persona.unknown_local_user(persona.address_text(path))
         if refusal is not None:
             self.server.log_line(persona.log_reject(self.ctx, "VRFY", refusal, persona.log_address_text(path)),

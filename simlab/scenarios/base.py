@@ -83,7 +83,15 @@ class Scenario:
         restrictions: extra defences on the server (fail2ban, lockout ...).
         router_filters: packet filters on the site's router.
         mx_via_provider: the site's MX record points at the provider, which forwards.
-        process_limit: SMTP connections the server serves at once (default: the product's).
+        process_limit: SMTP connections the server serves at once (default: the product's; on a product
+            whose SMTP and POP3 share one program, the limit both share).
+        queue_lifetime: seconds the site server keeps undeliverable mail before returning it; None: its
+            product's (:attr:`~simlab.products.base.Product.queue`: Postfix 5 days, Exim 4 days, the 1998
+            products 5 days by RFC 5321). A scenario that needs the return within its day sets it shorter and
+            says why in ``queue_lifetime_reason``.
+        queue_lifetime_reason: why the scenario changed the lifetime (shown in the result's queue schedule).
+        retry_interval: seconds between the site server's attempts, fixed; None: its product's schedule
+            (Postfix's doubling backoff, Exim's retry rule ...).
         server_settings: the settings of a server given with ``server=`` (None: the product's settings for the
             standard site, see :meth:`~simlab.products.base.Product.site_settings`).
         site: the site server's names (domain, host name, address); the standard site's by default.
@@ -103,8 +111,9 @@ class Scenario:
     mx_via_provider: bool = False
     process_limit: int | None = None
     idle_timeout: float = 300.0
-    retry_interval: float = 300.0
-    queue_lifetime: float = 4 * HOUR
+    retry_interval: float | None = None
+    queue_lifetime: float | None = None
+    queue_lifetime_reason: str = "set by hand"
     server_settings: dict[str, Any] | None = None
     site: SiteNames = field(default_factory=SiteNames)
     hosts: list[HostSpec] = field(default_factory=list)

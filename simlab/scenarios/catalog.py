@@ -177,16 +177,31 @@ def wrong_password(preset: str | None = None, duration: float = DAY, guesser_ips
                      duration, restrictions=restrictions, router_filters=routers, knobs=dict(locals_knobs(locals())))
 
 
+#: relay_probe's queue lifetime: shorter than any product's default (Postfix 5 days, Exim 4 days, the 1998
+#: products 5 days by RFC 5321), so that within the lesson's day the probe is returned to its sender, that
+#: return fails the same way, and the report about it reaches postmaster - as the thread's admin saw.
+PROBE_QUEUE_LIFETIME = 4 * HOUR
+
+
 def relay_probe(preset: str | None = None, duration: float = DAY, relay_restriction: bool | None = None,
-                queue_lifetime: float = 4 * HOUR, retry_interval: float = 300.0, probe_at: float = 0.0,
-                server: ServerArg = None) -> Scenario:
+                queue_lifetime: float | None = PROBE_QUEUE_LIFETIME, retry_interval: float | None = None,
+                probe_at: float = 0.0, server: ServerArg = None) -> Scenario:
     """S2/S3: an open-relay survey sends one test through the server to a domain that will not take it.
+
+    The server keeps the probe ``queue_lifetime`` seconds - by default 4 hours, **shorter than every
+    product's own default** (Postfix ``maximal_queue_lifetime`` and ``bounce_queue_lifetime`` 5 days, Debian's
+    Exim retry rule 4 days, the 1998 products 5 days by RFC 5321 §4.5.4.1): with the real figures the probe
+    would be returned after days, not within the lesson's day. Four hours twice (the probe, then its return
+    to the sender, which fails the same way) bring the report to postmaster that morning. The result's
+    ``queue`` shows the lifetime that ran and why.
 
     Args:
         preset: the product on the standard site (default ``"eims-1.2"``); or give ``server``.
         relay_restriction: EIMS 2.1 Relay Restriction (off as installed; None: as the server has it).
-        queue_lifetime: how long the server retries before returning mail.
-        retry_interval: seconds between delivery attempts.
+        queue_lifetime: how long the server retries before returning mail (None: the product's default,
+            so nothing comes back within a day).
+        retry_interval: seconds between delivery attempts, fixed (None: the product's schedule - Postfix's
+            doubling backoff from 300 s, Exim's retry rule, every 30 minutes for the 1998 products).
         probe_at: when the probe arrives (seconds after 1:25:32 AM).
         server: any server built by a preset (or a function returning one), instead of ``preset``.
     """
@@ -199,6 +214,8 @@ def relay_probe(preset: str | None = None, duration: float = DAY, relay_restrict
                                              at=probe_at)]
     return _scenario(site, "relay_probe", "S2/S3: the open-relay probe and the bounce to postmaster", settings,
                      actors, duration, retry_interval=retry_interval, queue_lifetime=queue_lifetime,
+                     queue_lifetime_reason="shorter than the product's default, so that the probe's return "
+                                           "reaches postmaster within the day",
                      knobs=dict(locals_knobs(locals())))
 
 

@@ -25,7 +25,8 @@ and run without Python::
     server = "mail.mycompany.test"
 
 Top-level keys: ``name``, ``title``, ``duration``, ``mx_via_provider``,
-``process_limit``, ``idle_timeout``, ``retry_interval``, ``queue_lifetime``;
+``process_limit``, ``idle_timeout``, ``retry_interval``, ``queue_lifetime``
+(both left out: the product's own queue schedule), ``queue_lifetime_reason``;
 tables ``[site]`` (``domain``, ``hostname``, ``address``, ``lan``; by default
 the standard site, or the server's own names when ``standard_site = false``),
 ``[server]`` (``preset``, ``standard_site``: whether ``settings`` go on top of
@@ -72,7 +73,8 @@ DEFENCE_TYPES: dict[str, type[Restriction]] = {cls.__name__: cls for cls in (
     Fail2Ban, AccountLockout, FailureDelay, RouterFilter, ClientHosts, Anvil)}
 
 _TOP = ("name", "title", "duration", "mx_via_provider", "process_limit", "idle_timeout", "retry_interval",
-        "queue_lifetime", "site", "server", "defences", "router_filters", "actors", "hosts", "dns")
+        "queue_lifetime", "queue_lifetime_reason",
+        "site", "server", "defences", "router_filters", "actors", "hosts", "dns")
 _NUMBERS = ("duration", "idle_timeout", "retry_interval", "queue_lifetime")
 
 
@@ -230,6 +232,8 @@ def loads_scenario(text: str, source: str = "<scenario>") -> Scenario:
     for key in _NUMBERS:
         if key in data:
             options[key] = float(reader.number(key, data[key]))
+    if "queue_lifetime_reason" in data:
+        options["queue_lifetime_reason"] = reader.text("queue_lifetime_reason", data["queue_lifetime_reason"])
     if "process_limit" in data:
         options["process_limit"] = int(reader.number("process_limit", data["process_limit"], whole=True)) or None
     if "mx_via_provider" in data:
@@ -303,8 +307,12 @@ def _actor_table(actor: Actor, where: str) -> dict[str, Any]:
 def dump_scenario(scenario: Scenario) -> dict[str, Any]:
     """The scenario as the tables of a scenario file."""
     data: dict[str, Any] = {"name": scenario.name, "title": scenario.title, "duration": scenario.duration,
-                            "mx_via_provider": scenario.mx_via_provider, "idle_timeout": scenario.idle_timeout,
-                            "retry_interval": scenario.retry_interval, "queue_lifetime": scenario.queue_lifetime}
+                            "mx_via_provider": scenario.mx_via_provider, "idle_timeout": scenario.idle_timeout}
+    if scenario.retry_interval is not None:
+        data["retry_interval"] = scenario.retry_interval
+    if scenario.queue_lifetime is not None:  # None: the product's own queue schedule
+        data["queue_lifetime"] = scenario.queue_lifetime
+        data["queue_lifetime_reason"] = scenario.queue_lifetime_reason
     if scenario.process_limit is not None:
         data["process_limit"] = scenario.process_limit
     standard = scenario.server_settings is None

@@ -9,6 +9,7 @@ from simlab.engine.network import Host
 from simlab.engine.result import Result
 from simlab.engine.world import World
 from simlab.errors import ConfigError
+from simlab.products.base import QueueSchedule
 from simlab.scenarios.base import Scenario
 from simlab.scenarios.site import build_network, build_server
 
@@ -34,11 +35,12 @@ def run(scenario: Scenario, seed: int = 0, counts_only: bool = False, transcript
                         site=scenario.site)
     limit = scenario.process_limit or product.smtp_process_limit
     network, dns, transports = build_network(site, scenario.mx_via_provider, limit, scenario.idle_timeout,
-                                             copy.deepcopy(scenario.router_filters), names=scenario.site)
+                                             copy.deepcopy(scenario.router_filters), names=scenario.site,
+                                             service_limits=service_pools(product, scenario.process_limit))
     _add_hosts(scenario, network, dns)
+    queue = site_queue(scenario, product)
     world = World(seed, network, dns, scenario.site.hostname, keep_events=not counts_only,
-                  keep_transcripts=transcripts and not counts_only, retry_interval=scenario.retry_interval,
-                  queue_lifetime=scenario.queue_lifetime, keep_mail=not counts_only)
+                  keep_transcripts=transcripts and not counts_only, site_queue=queue, keep_mail=not counts_only)
     for host in network.hosts.values():
         if host.server is not None:
             world.attach(host, transports.get(host.name))
@@ -57,7 +59,24 @@ def run(scenario: Scenario, seed: int = 0, counts_only: bool = False, transcript
     return Result(scenario=scenario.name, preset=scenario.preset, seed=seed, summary=world.summary(),
                   log=list(site.log), transcripts=world.transcripts, timeline=world.timeline,
                   start=world.loop.clock.start, world=world, _events=world.events, product=product.label,
-                  settings=dict(site.origin.settings))
+                  settings=dict(site.origin.settings), queue=queue)
+
+
+def service_pools(product: products.Product, process_limit: int | None) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """The site server's connection pools: its product's :attr:`~simlab.products.base.Product.service_limits`,
+    the pool that serves SMTP set to the scenario's ``process_limit`` if it gives one."""
+    return tuple((limit.services, process_limit if process_limit and "smtp" in limit.services else limit.limit)
+                 for limit in product.service_limits)
+
+
+def site_queue(scenario: Scenario, product: products.Product) -> QueueSchedule:
+    """The site server's queue schedule: its product's, with the scenario's lifetime or fixed retry on top."""
+    queue = product.queue
+    if scenario.queue_lifetime is not None:
+        queue = queue.with_lifetime(scenario.queue_lifetime, scenario.queue_lifetime_reason)
+    if scenario.retry_interval is not None:
+        queue = queue.with_fixed_retry(scenario.retry_interval)
+    return queue
 
 
 def _add_hosts(scenario: Scenario, network, dns) -> None:

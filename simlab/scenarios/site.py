@@ -111,11 +111,14 @@ def check_site_address(names: SiteNames) -> None:
 
 def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, idle_timeout: float,
                   router_filters: Iterable[RouterFilter] = (), names: SiteNames = STANDARD_SITE,
+                  service_limits: tuple[tuple[tuple[str, ...], int], ...] | None = None,
                   ) -> tuple[Network, NetworkDns, dict[str, dict]]:
     """The standard world: LAN behind a router, the Internet, a provider, two foreign sites, the survey.
 
-    ``names`` are the site server's (its host name, address and mail domain). Returns the network,
-    its DNS, and the transport maps of the servers that need one.
+    ``names`` are the site server's (its host name, address and mail domain). ``process_limit`` is its
+    SMTP limit; ``service_limits`` its programs' connection pools (see :class:`~simlab.engine.network.Host`;
+    None: every service shares ``process_limit``). Returns the network, its DNS, and the transport maps of
+    the servers that need one.
     """
     from simlab.products.postfix import postfix
 
@@ -128,7 +131,8 @@ def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, i
                  filters=[RouterFilter(deny=(), services=("smtp", "pop3")), *router_filters]), ("internet", 0.010))
     net.add(Host("lan", "192.0.2.2", "LAN switch"), ("router", 0.0005))
     net.add(Host(names.hostname, names.address, "mail server", "the site's mail server", server=site,
-                 max_connections=process_limit, idle_timeout=idle_timeout), ("lan", 0.0005))
+                 max_connections=process_limit, idle_timeout=idle_timeout, service_limits=service_limits),
+            ("lan", 0.0005))
     net.add(Host("dns", DNS_IP, "DNS resolver"), ("lan", 0.0005))
     for n, name in enumerate(("pc-bob", "pc-webmaster"), start=101):
         net.add(Host(name, f"192.0.2.{n}", "LAN client"), ("lan", 0.0005))
