@@ -148,34 +148,39 @@ for who, address, n in refused_at_connect(forgot):
 # %% [markdown]
 # The correspondents now deliver to the provider without trouble, but the provider is refused
 # in its turn - and, unlike the correspondents' servers above, it does *not* give up at the
-# first `554`. Its queue treats a refused connection as "try again later" (a real Postfix does
-# the same by default: with `smtp_skip_5xx_greeting = yes`, postconf(5), a server that greets
-# with 5xx is skipped and the mail stays queued), so each message is retried until its queue
-# lifetime runs out. The retry times are simlab's choice, short so that one day shows the
-# end: every 5 minutes, for at most 4 hours. A real Postfix waits longer between tries
-# (`minimal_backoff_time` 300 s rising to `maximal_backoff_time` 4000 s) and keeps a message
-# for 5 days (`maximal_queue_lifetime`). The two behaviours side by side, and what became of
-# the mail:
+# first `554`. The provider runs Postfix, and a real Postfix treats a server that greets with
+# 5xx as one to skip for now (`smtp_skip_5xx_greeting = yes`, postconf(5)): the mail stays
+# queued and is tried again later. simlab's provider follows Postfix's own queue defaults
+# (postconf(5) and qmgr(8)): the first retry after `minimal_backoff_time` (300 s), each wait
+# twice the one before up to `maximal_backoff_time` (4000 s, about 67 minutes), and the message
+# kept for `maximal_queue_lifetime` (5 days) before it goes back to its sender. The two
+# behaviours side by side, and what became of the mail:
 
 # %%
-provider_queue = forgot.world.queue_managers["mx.provider.test"]
+schedule = forgot.world.queue_managers["mx.provider.test"].schedule
 correspondents = sum(n for who, _ip, n in refused_at_connect(strict) if who.endswith("MTA"))
 provider = sum(n for who, _ip, n in refused_at_connect(forgot) if who.endswith("(relay)"))
 incoming = forgot.summary["legit_sent"] - forgot.summary["legit_delivered"]
 print(f"strict range, MX at the site:   correspondents' MTAs refused {correspondents:5} times "
       f"for {strict.summary['legit_refused']} messages - they give up at once")
 print(f"strict range, MX at provider:   the provider refused         {provider:5} times "
-      f"for {incoming} messages - it retries every {provider_queue.retry_interval / 60:.0f} min "
-      f"for up to {provider_queue.queue_lifetime / 3600:.0f} h")
-print(f"  of those {incoming}: {forgot.summary['legit_refused']} returned to their senders when the queue lifetime ran "
-      f"out, {forgot.summary['legit_pending']} still waiting in the provider's queue when the day ended")
+      f"for {incoming} messages - it retries after {schedule.min_interval / 60:.0f} min, doubling the wait up to "
+      f"{schedule.max_interval / 60:.0f} min, for up to {schedule.lifetime / 86400:.0f} days")
+print("  the provider's queue settings:", schedule.describe())
+print(f"  of those {incoming}: {forgot.summary['legit_refused']} returned to their senders, "
+      f"{forgot.summary['legit_pending']} still waiting in the provider's queue when the day ended")
 
 # %% [markdown]
-# That is why this run counts fewer messages lost (30) than the strict range alone (35): the
-# same 35 messages came in, but the 5 that reached the provider in the last hours of the day
-# had not yet used up their queue lifetime - they are not delivered either, only not given
-# back yet. The same 35, because every run in this lesson uses `seed=1` and simlab draws each
-# actor's choices from a random stream of its own: changing the server's settings leaves the
+# None of the 35 came back to its sender today: five days is far longer than the day
+# simulated, so when the day ends all 35 are still in the provider's queue, tried again and
+# again - 487 refused connections in all. That is why this run counts no legitimate mail
+# lost (0) where the strict range alone lost 35: the mail is not delivered either (the only
+# 13 delivered are bob's, as before), it is only not given back yet. Left like this, the
+# provider would keep trying for five days and then return every message. The correspondents
+# see nothing wrong meanwhile; their mail simply does not arrive.
+#
+# The same 35, because every run in this lesson uses `seed=1` and simlab draws each actor's
+# choices from a random stream of its own: changing the server's settings leaves the
 # correspondents' day - who writes, when, to whom - exactly as it was. Only the server's
 # answers differ.
 #
@@ -231,10 +236,15 @@ plots.compare_bars({"no IP range": open_day.summary, "strict range": strict.summ
 #
 # Type the allowed ranges in EIMS's from-to form (several separated by commas; an empty field
 # turns the restriction off), choose where the MX points and whether Relay Restriction is on.
+# Once you change a setting, the panel adds a line "Against the starting settings (...), on the
+# same traffic: ..." that names what you changed and what it changed. The starting settings are
+# the strict range with the MX at the site, and the day's traffic is the same in both runs (same
+# seed, each actor with its own random stream), so the differences are your setting's doing.
 # Things to try:
 #
 # 1. Allow everything: `0.0.0.0-255.255.255.255`. Where does the spam come back?
-# 2. Tick the MX box without changing the range, and read the "DNS MX answer" tab.
+# 2. Tick the MX box without changing the range, and read the "DNS MX answer" tab. The line
+#    says fewer messages lost: where are they?
 # 3. Allow only the provider (`198.51.100.25-198.51.100.25`): who is refused now?
 # 4. Type the range backwards (`192.0.2.254-192.0.2.1`) or mistype an address, and read the message.
 

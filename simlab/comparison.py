@@ -45,7 +45,8 @@ T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 
 HEADLINE = {"spam_relayed": "spam relayed", "spam_refused": "spam refused",
             "bounces_to_postmaster": "bounces to postmaster", "accounts_compromised": "accounts broken into",
             "login_failures": "failed logins", "bans": "bans", "connections_refused": "connections refused",
-            "legit_logins_refused": "staff logins refused", "legit_refused": "legitimate lost"}
+            "legit_logins_refused": "staff logins refused", "legit_pending": "legitimate still queued",
+            "legit_refused": "legitimate lost"}
 
 
 def describe_change(differences: Mapping[str, float], moved: Iterable[str] | None = None,

@@ -21,6 +21,7 @@ from simlab.engine.conversation import Conversation, Hold, Outcome, send_script
 from simlab.engine.network import Reach
 from simlab.engine.world import World
 from simlab.protocol.reply import Pop3Reply
+from simlab.restrictions.guards import Fail2Ban
 from simlab.restrictions.relay import ClientHosts
 
 __all__ = ["Actor", "LocalUser", "RemoteMta", "RelayScanner", "SpoofingSpammer", "RotatingSpammer",
@@ -419,10 +420,6 @@ class Flooder(Actor):
         self.connect(world, self.server, "smtp", script, done, ip=ip)
 
 
-#: How ``<HOST>`` in a fail2ban-style pattern reads an address.
-HOST = r"(?P<host>[0-9A-Fa-f.:]+)"
-
-
 @dataclass
 class Admin(Actor):
     """The site's administrator, reading the server log every ``every`` seconds and reacting.
@@ -457,14 +454,15 @@ class Admin(Actor):
         self._hits: dict[str, int] = {}
         self._blocked: set[str] = set()
         self._allowlisted = False
-        self._patterns = [re.compile(p.replace("<HOST>", HOST)) for p in self.patterns]
+        # each pattern read as fail2ban reads it (a product's stock filter, whole, where it names one)
+        self._readers = [Fail2Ban(jail="admin", failregex=pattern) for pattern in self.patterns]
         world.loop.after(self.every, self._review, world)
 
     def _suspects(self, line: str) -> str | None:
-        for pattern in self._patterns:
-            m = pattern.search(line)
-            if m:
-                return m.group("host")
+        for reader in self._readers:
+            ip = reader.host_in(line)
+            if ip:
+                return ip
         return None
 
     def _review(self, world: World) -> None:
