@@ -17,13 +17,14 @@
 # **Learning goals**
 #
 # * Map each fix the thread reached for to the setting that does the job today, in both of
-#   today's common mail servers: Postfix (`mynetworks`, `reject_unauth_destination`, submission
-#   with SMTP AUTH, `smtpd_sender_login_maps`, `reject_rbl_client`) and Exim as Debian configures
+#   today's common mail servers: Postfix (`mynetworks`, `reject_unauth_destination`, master.cf's
+#   submission entry with SMTP AUTH, `smtpd_sender_login_maps`, `reject_rbl_client`) and Exim as Debian configures
 #   it (`dc_relay_nets` -> `relay_from_hosts`, `dc_other_hostnames` -> `local_domains`,
 #   `dc_relay_domains` -> `relay_to_domains`) - and say where Exim's Debian default has no such
 #   feature at all.
-# * Read today's refusals and their log lines: Postfix's `454` against `554`, `530 5.7.0`,
-#   `553 5.7.1 ... not logged in`, `NOQUEUE: reject: RCPT from ...`; Exim's `550 relay not
+# * Read today's refusals and their log lines: Postfix's `454` against `554`, the submission
+#   port's `554 5.7.1 ... Recipient address rejected: Access denied`, `553 5.7.1 ... not logged in`,
+#   `NOQUEUE: reject: RCPT from ...`; Exim's `550 relay not
 #   permitted`, `550 Unrouteable address`, `501 ...: domain literals not allowed` (no enhanced
 #   status codes) and its `H=... rejected RCPT ...` lines.
 # * Run nmap's 16 open-relay tests against all five servers and explain each answer from the
@@ -43,8 +44,10 @@
 # setting that answers the problem in both products' own names.
 #
 # **Where the facts come from.** Postfix's words are from its documentation (`postconf(5)`) and
-# source; Exim's replies and log lines were recorded from a real Exim 4.96 under Debian's
-# generated configuration, driven with `exim4 -bh` (the file `tests/data/exim_reference.json`);
+# source, and its replies were compared with a real Postfix 3.7.11 as Debian 12 packages it,
+# port 587 included (the file `tests/data/postfix_reference.json`); Exim's replies and log
+# lines were recorded from a real Exim 4.96 under Debian's generated configuration, driven with
+# `exim4 -bh` (the file `tests/data/exim_reference.json`);
 # Exim's defaults are from its specification (`spec.txt` of 4.96); the ACLs and the
 # `update-exim4.conf.conf` names are from Debian's `exim4-config` package. The simulated Exim
 # leaves out what simlab does not model (TLS, for one).
@@ -179,23 +182,47 @@ for name, server in (("Postfix", postfix), ("Exim", exim)):
 # ## 3. Roaming users: submission on port 587 with SMTP AUTH
 #
 # In 1998 alice, away from the office, could send through EIMS only because her sender address
-# was local - the same hole a spammer used - and SIMS refused her. Today she logs in: the
-# submission port 587 refuses `MAIL` until the client has authenticated (RFC 6409, RFC 4954),
-# and `permit_sasl_authenticated` lets a logged-in user relay from anywhere. The `AUTH PLAIN`
-# argument is base64 of `\0alice\0wonderland42`.
+# was local - the same hole a spammer used - and SIMS refused her. Today she logs in (SMTP AUTH,
+# RFC 4954) on the submission port 587 (RFC 6409), kept apart from port 25, where the Internet
+# delivers to us.
 #
-# **Predict:** what does the server answer to `MAIL FROM` *before* `AUTH`?
+# **Where port 587 comes from: master.cf.** `main.cf` holds Postfix's settings; `master.cf` lists
+# the services Postfix runs, one entry per line. Its `smtp inet ... smtpd` entry is port 25, and
+# it reads `main.cf` as it is. Debian 12's `master.cf` also ships a `submission inet ... smtpd`
+# entry, *commented out*: to open port 587 the admin removes the `#` from that line and from its
+# `-o` lines below it, then reloads Postfix. Each `-o name=value` line overrides one `main.cf`
+# setting *for that service only*. Here is the entry as Debian ships it, uncommented (its TLS
+# lines left out: simlab simulates no TLS):
+
+# %%
+from simlab.exercises.today import submission_entry  # noqa: E402
+
+print(*submission_entry(), sep="\n")
+
+# %% [markdown]
+# On port 587 this entry switches AUTH on (`smtpd_sasl_auth_enable=yes`), names its log lines
+# `postfix/submission/smtpd`, *empties* `main.cf`'s client, HELO, sender and relay lists (a bare
+# `name=` sets an empty list), and decides at `RCPT` with its own
+# `smtpd_recipient_restrictions=permit_sasl_authenticated,reject`: a logged-in client may send
+# anywhere, everyone else is refused. None of `main.cf`'s client, HELO, sender, relay or
+# recipient lists reaches port 587.
+#
+# **Predict:** alice sends `MAIL FROM` and `RCPT TO` *before* `AUTH`. At which command is she
+# refused, and with which code? (RFC 6409 §4.3 has an answer; does Postfix follow it?) Then she
+# starts again (`RSET`), logs in and repeats them. The `AUTH PLAIN` argument is base64 of
+# `\0alice\0wonderland42`.
 
 # %%
 from simlab.ui.today import auth_plain  # noqa: E402
 
 s = postfix.smtp_session(client_ip="198.51.100.77", port=587)
-for line in ["EHLO alice-laptop.example.com", "MAIL FROM:<alice@example.com>",
-             f"AUTH PLAIN {auth_plain('alice', 'wonderland42')}", "MAIL FROM:<alice@example.com>",
+for line in ["EHLO alice-laptop.example.com", "MAIL FROM:<alice@example.com>", "RCPT TO:<carol@remote.test>",
+             "RSET", f"AUTH PLAIN {auth_plain('alice', 'wonderland42')}", "MAIL FROM:<alice@example.com>",
              "RCPT TO:<carol@remote.test>", "QUIT"]:
     s.send(line)
 ehlo_reply = s.transcript[2:s.transcript.index("C: MAIL FROM:<alice@example.com>")]
 print("The reply to EHLO, line by line:", *ehlo_reply, sep="\n  ")
+print("The rest of the dialogue:", *s.transcript[2 + len(ehlo_reply):], sep="\n  ")
 
 # %% [markdown]
 # The `250-AUTH PLAIN LOGIN` line is the server offering SMTP AUTH. In the diagram below the
@@ -206,15 +233,20 @@ from simlab.ui.today import join_multiline_replies  # noqa: E402
 
 plots.sequence_diagram(join_multiline_replies(s.transcript, keep="AUTH"),
                        client="alice (198.51.100.77)", server="mail.example.com:587",
-                       title="Submission: no MAIL before AUTH")
+                       title="Submission: refused at RCPT until AUTH")
 
 # %% [markdown]
-# `530 5.7.0 Authentication required`, then `235 2.7.0` after `AUTH`, then relaying is
-# allowed. The log names the login - look for `sasl_username`:
+# Before `AUTH`, `MAIL` gets `250 2.1.0 Ok` and `RCPT` gets
+# `554 5.7.1 <carol@remote.test>: Recipient address rejected: Access denied` - the entry's
+# recipient list at work. After `AUTH` (`235 2.7.0 Authentication successful`) the same `RCPT`
+# gets `250 2.1.5 Ok`. RFC 6409 §4.3 asks a submission server to refuse `MAIL` with
+# `530 5.7.0 Authentication required` until the client has logged in; that is what the RFC asks,
+# not what Debian's Postfix does (a real Postfix 3.7.11 with this entry answered as above). The
+# log names the service and the login - look for `postfix/submission/smtpd` and `sasl_username`:
 
 # %%
 for line in postfix.log:
-    if "198.51.100.77" in line and ("530" in line or "sasl_username" in line):
+    if "198.51.100.77" in line and ("reject" in line or "sasl_username" in line):
         print(line)
 
 # %% [markdown]
@@ -243,7 +275,7 @@ print(rcpt_reply(exim, "198.51.100.77", "alice@example.com", "carol@remote.test"
 # Postfix already refuses to *relay* for the spoofer. But the spoofer can still write to our
 # own users as `Postmaster@example.com` - a convincing message. `smtpd_sender_login_maps` says
 # which login owns which address; `reject_sender_login_mismatch` then refuses a local sender
-# address from a client that is not logged in as its owner.
+# address from a client that is not logged in as its owner. First both settings in `main.cf`:
 
 # %%
 from simlab.ui.today import SENDER_LOGIN_MAPS  # noqa: E402
@@ -259,6 +291,48 @@ print("bob on the LAN:  ", rcpt_reply(checked, "192.0.2.101", "bob@example.com",
 # (`permit_mynetworks, reject_sender_login_mismatch`). RFC 2505 (§2.6.2) warns of a wider
 # tension: refusing outside mail that claims a local sender also breaks forwarding and mailing
 # lists. These checks look only at the envelope sender (`MAIL FROM`), not the `From:` header.
+#
+# **Predict:** alice logs in on port 587 and writes as `bob@example.com`. Does the check in
+# `main.cf` refuse her? (Read the submission entry in section 3 again.) Then the same check is
+# added to the entry as well, with the preset's `sender_login_check`:
+
+# %%
+from simlab import products  # noqa: E402
+
+
+def as_bob_on_587(server):
+    s = server.smtp_session(client_ip="198.51.100.77", port=587)
+    s.send("EHLO alice-laptop.example.com")
+    s.send(f"AUTH PLAIN {auth_plain('alice', 'wonderland42')}")
+    mail = s.send("MAIL FROM:<bob@example.com>")
+    return f"MAIL {mail} | RCPT {s.send('RCPT TO:<carol@remote.test>')}"
+
+
+both = products.get("postfix").sender_login_check("reject_sender_login_mismatch", SENDER_LOGIN_MAPS)
+print("the preset's settings:", {k: v for k, v in both.items() if k != "smtpd_sender_login_maps"})
+print("main.cf only:         ", as_bob_on_587(checked))
+print("and the entry:        ", as_bob_on_587(site_server("postfix", both)))
+
+# %% [markdown]
+# With the check in `main.cf` only, alice's `MAIL` and `RCPT` get `250 2.1.0 Ok` and
+# `250 2.1.5 Ok`: the entry's
+# `-o smtpd_sender_restrictions=` empties `main.cf`'s list on port 587, so the check never runs
+# there (a real Postfix with Debian's entry let a logged-in user send as `Postmaster@example.com`
+# the same way). The check for logged-in users belongs on the submission entry. In the files an
+# admin edits:
+#
+# ```
+# # main.cf
+# smtpd_sender_login_maps = hash:/etc/postfix/sender_login
+# smtpd_sender_restrictions = reject_sender_login_mismatch      (port 25)
+#
+# # master.cf, in the submission entry (replacing its empty line)
+#   -o smtpd_sender_restrictions=reject_sender_login_mismatch
+# ```
+#
+# Then alice's `RCPT` gets `553 5.7.1 <bob@example.com>: Sender address rejected: not owned by
+# user alice`. (Postfix checks the sender list at `RCPT`, since `smtpd_delay_reject = yes`, so
+# `MAIL` still gets `250 2.1.0 Ok`.) `smtpd_sender_login_maps` stays in `main.cf`: the entry does not override it.
 #
 # **Exim, as Debian ships it, has no sender check of this kind.** Its relay decision ignores the
 # sender (section 1), but mail *to* bob that claims to come from `Postmaster@example.com` is
@@ -475,12 +549,15 @@ for test in RELAY_TESTS[4:]:
 # The panel is Postfix's (Exim's Debian default lacks most of these settings; its answers are in
 # the sections above). Pick a problem of the thread; only the Postfix settings that answer it
 # are shown (the rest stay at Postfix's defaults). Each change reruns a day on Postfix and the problem's dialogues.
-# The **main.cf** tab shows your choices as an admin would write them. Things to try:
+# The **main.cf** tab shows your choices as an admin would write them, in `main.cf` and in
+# master.cf's submission entry. Things to try:
 #
 # 1. *Open relay:* put `0.0.0.0/0` in `mynetworks` ("trust everyone"), then leave it empty.
 # 2. *Anti-relay:* switch between `defer` and `reject` and watch the reply code in the transcript.
-# 3. *Roaming users:* close the submission port.
-# 4. *Spoofed sender:* try each `smtpd_sender_restrictions` choice; who loses mail?
+# 3. *Roaming users:* untick `permit_sasl_authenticated` (main.cf's relay list): does alice on
+#    port 587 notice? Then close the submission port.
+# 4. *Spoofed sender:* try each `smtpd_sender_restrictions` choice for main.cf; who loses mail?
+#    Then set the submission entry's `-o smtpd_sender_restrictions=` and watch alice writing as bob.
 # 5. *Password guessing:* turn fail2ban on, lengthen the ban, then give the guesser 20 addresses.
 # 6. *Blocklists:* a working list, then the broken one.
 # 7. Type your own dialogue (one command a line) - for instance `USER info` / `PASS info` on
@@ -495,11 +572,14 @@ lab
 # %% [markdown]
 # ## Exercise: today's relay policy
 #
-# Write `smtpd_relay_restrictions` for the site so that bob's LAN and alice (logged in, on port
-# 587) may relay, carol's mail server may still deliver to bob, and everyone else sending to a
-# foreign domain gets a **permanent** `5xx` at `RCPT`. The checker sends all five clients and
-# says what each got. The exercise is for Postfix only: Exim as Debian ships it has no SMTP AUTH
-# (section 3), so no Exim setting could let alice relay.
+# Write `main.cf`'s `smtpd_relay_restrictions` for the site (port 25) so that bob's LAN may
+# relay, carol's mail server may still deliver to bob, and everyone else sending to a foreign
+# domain gets a **permanent** `5xx` at `RCPT` - while alice, logged in on port 587, still relays
+# and a client that has not logged in there is still refused. The checker sends six clients and
+# says what each got; if your answer puts a setting in the wrong file (`main.cf`, or master.cf's
+# submission entry as a `-o` line), it says which file the setting goes in. The exercise is for
+# Postfix only: Exim as Debian ships it has no SMTP AUTH (section 3), so no Exim setting could let
+# alice relay.
 
 # %%
 from simlab.exercises.today import SOLUTION, check_relay_restrictions  # noqa: E402
@@ -526,8 +606,8 @@ simlab.ui.solution_button(SOLUTION)
 # |---|---|---|---|
 # | who may relay (S2, S4) | SIMS Client Hosts | `mynetworks` + `permit_mynetworks` | `dc_relay_nets` -> `relay_from_hosts` |
 # | anti-relay off by default (S3, S6) | EIMS 2.1 Relay Restriction | `reject_unauth_destination` (554) / default `defer_unauth_destination` (454) | on as installed: `550 relay not permitted`, for good |
-# | staff sending from outside | trusted their sender domain | port 587 + SMTP AUTH, `permit_sasl_authenticated` | not in Debian's default: enable an authenticator and port 587 |
-# | the spoofed Postmaster (S4) | decide by client address | the sender never grants relay; `smtpd_sender_login_maps` + `reject_sender_login_mismatch` | the sender never grants relay; a sender-login check is an ACL rule you write |
+# | staff sending from outside | trusted their sender domain | port 587: master.cf's submission entry, uncommented - SMTP AUTH, `permit_sasl_authenticated,reject` | not in Debian's default: enable an authenticator and port 587 |
+# | the spoofed Postmaster (S4) | decide by client address | the sender never grants relay; `smtpd_sender_login_maps` + `reject_sender_login_mismatch` in main.cf (port 25) and on the submission entry (587) | the sender never grants relay; a sender-login check is an ACL rule you write |
 # | password guessing (S1) | restrict POP3 by address | fail2ban jails, Dovecot's failure delay - and strong passwords | the same: Exim serves no POP3, Dovecot does |
 # | spam sources | read the log, block by hand | `reject_rbl_client` (RFC 5782), with a list that passes the self-test | a `dnslists` ACL condition; none in Debian's default |
 # | odd address forms (nmap) | - | unpicks `%`, `!` and source routes, then refuses relaying | refuses domain literals at `MAIL`/`RCPT`, `%` and `!` by Debian's ACL, strips source routes |

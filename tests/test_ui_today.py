@@ -55,12 +55,36 @@ def test_only_the_problems_settings_are_shown_and_apply(lab):
     lab.controls["rbl"].value = "none"
 
 
+def dialogue(lab, label):
+    """The transcript of one of the problem's dialogues, by the start of its label."""
+    return next(t for d, t, _log in lab.outcome.dialogues if d.label.startswith(label))
+
+
+def reply_to(transcript, command):
+    """The server's reply to the first client line that starts with ``command``."""
+    i = next(i for i, line in enumerate(transcript) if line.startswith(f"C: {command}"))
+    return transcript[i + 1][3:]
+
+
+# Replies on port 587 are those of the recording (tests/data/postfix_reference.json, config C: Debian 12's
+# master.cf submission entry): sub/unauth-remote, sub/auth-plain-good, sub/auth-spoofed-sender.
 def test_roaming_users_need_submission_and_auth(lab):
     lab.controls["problem"].value = "roaming"
-    transcript = lab.views["transcript"].value
-    assert "530 5.7.0 Authentication required" in transcript and "235 2.7.0 Authentication successful" in transcript
+    away = dialogue(lab, "alice, away, on the submission port 587, not logged in")
+    assert reply_to(away, "MAIL") == "250 2.1.0 Ok"  # no 530 at MAIL: RFC 6409 asks for it, Postfix does not
+    assert reply_to(away, "RCPT") == "554 5.7.1 <carol@remote.test>: Recipient address rejected: Access denied"
+    logged_in = dialogue(lab, "alice, away, on the submission port 587, logged in")
+    assert [reply_to(logged_in, c) for c in ("AUTH", "MAIL", "RCPT")] == [
+        "235 2.7.0 Authentication successful", "250 2.1.0 Ok", "250 2.1.5 Ok"]
+    log = lab.views["Postfix log"].value
+    assert "postfix/submission/smtpd[" in log and "Recipient address rejected: Access denied; from=&lt;alice" in log
+    assert "-o smtpd_recipient_restrictions=permit_sasl_authenticated,reject" in lab.views["main.cf"].value
+    lab.controls["permit_sasl_authenticated"].value = False  # main.cf's relay list: the entry empties it on 587
+    assert reply_to(dialogue(lab, "alice, away, on the submission port 587, logged in"), "RCPT") == "250 2.1.5 Ok"
+    assert summary(lab, "legit_refused") == 0
+    lab.controls["permit_sasl_authenticated"].value = True
     lab.controls["submission"].value = False
-    assert summary(lab, "legit_refused") > 0
+    assert summary(lab, "legit_refused") > 0 and "#submission inet" in lab.views["main.cf"].value
     lab.controls["submission"].value = True
     assert summary(lab, "legit_refused") == 0
 
@@ -68,14 +92,26 @@ def test_roaming_users_need_submission_and_auth(lab):
 def test_sender_login_maps_stop_the_spoofed_postmaster(lab):
     lab.controls["problem"].value = "spoofed_sender"
     assert summary(lab, "spam_delivered_local") > 0
-    lab.controls["sender_restrictions"].value = "reject_sender_login_mismatch"
+    as_bob = "alice, logged in, writing as bob"
+    assert [reply_to(dialogue(lab, as_bob), c) for c in ("MAIL", "RCPT")] == ["250 2.1.0 Ok", "250 2.1.5 Ok"]
+    lab.controls["sender_restrictions"].value = "reject_sender_login_mismatch"  # main.cf: port 25 only
     transcript = lab.views["transcript"].value
     assert "553 5.7.1 &lt;Postmaster@example.com&gt;: Sender address rejected: not logged in" in transcript
-    assert "553 5.7.1 &lt;bob@example.com&gt;: Sender address rejected: not owned by user alice" in transcript
     assert summary(lab, "spam_delivered_local") == 0 and summary(lab, "legit_refused") > 0  # bob, unauthenticated
+    # Debian's submission entry empties main.cf's sender list: on 587 alice still writes as bob
+    assert [reply_to(dialogue(lab, as_bob), c) for c in ("MAIL", "RCPT")] == ["250 2.1.0 Ok", "250 2.1.5 Ok"]
+    assert "-o smtpd_sender_restrictions=\n" in lab.views["main.cf"].value
+    lab.controls["submission_sender_restrictions"].value = "reject_sender_login_mismatch"  # master.cf's entry
+    assert reply_to(dialogue(lab, as_bob), "RCPT") == (
+        "553 5.7.1 <bob@example.com>: Sender address rejected: not owned by user alice")
+    text = lab.views["main.cf"].value
+    assert "-o smtpd_sender_restrictions=reject_sender_login_mismatch" in text
+    assert "smtpd_sender_login_maps = hash:/etc/postfix/sender_login" in text
+    assert text.index("smtpd_sender_login_maps") < text.index("# master.cf") < text.index("-o smtpd_sender_rest")
     lab.controls["sender_restrictions"].value = "permit_mynetworks, reject_sender_login_mismatch"
     assert summary(lab, "spam_delivered_local") == 0 and summary(lab, "legit_refused") == 0
     lab.controls["sender_restrictions"].value = ""
+    lab.controls["submission_sender_restrictions"].value = ""
 
 
 def test_fail2ban_slows_the_guesser_and_a_long_ban_stops_one_address(lab):
@@ -132,18 +168,78 @@ def test_checker_says_who_got_what_at_rcpt():
     assert any("the relay survey from outside (203.0.113.66, port 25): RCPT TO:<rtest@survey.test> got 454 4.7.1"
                in m and "permanent 5xx" in m for m in default.messages)
     assert not any("reject_unauth_destination" in m for m in default.messages)  # the answer is not given away
-    no_auth = check_relay_restrictions("permit_mynetworks, reject_unauth_destination")
-    assert not no_auth and len(no_auth.messages) == 1
-    assert no_auth.messages[0].startswith("alice, roaming, logged in (198.51.100.77, port 587): "
-                                          "RCPT TO:<carol@remote.test> got 554 5.7.1")
+    right = check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination")
+    assert right and any("got 554 5.7.1 <rtest@survey.test>: Relay access denied" in m for m in right.messages)
+    assert "alice, roaming, logged in (198.51.100.77, port 587): RCPT TO:<carol@remote.test> got 250 2.1.5 Ok" \
+           " - on port 587 master.cf's submission entry decides, not main.cf's list" in right.messages
+    assert any(m.startswith("alice, roaming, not logged in (198.51.100.77, port 587): RCPT TO:<carol@remote.test> "
+                            "got 554 5.7.1 <carol@remote.test>: Recipient address rejected: Access denied")
+               for m in right.messages)
+    # main.cf's relay list does not reach port 587: without permit_sasl_authenticated alice still relays there
+    assert check_relay_restrictions("permit_mynetworks, reject_unauth_destination")
     closed = check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, reject")
-    assert any(m.startswith("carol's mail server delivering to bob") for m in closed.messages)
+    assert not closed and closed.messages[0].startswith("carol's mail server delivering to bob")
+    assert "permit_sasl_authenticated,reject' is the list of master.cf's submission entry" in closed.messages[-1]
     unknown = check_relay_restrictions("permit_my_networks, reject_unauth_destination")
     assert not unknown and unknown.messages[0].startswith(
         "smtpd_relay_restrictions: 'permit_my_networks' is not a restriction simlab models")
-    right = check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination")
-    assert right and any("got 554 5.7.1 <rtest@survey.test>: Relay access denied" in m for m in right.messages)
     assert "reject_unauth_destination" in SOLUTION
+
+
+def test_checker_says_which_file_a_setting_goes_in():
+    as_line = check_relay_restrictions("smtpd_relay_restrictions = permit_mynetworks,\n"
+                                       "    permit_sasl_authenticated,\n    reject_unauth_destination")
+    assert as_line  # main.cf's own syntax, with a continuation line
+    on_587 = check_relay_restrictions(
+        "-o smtpd_relay_restrictions=permit_mynetworks,permit_sasl_authenticated,reject_unauth_destination")
+    assert not on_587 and any("got 454 4.7.1 <rtest@survey.test>" in m for m in on_587.messages)
+    assert on_587.messages[-1].startswith("'-o smtpd_relay_restrictions=permit_mynetworks,permit_sasl_authenticated,"
+                                          "reject_unauth_destination' is a line of master.cf's submission entry: "
+                                          "it changes port 587 only")
+    assert "which reads main.cf" in on_587.messages[-1]
+    sender = check_relay_restrictions("smtpd_sender_restrictions = reject_sender_login_mismatch")
+    assert not sender and sender.messages == [
+        "smtpd_sender_restrictions: 'reject_sender_login_mismatch' is not the setting this exercise asks for (in "
+        "main.cf it serves port 25 only: master.cf's submission entry sets its own -o smtpd_sender_restrictions=... "
+        "for port 587); expected main.cf's 'smtpd_relay_restrictions = <words>' (or just the words)"]
+
+
+@pytest.mark.parametrize("answer, start", [
+    (42, "smtpd_relay_restrictions: 42 is not a restriction list"),
+    (None, "smtpd_relay_restrictions: None is not a restriction list"),
+    ("", "smtpd_relay_restrictions: '' lists no restriction"),
+    ("reject_rbl_client", "smtpd_relay_restrictions: 'reject_rbl_client' needs an argument"),
+    ("-o smtpd_bogus=x", "master_cf_submission: 'smtpd_bogus' is not a restriction list"),
+    ("-o permit_mynetworks", "master.cf: '-o permit_mynetworks' is not a -o line"),
+    ("myhostname = mail.example.com", "myhostname: 'mail.example.com' is not the setting this exercise asks for"),
+])
+def test_checker_answers_bad_input_with_the_error_not_a_traceback(answer, start):
+    feedback = check_relay_restrictions(answer)
+    assert not feedback and len(feedback.messages) == 1 and feedback.messages[0].startswith(start)
+
+
+def test_checker_names_its_signature_for_a_wrong_call():
+    wrong_call = check_relay_restrictions("permit_mynetworks", presett="postfix")
+    assert not wrong_call and "expected check_relay_restrictions(restrictions, preset='postfix')" in \
+        wrong_call.messages[0]
+
+
+def test_settings_read_switches_and_networks_strictly():
+    from simlab.errors import ConfigError
+    from simlab.exercises.today import postfix_settings, today_outcome
+
+    s = postfix_settings({"submission": "no", "smtpd_sasl_auth_enable": "yes", "permit_sasl_authenticated": "off",
+                          "mynetworks": "192.0.2.0/24; 198.51.100.77"})
+    assert s["submission"] is False and s["smtpd_sasl_auth_enable"] is True
+    assert s["mynetworks"] == ["192.0.2.0/24", "198.51.100.77"]
+    assert s["smtpd_relay_restrictions"] == "permit_mynetworks, defer_unauth_destination"
+    with pytest.raises(ConfigError, match=r"^submission: 'maybe' is not a switch"):
+        postfix_settings({"submission": "maybe"})
+    with pytest.raises(ConfigError, match=r"^mynetworks: '10.0.0.0/33' is not an address range"):
+        today_outcome({"problem": "open_relay", "mynetworks": "10.0.0.0/33"})
+    both = postfix_settings({"submission_sender_restrictions": "reject_sender_login_mismatch"})
+    assert both["master_cf_submission"] == {"smtpd_sender_restrictions": ["reject_sender_login_mismatch"]}
+    assert both["smtpd_sender_restrictions"] == ""  # main.cf's list as the panel has it: empty
 
 
 def test_multiline_ehlo_reply_becomes_one_line_that_keeps_auth():

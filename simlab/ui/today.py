@@ -5,10 +5,15 @@ The 1998 fixes map to today's ``main.cf`` (Postfix 3.7, ``postconf(5)``):
 * relay by the client's address (SIMS Client Hosts) -> ``mynetworks`` + ``permit_mynetworks``;
 * anti-relay -> ``reject_unauth_destination`` (``554 5.7.1``), or the default
   ``defer_unauth_destination`` (``454 4.7.1``, a temporary refusal);
-* roaming users -> submission on port 587 with SMTP AUTH (RFC 6409, RFC 4954:
-  ``530 5.7.0 Authentication required`` before AUTH) and ``permit_sasl_authenticated``;
+* roaming users -> port 587, master.cf's ``submission`` entry as Debian 12 ships it, uncommented:
+  SMTP AUTH (RFC 4954), and its ``-o smtpd_recipient_restrictions=permit_sasl_authenticated,reject``
+  in place of main.cf's lists. Before AUTH, MAIL gets ``250 2.1.0 Ok`` and RCPT ``554 5.7.1 <rcpt>:
+  Recipient address rejected: Access denied`` (as recorded from a real Postfix 3.7.11; RFC 6409 asks
+  for ``530`` at MAIL, which Postfix does not send);
 * the spoofed sender (S4) -> ``smtpd_sender_login_maps`` + ``reject_sender_login_mismatch``
-  (``553 5.7.1 ... not logged in`` / ``not owned by user``);
+  (``553 5.7.1 ... not logged in`` / ``not owned by user``): in main.cf for port 25, and as
+  ``-o smtpd_sender_restrictions=reject_sender_login_mismatch`` on the submission entry for 587,
+  which empties main.cf's list;
 * password guessing (S1) -> fail2ban's dovecot and postfix-sasl jails, Dovecot's failure delay;
 * DNS blocklists (RFC 5782) -> ``reject_rbl_client``, and why a list that answers "listed" for
   everything must fail the self-test.
@@ -49,7 +54,7 @@ from simlab.ui.common import Panel, log_html, summary_html, transcript_html
 
 __all__ = ["today_lab", "today_outcome", "effective_values", "PROBLEMS", "Problem", "Dialogue", "postfix_settings",
            "main_cf", "run_dialogue", "auth_plain", "DEFAULTS", "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS",
-           "CLIENTS", "join_multiline_replies", "tidy_counts"]
+           "CLIENTS", "SENDER_CHOICES", "SUBMISSION_SENDER_CHOICES", "join_multiline_replies", "tidy_counts"]
 
 def join_multiline_replies(transcript: Sequence[str], keep: str = "AUTH") -> list[str]:
     """The transcript with each multi-line reply (``250-...`` lines, then ``250 ...``) as one line.
@@ -86,6 +91,9 @@ SENDER_CHOICES = [("(none: the default)", ""), ("reject_sender_login_mismatch", 
                   ("permit_mynetworks, reject_sender_login_mismatch",
                    "permit_mynetworks, reject_sender_login_mismatch"),
                   ("reject_authenticated_sender_login_mismatch", "reject_authenticated_sender_login_mismatch")]
+#: The submission entry's ``-o smtpd_sender_restrictions=`` (port 587; Debian's entry leaves it empty).
+SUBMISSION_SENDER_CHOICES = [("(empty: Debian's entry)", ""),
+                             ("reject_sender_login_mismatch", "reject_sender_login_mismatch")]
 RBL_CHOICES = [("none", "none"), (f"reject_rbl_client {BLOCKLIST} (a working list)", "good"),
                (f"reject_rbl_client {BLOCKLIST} (a broken list: 'listed' for everything)", "broken")]
 BANTIMES = [("10 minutes (fail2ban's default)", 600), ("1 hour", 3600), ("1 day", 86400)]
@@ -104,8 +112,8 @@ def today_lab(problem: str = "open_relay", seed: int = 1) -> Panel:
 
     Controls: the problem; the matching Postfix settings (only those are shown); your own dialogue
     (who, which port, which lines); the seed. Views: a chart of the day, the dialogues' transcripts,
-    the Postfix log (``NOQUEUE: reject`` and warning lines of the day), the settings as ``main.cf``,
-    and what changed since 1998.
+    the Postfix log (``NOQUEUE: reject`` and warning lines of the day), the settings as ``main.cf`` and
+    master.cf's submission entry, and what changed since 1998.
     """
     controls = [
         {"name": "problem", "type": "Dropdown", "options": [(p.label, p.key) for p in PROBLEMS.values()],
@@ -118,11 +126,14 @@ def today_lab(problem: str = "open_relay", seed: int = 1) -> Panel:
          "options": [("defer_unauth_destination (454)", "defer_unauth_destination"),
                      ("reject_unauth_destination (554)", "reject_unauth_destination")],
          "description": "then refuse with"},
-        {"name": "submission", "type": "Checkbox", "value": True, "description": "submission on port 587 (AUTH)"},
+        {"name": "submission", "type": "Checkbox", "value": True,
+         "description": "master.cf: submission entry uncommented (port 587, AUTH)"},
         {"name": "smtpd_sasl_auth_enable", "type": "Checkbox", "value": False,
          "description": "smtpd_sasl_auth_enable (AUTH on port 25 too)"},
         {"name": "sender_restrictions", "type": "Dropdown", "options": SENDER_CHOICES, "value": "",
-         "description": "smtpd_sender_restrictions (with sender_login_maps)"},
+         "description": "main.cf smtpd_sender_restrictions (port 25, with sender_login_maps)"},
+        {"name": "submission_sender_restrictions", "type": "Dropdown", "options": SUBMISSION_SENDER_CHOICES,
+         "value": "", "description": "master.cf submission: -o smtpd_sender_restrictions= (port 587)"},
         {"name": "fail2ban", "type": "Checkbox", "value": False, "description": "fail2ban [dovecot] jail"},
         {"name": "bantime", "type": "Dropdown", "options": BANTIMES, "value": 600, "description": "bantime"},
         {"name": "guesser_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50,
