@@ -49,3 +49,26 @@ clean:
 .PHONY: bench
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py
+
+# The lessons as a static site that needs no kernel and no internet: site/_build/index.html, each lesson run
+# with its panels' first views embedded (about a minute; npm fetches the widget manager; scripts/build_site.py).
+.PHONY: site
+site: $(VENV)/.installed-test
+	$(BIN)/python scripts/build_site.py --out site/_build
+
+# Student and instructor editions of the lessons, from the notebooks git tracks: build/editions/{student,instructor}/
+# (the student edition has no solution cells; the build fails if it cannot remove them; scripts/editions.py).
+.PHONY: editions course course-check course-release
+editions: $(VENV)/.installed-test
+	$(BIN)/python scripts/editions.py build --out build/editions
+
+# The nbgrader course: course/source/ regenerated from the lessons (commit it), checked, and released with
+# nbgrader generate_assignment into course/release/ (nbgrader's alembic must be on PATH, hence the PATH=).
+course: $(VENV)/.installed-test
+	$(BIN)/python scripts/editions.py course
+
+course-check: $(VENV)/.installed-test
+	$(BIN)/python scripts/editions.py course --check
+
+course-release: course
+	cd course && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/nbgrader generate_assignment '*' --force

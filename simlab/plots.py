@@ -606,3 +606,25 @@ def readable_timeline(result: Result, what: tuple[str, ...], title: str = "", fr
     ax.set_xlabel(f"time of day{f' ({start:%d %B %Y})' if hasattr(start, 'strftime') else ''}")
     ax.set_ylabel(f"per {'hour' if freq == '1h' else freq}")
     return figure
+
+
+def class_overview_figure(overview: Any, title: str = "") -> Figure:
+    """Stacked bars, one per exercise: students who solved it, and students who tried and have not yet
+    (``overview`` is :func:`simlab.exercises.common.class_overview`'s table)."""
+    fig = _figure(6.4, 3.2)
+    ax = fig.add_subplot()
+    exercises = sorted(set(overview["exercise"]))
+    solved = [int(overview[(overview.exercise == e) & overview.solved].shape[0]) for e in exercises]
+    tried = [int(overview[(overview.exercise == e) & ~overview.solved].shape[0]) for e in exercises]
+    bars = ax.bar(exercises, solved, color="#2e7d32", label="solved")
+    ax.bar_label(bars, labels=[str(n) if n else "" for n in solved], label_type="center", color="white", fontsize=8)
+    bars = ax.bar(exercises, tried, bottom=solved, color="#b00020", label="tried, not yet solved")
+    ax.bar_label(bars, labels=[str(n) if n else "" for n in tried], label_type="center", color="white", fontsize=8)
+    ax.set_ylabel("students")
+    ax.set_xlabel("exercise")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left")
+    return fig

@@ -204,3 +204,97 @@ def refused_legit(result: Result) -> list[str]:
     if s.get("legit_logins_refused"):
         out.append(f"staff could not read their mail {s['legit_logins_refused']} time(s)")
     return out
+
+
+# --- results without nbgrader: each student's attempts in a JSON-lines file, and the class's overview ----------
+
+
+def record(feedback: Feedback, exercise: str, student: str | None = None, path: Any = None) -> Feedback:
+    """Append one attempt - student, exercise, passed, messages, time (UTC) - to a JSON-lines file; return ``feedback``.
+
+    ``record(check_no_break_in(lockout=3), "01")`` shows the checker's feedback as before and keeps it.
+    ``student`` defaults to ``$SIMLAB_STUDENT``, else the login name; ``path`` to ``$SIMLAB_RESULTS``, else
+    ``simlab-results.jsonl`` here. A ``path`` that is a folder gets one file per student, ``<student>.jsonl``:
+    the instructor gathers such files into one folder and reads it with :func:`class_overview`.
+    """
+    import datetime
+    import getpass
+    import json
+    import os
+    from pathlib import Path
+
+    if not isinstance(feedback, Feedback):
+        raise TypeError(f"record() takes a checker's Feedback, not {type(feedback).__name__}")
+    student = student or os.environ.get("SIMLAB_STUDENT") or getpass.getuser()
+    target = Path(path or os.environ.get("SIMLAB_RESULTS") or "simlab-results.jsonl")
+    if target.is_dir():
+        target = target / f"{''.join(c if c.isalnum() or c in '-_.' else '_' for c in student)}.jsonl"
+    line = {"student": student, "exercise": str(exercise), "passed": bool(feedback.passed),
+            "messages": [str(m) for m in feedback.messages],
+            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("a", encoding="utf-8") as file:
+        file.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return feedback
+
+
+def read_results(folder: Any):
+    """Every attempt :func:`record` wrote under ``folder`` (``*.jsonl``, subfolders too), as a pandas table with
+    the columns student, exercise, passed, messages, time - oldest first. Blank lines are skipped; a line that
+    is not a record raises ``ValueError`` naming the file and line."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    columns = ["student", "exercise", "passed", "messages", "time"]
+    rows = []
+    for file in sorted(Path(folder).rglob("*.jsonl")):
+        for n, text in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+                rows.append({key: row[key] for key in columns})
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{file}:{n}: not a simlab result line ({exc})") from exc
+    table = pd.DataFrame(rows, columns=columns)
+    table["time"] = pd.to_datetime(table["time"], utc=True)
+    table["passed"] = table["passed"].astype(bool)
+    return table.sort_values("time", kind="stable").reset_index(drop=True)
+
+
+def class_overview(folder: Any):
+    """Who solved what: one row per student and exercise tried - attempts, solved, solved_at (the first pass),
+    attempts_to_solve, and last_messages (the checker's words at the last attempt)."""
+    import pandas as pd
+
+    results = read_results(folder)
+    columns = ["student", "exercise", "attempts", "solved", "solved_at", "attempts_to_solve", "last_messages"]
+    rows = []
+    for (student, exercise), group in results.groupby(["student", "exercise"], sort=True):
+        passes = group[group.passed]
+        first = passes.index[0] if len(passes) else None
+        rows.append({"student": student, "exercise": exercise, "attempts": len(group), "solved": first is not None,
+                     "solved_at": group.time[first] if first is not None else pd.NaT,
+                     "attempts_to_solve": int((group.index <= first).sum()) if first is not None else pd.NA,
+                     "last_messages": list(group.messages.iloc[-1])})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def common_wrong_answers(folder: Any, top: int = 10):
+    """The checkers' messages on failed attempts, most common first: exercise, message, students (how many
+    had it), attempts. Lines a checker marks ``ok:`` (what went right in a failed attempt) are left out."""
+    import pandas as pd
+
+    results = read_results(folder)
+    failed = results[~results.passed].explode("messages").dropna(subset=["messages"])
+    failed = failed[~failed.messages.str.startswith("ok:")]
+    columns = ["exercise", "message", "students", "attempts"]
+    if failed.empty:
+        return pd.DataFrame(columns=columns)
+    table = (failed.groupby(["exercise", "messages"]).agg(students=("student", "nunique"),
+                                                          attempts=("student", "size"))
+             .reset_index().rename(columns={"messages": "message"}))
+    table = table.sort_values(["students", "attempts", "exercise"], ascending=[False, False, True], kind="stable")
+    return table.head(top).reset_index(drop=True)[columns]
