@@ -11,7 +11,13 @@ Checked here:
 * each course plan in the README (a heading ending "(N min)") has rows whose minutes add up to N and
   whose clock times run on without gaps, and every lesson a course path names exists;
 * every relative link under docs/instructor/ points to a file that exists;
-* the glossary defines the terms the brief lists.
+* the glossary defines the terms the brief lists;
+* each course plan's rows say where their minutes come from ("02 part 3 (8)" is part 3 of lesson 02's
+  Minutes table, at that page's minutes; "02 D1 (2)" a discussion question that exists), and the bracketed
+  minutes add up to the row's; every discussion question a plan uses has the parts its lesson page says it
+  needs ("*Needs part 5*") in the same plan, and an answer on the page; every plan is followed by what its
+  live cells print and a "cut first if late" list;
+* the "Before class" and "Grading" pages exist, are linked from the README and cover what they must.
 """
 
 from __future__ import annotations
@@ -226,3 +232,111 @@ def test_glossary_defines_the_terms():
     terms = " ".join(re.findall(r"^\*\*(.+?)\*\*", text, re.M)) + " " + headings
     for term in GLOSSARY_TERMS:
         assert term.lower() in terms.lower(), f"glossary: no entry for {term!r}"
+
+
+PART = re.compile(r"\b(\d\d) part (\d+) \((\d+)\)")
+DISCUSSION_REF = re.compile(r"\b(\d\d) (D\d+)\b")
+BRACKETED = re.compile(r"\((\d+)\)")
+NEEDS = re.compile(r"\*Needs parts? ([\d, and]+)")
+
+
+def page_parts(lesson_number: str) -> list[int]:
+    lesson = next(name for name in LESSONS if name.startswith(lesson_number + "_"))
+    return minutes_table(page(lesson).read_text(encoding="utf-8"))[0]
+
+
+def discussion_items(lesson_number: str) -> dict[str, str]:
+    lesson = next(name for name in LESSONS if name.startswith(lesson_number + "_"))
+    text = section(page(lesson).read_text(encoding="utf-8"), "Discussion")
+    items: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        match = re.match(r"^- \*\*(D\d+)\b", line)
+        if match:
+            current = match.group(1)
+            items[current] = line
+        elif current and line.startswith("  "):
+            items[current] += " " + line.strip()
+        else:
+            current = None
+    return items
+
+
+def plan_groups(readme: str) -> list[tuple[str, list[list[str]], list[tuple[str, str]]]]:
+    """Each plan: its title, its table rows, and the (title, text) of the headings that follow it
+    (down to the next plan or the next heading above level 4)."""
+    parts = sections(readme)
+    out = []
+    for n, (level, title, lines) in enumerate(parts):
+        if not re.search(r"\((\d+) min\)$", title):
+            continue
+        after = []
+        for deeper_level, deeper, deeper_lines in parts[n + 1:]:
+            if deeper_level < level or re.search(r"\((\d+) min\)$", deeper):
+                break
+            after.append((deeper, "\n".join(deeper_lines)))
+        out.append((title, table_rows("\n".join(lines))[1:], after))
+    return out
+
+
+def test_plan_rows_say_where_their_minutes_come_from():
+    readme = (GUIDE / "README.md").read_text(encoding="utf-8")
+    for title, rows, _after in plan_groups(readme):
+        for cells in rows:
+            minutes, source = number(cells[1]), cells[2]
+            bracketed = [int(m) for m in BRACKETED.findall(source)]
+            assert bracketed, f"{title}: row {cells[0]} does not say where its minutes come from"
+            assert sum(bracketed) == minutes, f"{title}: row {cells[0]}: {source} adds up to {sum(bracketed)}, not {minutes}"
+            for lesson, part, part_minutes in PART.findall(source):
+                parts = page_parts(lesson)
+                assert 1 <= int(part) <= len(parts), f"{title}: lesson {lesson} has no part {part}"
+                assert parts[int(part) - 1] == int(part_minutes), \
+                    f"{title}: {lesson} part {part} is {parts[int(part) - 1]} min on its page, not {part_minutes}"
+            for lesson, question in DISCUSSION_REF.findall(source + " " + cells[5]):
+                assert question in discussion_items(lesson), f"{title}: lesson {lesson} has no {question}"
+
+
+def test_plan_discussions_have_their_prerequisites_and_answers():
+    readme = (GUIDE / "README.md").read_text(encoding="utf-8")
+    for title, rows, _after in plan_groups(readme):
+        used_parts = {(lesson, int(part)) for cells in rows for lesson, part, _m in PART.findall(cells[2])}
+        for cells in rows:
+            for lesson, question in DISCUSSION_REF.findall(cells[2] + " " + cells[5]):
+                item = discussion_items(lesson)[question]
+                needs = NEEDS.search(item)
+                assert needs, f"{lesson} {question}: the page does not say which part it needs (*Needs part N*)"
+                for part in re.findall(r"\d+", needs.group(1)):
+                    assert (lesson, int(part)) in used_parts, \
+                        f"{title}: {lesson} {question} needs {lesson} part {part}, which the plan does not include"
+                answered = "Suggested answer" in item or re.search(r"\((?!Needs)[^)]{15,}\)", item)
+                assert answered, f"{lesson} {question}: no suggested answer on the page"
+
+
+def test_every_plan_has_live_cells_and_a_cut_list():
+    readme = (GUIDE / "README.md").read_text(encoding="utf-8")
+    for title, _rows, after in plan_groups(readme):
+        headings = {heading.lower(): text for heading, text in after}
+        cut = [text for heading, text in headings.items() if "cut first if late" in heading]
+        assert cut and re.search(r"^\d+\. ", cut[0], re.M), f"{title}: no 'cut first if late' list"
+        live = [text for heading, text in headings.items() if "live cells" in heading]
+        assert live, f"{title}: no 'live cells and what they print'"
+
+
+def test_before_class_and_grading_pages():
+    readme = (GUIDE / "README.md").read_text(encoding="utf-8")
+    for name in ("before_class.md", "grading.md"):
+        assert (GUIDE / name).is_file(), name
+        assert f"({name})" in readme, f"the README does not link {name}"
+    before = (GUIDE / "before_class.md").read_text(encoding="utf-8")
+    for wanted in ("git clone", "make lab", "Python 3.11", "python3-venv", "PyPI", "--allow-root", "--port",
+                   "make editions", "build/editions/student/", "make site", "Voila", "SOLUTION", "Binder", "kernel"):
+        assert wanted in before, f"before_class.md does not mention {wanted!r}"
+    grading = (GUIDE / "grading.md").read_text(encoding="utf-8")
+    for wanted in ("make course", "make course-release", "autograde", "tests/test_nbgrader.py",
+                   "simlab.exercises.common", "record(", "SIMLAB_RESULTS", "SIMLAB_STUDENT",
+                   "course/class_overview.ipynb", "Rubric"):
+        assert wanted in grading, f"grading.md does not mention {wanted!r}"
+    for lesson in LESSONS:
+        if (NOTEBOOKS / f"{lesson}.py").exists():
+            for name in checkers_of(lesson):
+                assert name in grading, f"grading.md's rubric does not name {name}"
