@@ -52,9 +52,14 @@ bench: $(VENV)/.installed-test
 
 # The lessons as a static site that needs no kernel and no internet: site/_build/index.html, each lesson run
 # with its panels' first views embedded (about a minute; npm fetches the widget manager; scripts/build_site.py).
-.PHONY: site
+# site: the student edition (no worked solutions, no docs/instructor/), the one to give to students.
+# site-instructor: the lessons as they are, with their Reveal buttons, and the instructor's guide.
+.PHONY: site site-instructor
 site: $(VENV)/.installed-test
-	$(BIN)/python scripts/build_site.py --out site/_build
+	$(BIN)/python scripts/build_site.py --edition student --out site/_build
+
+site-instructor: $(VENV)/.installed-test
+	$(BIN)/python scripts/build_site.py --edition instructor --out site/_build_instructor
 
 # Student and instructor editions of the lessons, from the notebooks git tracks: build/editions/{student,instructor}/
 # (the student edition has no solution cells; the build fails if it cannot remove them; scripts/editions.py).

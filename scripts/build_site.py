@@ -1,9 +1,19 @@
 """Build the lessons as a static HTML site that works offline: ``make site`` (or ``python scripts/build_site.py``).
 
+The site comes in two editions (``--edition``), as the lessons do (``scripts/editions.py``):
+
+* **student** (the default, ``make site`` -> ``site/_build``): each lesson's student edition - no
+  "Reveal the worked solution" cells, no ``SOLUTION`` imports - and only the docs that are not the
+  instructor's material (everything under ``docs/`` but ``docs/instructor/``). The build stops if any
+  exercise module's ``SOLUTION`` text (or one of its lines longer than 30 characters) is still in an
+  executed lesson or a page. This is the site to give to students.
+* **instructor** (``make site-instructor`` -> ``site/_build_instructor``): the lessons as they are, with
+  their Reveal buttons, and every doc under ``docs/``, the instructor's guide with its answer keys.
+
 Every lesson ``notebooks/NN_name.ipynb`` is executed (nbconvert's ``ExecutePreprocessor``, i.e. nbclient,
 with ``store_widget_state=True``, two at a time) and converted with nbconvert's ``HTMLExporter`` into
-``NN_name.html``; every Markdown file under ``docs/`` (the instructor's material) becomes an HTML page
-(markdown-it-py); ``index.html`` lists them all.
+``NN_name.html``; every Markdown file of the edition under ``docs/`` becomes an HTML page (markdown-it-py);
+``index.html`` lists them all and says which edition the site is.
 
 No page loads anything from another host. nbconvert's template takes require.js and the widget
 manager (``@jupyter-widgets/html-manager``'s ``embed-amd.js``) from CDNs; here both come from the npm
@@ -20,7 +30,8 @@ Each panel shows the view its notebook drew on execution: a static copy, without
 says so and links to the live lesson. Panels that draw a tab only when it is opened are opened tab by
 tab after the lesson's last cell (a cell the page does not show), so that every tab has its picture.
 
-Usage: ``python scripts/build_site.py [--out site/_build] [--jobs 2]``. Needs the ``dev`` extra and npm.
+Usage: ``python scripts/build_site.py [--edition student|instructor] [--out DIR] [--jobs 2]``. Needs the ``dev``
+extra and npm.
 """
 
 from __future__ import annotations
@@ -46,7 +57,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "site" / "_build"
+DEFAULT_OUT = ROOT / "site" / "_build"  # the student site
+DEFAULT_INSTRUCTOR_OUT = ROOT / "site" / "_build_instructor"
+STUDENT, INSTRUCTOR = "student", "instructor"
+EDITIONS = (STUDENT, INSTRUCTOR)
+DEFAULT_OUTS = {STUDENT: DEFAULT_OUT, INSTRUCTOR: DEFAULT_INSTRUCTOR_OUT}
+#: docs/ folders that are the instructor's material: on the instructor's site only.
+INSTRUCTOR_DOCS = ("instructor",)
+EDITIONS_SCRIPT = Path(__file__).resolve().parent / "editions.py"
 DEFAULT_CACHE = ROOT / "site" / "_cache"
 BUILD_INFO = ".build-info.json"
 BINDER = "https://mybinder.org/v2/gh/simlab-project/simlab/HEAD?urlpath=lab/tree/notebooks/{name}"
@@ -104,6 +122,7 @@ class Site:
     out: Path
     lessons: list[Lesson]
     docs: list[Doc]
+    edition: str = STUDENT
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -126,13 +145,23 @@ def find_lessons(notebooks: Path) -> list[Lesson]:
     return lessons
 
 
-def find_docs(docs: Path) -> list[Doc]:
+def is_instructor_doc(rel: str) -> bool:
+    """Whether a doc (its path under docs/) is the instructor's material, kept off the student site."""
+    return rel.split("/", 1)[0] in INSTRUCTOR_DOCS
+
+
+def find_docs(docs: Path, edition: str = STUDENT) -> list[Doc]:
+    """The docs of an edition: all of them for the instructor, all but docs/instructor/ for students."""
+    _check_edition(edition)
+
     def order(path: Path):  # a folder's README.md or index.md first: its guide's front page
         return path.parent.relative_to(docs).parts, path.name not in ("README.md", "index.md"), path.name
 
     found = []
     for path in sorted(docs.rglob("*.md"), key=order) if docs.is_dir() else []:
         rel = path.relative_to(docs).as_posix()
+        if edition == STUDENT and is_instructor_doc(rel):
+            continue
         found.append(Doc(path, rel, _first_heading(path.read_text(encoding="utf-8")) or rel))
     return found
 
@@ -142,24 +171,81 @@ def _first_heading(markdown: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def inputs_digest(root: Path = ROOT) -> str:
-    """A hash of everything a build reads: the lessons, docs/, simlab's code, this script and the versions of
-    the packages that run and convert the lessons."""
+def _check_edition(edition: str) -> None:
+    if edition not in EDITIONS:
+        raise BuildError(f"unknown edition {edition!r}: one of {', '.join(EDITIONS)}")
+
+
+def inputs_digest(root: Path = ROOT, edition: str = STUDENT) -> str:
+    """A hash of everything a build of ``edition`` reads: the lessons, its docs, simlab's code, this script and
+    scripts/editions.py, and the versions of the packages that run and convert the lessons."""
     from importlib.metadata import PackageNotFoundError, version
 
-    digest = hashlib.sha256()
+    _check_edition(edition)
+    digest = hashlib.sha256(f"edition={edition}".encode())
     for package in ("nbconvert", "nbclient", "ipykernel", "ipywidgets", "matplotlib", "markdown-it-py"):
         try:
             digest.update(f"{package}=={version(package)}".encode())
         except PackageNotFoundError:
             digest.update(package.encode())
-    paths = [*sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")), *sorted((root / "docs").rglob("*.md")),
-             *sorted((root / "simlab").rglob("*.py")), Path(__file__).resolve()]
+    paths = [*sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")),
+             *sorted(doc.source for doc in find_docs(root / "docs", edition)),
+             *sorted((root / "simlab").rglob("*.py")), Path(__file__).resolve(), EDITIONS_SCRIPT]
     for path in paths:
         if path.is_file():
             digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+# --- the student edition: scripts/editions.py ------------------------------------------------------------
+
+
+def editions_module():
+    """scripts/editions.py as a module (scripts/ is not a package), loaded once."""
+    import importlib.util
+
+    name = "simlab_editions_script"  # the name tests/test_editions.py loads it under: one module for both
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, EDITIONS_SCRIPT)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def page_text(page: str) -> str:
+    """Everything a page holds as text, for the search of solution texts: the HTML as it is, unescaped, and the
+    strings of its embedded JSON (widget state and views, where quotes and newlines are escaped), as they are and
+    unescaped."""
+    parts = [page, html.unescape(page)]
+    for text in re.findall(r'<script type="application/[^"]*json">(.*?)</script>', page, re.S):
+        try:
+            found = list(editions_module()._strings(json.loads(text)))
+            parts += [*found, *map(html.unescape, found)]  # an HTML widget's value: HTML, escaped as such
+        except ValueError:
+            parts.append(html.unescape(text))
+    return "\n".join(parts)
+
+
+#: Lines of a SOLUTION text that a lesson's own (student) code prints as part of the lesson, by lesson: not the
+#: answer, and on that lesson's page only. 03's cell "other = replay(...)" prints the 550 refusal that the spoof
+#: SOLUTION quotes (the same server reply). Keep this short: rewording the quote in the SOLUTION removes the entry.
+SHOWN_BY_LESSON = {
+    "03_spoofed_postmaster": {"550 Relaying to <user_name@yourcompany.test> not permitted"},
+}
+
+
+def solution_leaks(text: str, solutions: dict[str, str], page: str = "") -> list[str]:
+    """The ``SOLUTION`` texts (whole, or one of their lines longer than 30 characters) found in ``text``, but for
+    the lines the lesson ``page`` (``NN_name``) shows as its own (:data:`SHOWN_BY_LESSON`)."""
+    shown = SHOWN_BY_LESSON.get(page, set())
+    lines = editions_module().leaked_lines(solutions)
+    return sorted({f"{module}: {line[:70]!r}" for line, module in lines.items() if line in text and line not in shown})
 
 
 # --- the JavaScript, from the npm registry ------------------------------------------------------------------
@@ -299,8 +385,10 @@ def _check_widgets(nb, name: str) -> None:
         raise BuildError(f"{name} displays widgets whose state was not saved: {missing[:3]}")
 
 
-def _site_href(href: str, source_dir: Path, root: Path, page_dir: str, lessons: Iterable[Lesson]) -> str:
-    """A relative link of a lesson or doc, as it points on the site (``01_x.ipynb`` -> ``01_x.html``)."""
+def _site_href(href: str, source_dir: Path, root: Path, page_dir: str, lessons: Iterable[Lesson],
+               docs: Iterable[Doc] | None = None) -> str:
+    """A relative link of a lesson or doc, as it points on the site (``01_x.ipynb`` -> ``01_x.html``); with
+    ``docs``, only to those docs (a link to a doc the edition leaves out is left as it is)."""
     if re.match(r"^[a-z][a-z0-9+.-]*:|^#|^/", href, re.I):
         return href
     path, _, anchor = href.partition("#")
@@ -309,7 +397,9 @@ def _site_href(href: str, source_dir: Path, root: Path, page_dir: str, lessons: 
     target = Path(os.path.normpath(source_dir / path))
     site_path = None
     if target.is_relative_to(root / "docs") and target.suffix == ".md":
-        site_path = "docs/" + target.relative_to(root / "docs").with_suffix(".html").as_posix()
+        rel = target.relative_to(root / "docs").as_posix()
+        if docs is None or rel in {doc.rel for doc in docs}:
+            site_path = "docs/" + posixpath.splitext(rel)[0] + ".html"
     for lesson in lessons:
         if target == lesson.source:
             site_path = lesson.page
@@ -380,15 +470,29 @@ def warm_up(timeout: int) -> None:
                  "nav_bottom": ""})
 
 
-def build_lesson(lessons: list[Lesson], index: int, out: Path, root: Path, timeout: int, config: str) -> float:
-    """Execute one lesson, with its widget state, and write its page; returns the seconds it took."""
+def build_lesson(lessons: list[Lesson], index: int, out: Path, root: Path, timeout: int, config: str,
+                 solutions: dict[str, str] | None = None, docs: Iterable[Doc] | None = None) -> float:
+    """Execute one lesson, with its widget state, and write its page; returns the seconds it took. With
+    ``solutions`` (the student site) the lesson is its student edition, and neither the executed lesson nor its
+    page may hold any of those texts."""
     import nbformat
     from markupsafe import Markup
 
     lesson = lessons[index]
+    name = lesson.source.name
     started = time.monotonic()
-    nb = execute(nbformat.read(lesson.source, as_version=4), lesson.source.parent, timeout, lesson.source.name)
-    _check_widgets(nb, lesson.source.name)
+    nb = nbformat.read(lesson.source, as_version=4)
+    if solutions is not None:
+        editions = editions_module()
+        try:
+            nb = editions.student_edition(nb, name, solutions).notebook
+        except editions.EditionError as exc:
+            raise BuildError(f"no student edition of {name}: {exc}") from None
+    nb = execute(nb, lesson.source.parent, timeout, name)
+    _check_widgets(nb, name)
+    executed = "\n".join(editions_module()._strings(nb)) if solutions is not None else ""
+    if solutions is not None and (leaks := solution_leaks(executed, solutions, lesson.source.stem)):
+        raise BuildError(f"{name}: solution text in the executed student edition: {'; '.join(leaks)}")
     nb.metadata["title"] = lesson.title
     body = to_html(nb, {"widgets_cdn": WIDGETS_CDN, "widget_assets": WIDGET_ASSETS, "require_config": config,
                         "css": SITE_CSS, "nav_top": Markup(_lesson_nav(lessons, index, True)),
@@ -396,10 +500,12 @@ def build_lesson(lessons: list[Lesson], index: int, out: Path, root: Path, timeo
 
     def relink(match: re.Match) -> str:
         old = html.unescape(match.group(2))
-        new = _site_href(old, lesson.source.parent, root, "", lessons)
+        new = _site_href(old, lesson.source.parent, root, "", lessons, docs)
         return match.group(0) if new == old else f"{match.group(1)}{html.escape(new)}\""
 
     body = re.sub(r'(<a\b[^>]*?\bhref=")([^"]*)"', relink, body)
+    if solutions is not None and (leaks := solution_leaks(page_text(body), solutions, lesson.source.stem)):
+        raise BuildError(f"{name}: solution text on the student page: {'; '.join(leaks)}")
     (out / lesson.page).write_text(body, encoding="utf-8")
     return time.monotonic() - started
 
@@ -438,10 +544,10 @@ def markdown_to_html(text: str, relink=None) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-def build_doc(doc: Doc, out: Path, root: Path, lessons: list[Lesson]) -> None:
+def build_doc(doc: Doc, out: Path, root: Path, lessons: list[Lesson], docs: Iterable[Doc] | None = None) -> None:
     page_dir = posixpath.dirname(doc.page)
     body = markdown_to_html(doc.source.read_text(encoding="utf-8"),
-                            lambda href: _site_href(href, doc.source.parent, root, page_dir, lessons))
+                            lambda href: _site_href(href, doc.source.parent, root, page_dir, lessons, docs))
     up = posixpath.relpath(".", page_dir)
     nav = f'<nav class="simlab-nav"><a href="{up}/index.html">simlab lessons</a></nav>'
     target = out / doc.page
@@ -450,16 +556,28 @@ def build_doc(doc: Doc, out: Path, root: Path, lessons: list[Lesson]) -> None:
                       encoding="utf-8")
 
 
-def build_index(out: Path, lessons: list[Lesson], docs: list[Doc]) -> None:
+EDITION_NOTE = {
+    STUDENT: "Student edition: the lessons without their worked solutions, and without the instructor's guide.",
+    INSTRUCTOR: "Instructor edition: the lessons with their worked solutions (the Reveal buttons) and the "
+                "instructor's guide with its answer keys. Not for students: give them the student edition "
+                "(<code>make site</code>).",
+}
+
+
+def build_index(out: Path, lessons: list[Lesson], docs: list[Doc], edition: str = STUDENT) -> None:
     items = "\n".join(f'<li><a href="{lesson.page}">{html.escape(lesson.title)}</a></li>' for lesson in lessons)
     body = ("<h1>simlab: mail-server security taught by simulation</h1>\n"
+            f'<p class="simlab-edition" data-edition="{edition}"><strong>{EDITION_NOTE[edition]}</strong></p>\n'
             "<p>The lessons, run once and kept with their results. Each panel shows the view its lesson drew; "
             "to change its controls, open the lesson in JupyterLab (<code>make lab</code>) or on Binder.</p>\n"
             f'<h2>Lessons</h2>\n<ul class="simlab-lessons">\n{items}\n</ul>\n')
-    if docs:
-        entries = "\n".join(f'<li><a href="{doc.page}">{html.escape(doc.title)}</a></li>' for doc in docs)
-        body += f'<h2>For instructors</h2>\n<ul class="simlab-docs">\n{entries}\n</ul>\n'
-    (out / "index.html").write_text(PAGE.format(title="simlab lessons", css=SITE_CSS, body=body), encoding="utf-8")
+    for heading, group in (("Notes", [d for d in docs if not is_instructor_doc(d.rel)]),
+                           ("For instructors", [d for d in docs if is_instructor_doc(d.rel)])):
+        if group:
+            entries = "\n".join(f'<li><a href="{doc.page}">{html.escape(doc.title)}</a></li>' for doc in group)
+            body += f'<h2>{heading}</h2>\n<ul class="simlab-docs">\n{entries}\n</ul>\n'
+    title = f"simlab lessons ({edition} edition)"
+    (out / "index.html").write_text(PAGE.format(title=title, css=SITE_CSS, body=body), encoding="utf-8")
 
 
 SITE_CSS_TEXT = """\
@@ -480,15 +598,18 @@ body.simlab-page th, body.simlab-page td { border: 1px solid #ccc; padding: 4px 
 
 
 def build(out: Path = DEFAULT_OUT, root: Path = ROOT, jobs: int = 2, cache: Path = DEFAULT_CACHE,
-          timeout: int = 600, log=print) -> Site:
-    """Build the site into ``out`` (replaced only when the whole build succeeds) and describe it."""
+          timeout: int = 600, log=print, edition: str = STUDENT) -> Site:
+    """Build the ``edition`` of the site into ``out`` (replaced only when the whole build succeeds) and describe
+    it."""
     started = time.monotonic()
+    _check_edition(edition)
     out, root = Path(out).resolve(), Path(root).resolve()
     lessons = find_lessons(root / "notebooks")
     if not lessons:
         raise BuildError(f"no lessons (NN_name.ipynb) in {root / 'notebooks'}")
-    docs = find_docs(root / "docs")
-    digest = inputs_digest(root)
+    docs = find_docs(root / "docs", edition)
+    digest = inputs_digest(root, edition)
+    solutions = editions_module().solution_texts() if edition == STUDENT else None
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{out.name}.partial-", dir=out.parent))
     try:
@@ -498,7 +619,8 @@ def build(out: Path = DEFAULT_OUT, root: Path = ROOT, jobs: int = 2, cache: Path
             alone.submit(warm_up, timeout).result()
         timings = {}
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {lesson.source.name: pool.submit(build_lesson, lessons, i, staging, root, timeout, config)
+            futures = {lesson.source.name: pool.submit(build_lesson, lessons, i, staging, root, timeout, config,
+                                                        solutions, docs)
                        for i, lesson in enumerate(lessons)}
             try:
                 for name, future in futures.items():
@@ -509,11 +631,17 @@ def build(out: Path = DEFAULT_OUT, root: Path = ROOT, jobs: int = 2, cache: Path
                     future.cancel()
                 raise
         for doc in docs:
-            build_doc(doc, staging, root, lessons)
-        build_index(staging, lessons, docs)
+            build_doc(doc, staging, root, lessons, docs)
+        build_index(staging, lessons, docs, edition)
+        if solutions is not None:
+            for page in sorted(staging.rglob("*.html")):
+                text = page_text(page.read_text(encoding="utf-8"))
+                if leaks := solution_leaks(text, solutions, page.relative_to(staging).with_suffix("").as_posix()):
+                    raise BuildError(f"{page.relative_to(staging)}: solution text on the student site: "
+                                     + "; ".join(leaks))
         seconds = round(time.monotonic() - started, 1)
         (staging / BUILD_INFO).write_text(json.dumps({
-            "inputs": digest, "seconds": seconds, "lessons": timings, "docs": [d.rel for d in docs],
+            "edition": edition, "inputs": digest, "seconds": seconds, "lessons": timings, "docs": [d.rel for d in docs],
             "npm": {name: version for name, (version, _) in NPM.items()}}, indent=1), encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)
@@ -522,38 +650,44 @@ def build(out: Path = DEFAULT_OUT, root: Path = ROOT, jobs: int = 2, cache: Path
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return Site(out, lessons, docs, seconds, timings)
+    return Site(out, lessons, docs, edition, seconds, timings)
 
 
-def is_current(out: Path = DEFAULT_OUT, root: Path = ROOT) -> bool:
-    """Whether ``out`` holds a finished build of the present lessons, docs and code."""
+def is_current(out: Path = DEFAULT_OUT, root: Path = ROOT, edition: str = STUDENT) -> bool:
+    """Whether ``out`` holds a finished build of ``edition`` from the present lessons, docs and code."""
     info = Path(out) / BUILD_INFO
     try:
-        return json.loads(info.read_text())["inputs"] == inputs_digest(root)
+        built = json.loads(info.read_text())
+        return built["edition"] == edition and built["inputs"] == inputs_digest(root, edition)
     except (OSError, ValueError, KeyError):
         return False
 
 
-def ensure_built(out: Path = DEFAULT_OUT, root: Path = ROOT, log=print) -> Path:
-    """``out``, built first unless it already holds a build of the present inputs (as the tests use it)."""
-    if not is_current(out, root):
-        build(out, root, log=log)
+def ensure_built(out: Path = DEFAULT_OUT, root: Path = ROOT, log=print, edition: str = STUDENT) -> Path:
+    """``out``, built first unless it already holds a build of ``edition`` from the present inputs (as the tests
+    use it)."""
+    if not is_current(out, root, edition):
+        build(out, root, log=log, edition=edition)
     return Path(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: site/_build)")
+    parser.add_argument("--edition", choices=EDITIONS, default=STUDENT,
+                        help="student (default: no solutions, no instructor's guide) or instructor")
+    parser.add_argument("--out", type=Path, help="output directory (default: site/_build for the student edition, "
+                                                 "site/_build_instructor for the instructor's)")
     parser.add_argument("--jobs", type=int, default=2, help="lessons executed at once (default: 2)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where npm tarballs are kept")
     args = parser.parse_args(argv)
-    print(f"Building the site into {args.out} ...")
+    out = args.out or DEFAULT_OUTS[args.edition]
+    print(f"Building the {args.edition} edition of the site into {out} ...")
     try:
-        site = build(args.out, jobs=args.jobs, cache=args.cache)
+        site = build(out, jobs=args.jobs, cache=args.cache, edition=args.edition)
     except BuildError as exc:
         print(f"build_site: {exc}", file=sys.stderr)
         return 1
-    print(f"{len(site.lessons)} lessons and {len(site.docs)} docs pages in {site.seconds} s: "
+    print(f"{site.edition} edition: {len(site.lessons)} lessons and {len(site.docs)} docs pages in {site.seconds} s: "
           f"{site.out / 'index.html'}")
     return 0
 

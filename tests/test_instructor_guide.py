@@ -286,7 +286,8 @@ def test_plan_rows_say_where_their_minutes_come_from():
             minutes, source = number(cells[1]), cells[2]
             bracketed = [int(m) for m in BRACKETED.findall(source)]
             assert bracketed, f"{title}: row {cells[0]} does not say where its minutes come from"
-            assert sum(bracketed) == minutes, f"{title}: row {cells[0]}: {source} adds up to {sum(bracketed)}, not {minutes}"
+            assert sum(bracketed) == minutes, \
+                f"{title}: row {cells[0]}: {source} adds up to {sum(bracketed)}, not {minutes}"
             for lesson, part, part_minutes in PART.findall(source):
                 parts = page_parts(lesson)
                 assert 1 <= int(part) <= len(parts), f"{title}: lesson {lesson} has no part {part}"

@@ -1,4 +1,4 @@
-"""The static site (``make site``) in Chromium, served from 127.0.0.1 with nothing else reachable.
+"""The static student site (``make site``) in Chromium, served from 127.0.0.1 with nothing else reachable.
 
 The site is the one in ``site/_build`` when it is a build of the present lessons and code, else it is
 built there first (``scripts/build_site.py``; half a minute to a few minutes). Each lesson page must
@@ -46,7 +46,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
     builder = _builder()
-    return builder.ensure_built(builder.DEFAULT_OUT, ROOT, log=lambda *_: None)
+    return builder.ensure_built(builder.DEFAULT_OUT, ROOT, log=lambda *_: None, edition="student")
 
 
 @pytest.fixture(scope="session")
@@ -138,6 +138,7 @@ def test_index_links_every_lesson(site, site_dir, browser):
         page.goto(f"{site}/index.html")
         links = page.locator("ul.simlab-lessons a")
         expect(links).to_have_count(len(LESSONS))
+        expect(page.locator("p.simlab-edition")).to_contain_text("Student edition")
         assert [link.get_attribute("href") for link in links.all()] == [f"{name}.html" for name in LESSONS]
         for href in page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
             if not re.match(r"^[a-z]+:", href):
