@@ -156,25 +156,37 @@ class Conversation:
 
     def _deliver(self, step) -> None:
         """The client's line(s) reach the server; the reply travels back."""
-        if self.session.closed:
+        session = self.session
+        if session.closed:
             self._finish()
             return
-        lines = step if isinstance(step, list) else [step]
-        reply = None
-        for line in lines:
-            if self.session.closed:
-                break
-            reply = self.session.send(line)
-        shown = lines[-1] if isinstance(step, list) else step
-        closing = getattr(self.session, "closing_reply", None)
+        if step.__class__ is str:  # the usual case: one command
+            shown = step
+            reply = session.send(step)
+        else:
+            lines = step if isinstance(step, list) else [step]
+            send_lines = getattr(session, "send_lines", None)
+            if send_lines is not None and isinstance(step, list):
+                reply = send_lines(lines)
+            else:
+                reply = None
+                for line in lines:
+                    if session.closed:
+                        break
+                    reply = session.send(line)
+            shown = lines[-1] if isinstance(step, list) else step
+        closing = getattr(session, "closing_reply", None)
+        world = self.world
         if reply is not None:
             self.outcome.replies.append((shown, reply))
-            if self.world.keep_events:  # a reply is an event row and nothing else
-                self.world.record(self.host.name, self.client_ip, self.actor, _verb(shown), _code(reply), "reply")
+            if world.keep_events:  # a reply is an event row and nothing else
+                world.record(self.host.name, self.client_ip, self.actor, _verb(shown), _code(reply), "reply")
+            delay = self.rtt / 2 + reply.delay
+        else:
+            delay = self.rtt / 2 + 0.0
         if closing is not None:
             self.outcome.replies.append(("", closing))
-        delay = self.rtt / 2 + (reply.delay if reply is not None else 0.0)
-        self.world.loop.after(delay, self._advance, reply)
+        world.loop.after(delay, self._advance, reply)
 
     def _idle_timeout(self) -> None:
         self.outcome.timed_out = True

@@ -39,6 +39,13 @@ def _octets(line: str) -> int:
     return len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape"))
 
 
+#: ``_cmd_<verb>`` for the verbs the products know, worked out once (the handler is still looked up on the
+#: session, so a product's own ``_cmd_mail`` wins).
+_HANDLER_NAMES = {verb: f"_cmd_{verb.lower()}" for verb in (
+    "HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "VRFY", "QUIT", "HELP", "EXPN", "ETRN", "AUTH",
+    "STARTTLS")}
+
+
 def _unknown_param(path: MailPath, known: set[str]) -> str | None:
     for word in path.param_words:
         if word.partition("=")[0].upper() not in known:
@@ -122,6 +129,34 @@ class SmtpSession:
             reply = self._one_line(part)
         return reply
 
+    def send_lines(self, lines: list[str]) -> Reply | None:
+        """Feed a burst of client lines (a DATA body ending with ".") and return the last reply.
+
+        The same as ``send`` for each line in turn, stopping when the session closes; the body
+        lines of a DATA transaction, which only collect, are taken here without the calls ``send``
+        would make for each of them.
+        """
+        reply = None
+        cls = type(self)
+        fast = cls._data_line is SmtpSession._data_line and cls._one_line is SmtpSession._one_line
+        transcript, ctx, clock = self.transcript, self.ctx, self.server.clock
+        for line in lines:
+            if self.closed:
+                break
+            if fast and self._in_data and line != "." and "\n" not in line:
+                ctx.now = clock.now
+                transcript.append(f"C: {line}")
+                if line.startswith("."):
+                    line = line[1:]  # RFC 5321 §4.5.2 transparency
+                self._data_size += (len(line) if line.isascii() else _octets(line)) + 2
+                limit = self.server.message_size_limit
+                if not limit or self._data_size <= limit:
+                    self._data_lines.append(line)
+                reply = None
+                continue
+            reply = self.send(line)
+        return reply
+
     def close(self) -> None:
         """The client goes away (with or without QUIT)."""
         if self.closed:
@@ -178,7 +213,7 @@ class SmtpSession:
 
     def _command(self, line: str) -> Reply:
         persona = self.persona
-        if _octets(line) > persona.max_command_line:
+        if (len(line) if line.isascii() else _octets(line)) > persona.max_command_line:
             if not persona.truncate_long_commands:
                 self._count("unknown", False)
                 return persona.line_too_long()
@@ -198,10 +233,16 @@ class SmtpSession:
                 return hangup
             return persona.unknown_command(line)
         self._last_command = verb
-        handler = getattr(self, f"_cmd_{verb.lower()}")
-        reply: Reply = handler(argument.strip(" "))
-        if reply.code not in (334, 354):  # AUTH and DATA are counted when their exchange ends
-            self._count(verb, reply.code < 400)
+        name = _HANDLER_NAMES.get(verb) or f"_cmd_{verb.lower()}"
+        reply: Reply = getattr(self, name)(argument.strip(" "))
+        code = reply.code
+        if code != 334 and code != 354:  # AUTH and DATA are counted when their exchange ends
+            tally = self.counts.get(name[5:])  # what ``_count`` does, without the call
+            if tally is None:
+                tally = self.counts[name[5:]] = [0, 0]
+            tally[1] += 1
+            if code < 400:
+                tally[0] += 1
         return reply
 
     def _reset_transaction(self) -> None:
