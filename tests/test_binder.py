@@ -20,6 +20,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from helpers import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 PACKAGE_LINE = re.compile(r"^(?:-e\s+)?\.(?:/)?\[(?P<extras>[^\]]*)\]$")
@@ -94,10 +96,7 @@ def _source_of(name: str) -> Path | None:
 
 def _lock_script():
     """scripts/lock_binder.py, the one place that knows what simlab[lab] installs."""
-    spec = importlib.util.spec_from_file_location("lock_binder", ROOT / "scripts" / "lock_binder.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("lock_binder")
 
 
 def _with_their_requirements(names: set[str]) -> set[str]:

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_editions():
     """scripts/editions.py as a module (scripts/ is not a package), loaded once for both test files."""
-    if "simlab_editions_script" in sys.modules:
-        return sys.modules["simlab_editions_script"]
-    spec = importlib.util.spec_from_file_location("simlab_editions_script", ROOT / "scripts" / "editions.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("editions", "simlab_editions_script")
 
 
 editions = _load_editions()

@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import replay_commands
 
 from simlab.products.exim import exim
 
@@ -46,19 +47,7 @@ def reference_server(config: str):
 def replay(case):
     server = reference_server(case["config"])
     session = server.smtp_session(case["client_ip"])
-    replies = []
-    for command in case["commands"]:
-        if session.closed:
-            replies.append(None)
-            continue
-        if "\n" in command:
-            reply = None
-            for line in command.split("\n"):
-                reply = session.send(line)
-        else:
-            reply = session.send(command)
-        replies.append(None if reply is None else str(reply))
-    return server, session, replies
+    return server, session, replay_commands(session, case["commands"])
 
 
 def comparable(reply: str | None) -> str | None:

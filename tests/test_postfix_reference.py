@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import replay_commands
 
 import simlab
 
@@ -48,19 +49,7 @@ def replay(case):
                                   port=case.get("port", 25))
     if case.get("helo") and case.get("xclient"):
         session.ctx.helo = case["helo"]  # XCLIENT HELO= sets the name before any EHLO
-    replies = []
-    for command in case["commands"]:
-        if session.closed:
-            replies.append(None)
-            continue
-        if "\n" in command:
-            reply = None
-            for line in command.split("\n"):
-                reply = session.send(line)
-        else:
-            reply = session.send(command)
-        replies.append(None if reply is None else str(reply))
-    return server, replies
+    return server, replay_commands(session, case["commands"])
 
 
 def comparable(reply: str | None) -> str | None:

@@ -19,12 +19,12 @@ import importlib.util
 import json
 import pkgutil
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = "application/vnd.jupyter.widget-state+json"
@@ -32,11 +32,7 @@ VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_site")
 
 
 builder = _builder()

@@ -10,10 +10,8 @@ page is saved in ``tests/browser/screenshots/`` as ``site-NN_name.png``.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
-import sys
 import threading
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from helpers import load_script
 from pages import SCREENSHOTS, errors_on_page
 from playwright.sync_api import expect
 
@@ -31,11 +30,7 @@ VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_site")
 
 
 class _Quiet(SimpleHTTPRequestHandler):
