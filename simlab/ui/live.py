@@ -75,8 +75,8 @@ import ipywidgets as widgets
 from simlab import products
 from simlab.errors import ConfigError
 from simlab.exercises.common import split_list
+from simlab.exercises.spoof import MY_SITE
 from simlab.live.server import LiveLab, check_client_map, serve
-from simlab.products.base import SiteNames
 from simlab.protocol import Pop3Session
 from simlab.protocol.server import MailServer
 from simlab.scenarios.site import ACCOUNTS, build_server
@@ -97,7 +97,7 @@ __all__ = ["live_lab", "LiveLabPanel", "LivePlan", "LiveState", "SessionView", "
 #: Where the panel listens: loopback only.
 HOST = "127.0.0.1"
 #: Lesson 09's site: the names of the thread, in documentation addresses.
-SITE = SiteNames(domain="mycompany.test", hostname="mail.mycompany.test", address="192.0.2.25", lan="192.0.2.0/24")
+SITE = MY_SITE
 #: The admin's test from outside: a sender at the site's own domain, a recipient at a foreign company.
 THREAD_DIALOGUE = ("HELO outside.test", "MAIL FROM:<Postmaster@mycompany.test>", "RCPT TO:<user_name@yourcompany.test>",
                    "DATA", ".", "QUIT")
