@@ -133,7 +133,7 @@ def _ms(value: float) -> str:
 def chart_costs(repeats: int = 11) -> list[Figure]:
     """What one outcome chart costs as simlab.plots draws it now, and with two cheaper layouts.
 
-    For the owner of ``simlab/plots.py``: the figures say what a change there would save.
+    For the owner of ``simlab/plots/``: the figures say what a change there would save.
     """
     import io
 

@@ -30,8 +30,9 @@ def _imports(path: pathlib.Path) -> set[str]:
     return found
 
 
-def test_plots_imports_neither_the_panels_nor_the_exercises():
-    imported = _imports(PACKAGE / "plots.py")
+@pytest.mark.parametrize("path", sorted((PACKAGE / "plots").glob("*.py")), ids=lambda p: p.name)
+def test_plots_imports_neither_the_panels_nor_the_exercises(path):
+    imported = _imports(path)
     assert not {name for name in imported if name.startswith(("simlab.ui", "simlab.exercises"))}
     assert "simlab.ui" not in imported and "simlab.exercises" not in imported
 
