@@ -17,11 +17,15 @@ A day of traffic around a server is a scenario run::
 and many runs, over a grid of settings and seeds, a sweep (a pandas table)::
 
     simlab.sweep(simlab.scenarios.ip_rotation, {"pool_size": [1, 10, 50]}, seeds=range(1, 4))
+
+Learner-facing text (labels, messages, errors) speaks English or Japanese: ``simlab.set_language("ja")``,
+or ``SIMLAB_LANG=ja`` in the environment (:mod:`simlab.i18n`).
 """
 
 from simlab import presets, products, restrictions, scenarios
 from simlab.clock import ManualClock
 from simlab.errors import ConfigError, SessionClosed
+from simlab.i18n import language, set_language
 from simlab.protocol import MailServer, Pop3Reply, Pop3Session, Reply, SmtpSession
 from simlab.scenarios import Scenario, load_scenario, run
 
@@ -51,5 +55,5 @@ def __getattr__(name: str):
 __all__ = [
     "ConfigError", "MailServer", "compare", "ManualClock", "Pop3Reply", "Pop3Session", "Reply", "SessionClosed",
     "Scenario", "SmtpSession", "__version__", "load_scenario", "presets", "products", "restrictions", "run",
-    "scenarios", "sweep",
+    "scenarios", "sweep", "language", "set_language",
 ]

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from simlab.errors import ConfigError
+from simlab.i18n import t, tn
 from simlab.live.cli import add_serve_parser, build_server, convert_setting, run_serve
 from simlab.presets import PRESETS
 from simlab.scenarios import SCENARIOS, load_scenario, run
@@ -33,16 +34,18 @@ __all__ = ["main", "build_server"]
 def parse_knobs(name: str, items: Sequence[str], option: str = "--set") -> dict[str, object]:
     """``NAME=VALUE`` knobs of scenario ``name``, each converted to the kind of the knob."""
     if name not in SCENARIOS:
-        raise ConfigError("scenario", name, "is not a scenario", f"one of {', '.join(SCENARIOS)}")
+        raise ConfigError("scenario", name, t("cli.error.not_a_scenario"),
+                          t("expected.one_of", choices=", ".join(SCENARIOS)))
     parameters = inspect.signature(SCENARIOS[name]).parameters
     kwargs: dict[str, object] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep:
-            raise ConfigError(option, item, "has no '='", "NAME=VALUE")
+            raise ConfigError(option, item, t("cli.error.no_equals"), "NAME=VALUE")
         if key not in parameters:
-            raise ConfigError(option, key, f"is not a knob of {name}", f"one of {', '.join(parameters)}")
+            raise ConfigError(option, key, t("cli.error.not_a_knob", scenario=name),
+                              t("expected.one_of", choices=", ".join(parameters)))
         kwargs[key] = convert_setting(key, value.strip(), _example_of(parameters[key]))
     return kwargs
 
@@ -63,9 +66,9 @@ def parse_seeds(text: str) -> list[int]:
         try:
             seeds += list(range(int(low), int(high) + 1)) if dash else [int(low)]
         except ValueError:
-            raise ConfigError("--seeds", text, "is not a list of seeds", "e.g. 1-5 or 1,2,7") from None
+            raise ConfigError("--seeds", text, t("cli.error.not_seeds"), t("cli.expected.seeds")) from None
     if not seeds:
-        raise ConfigError("--seeds", text, "is empty", "e.g. 1-5")
+        raise ConfigError("--seeds", text, t("cli.error.empty"), t("cli.expected.seeds"))
     return seeds
 
 
@@ -78,14 +81,17 @@ def _compare(args, stdout: TextIO) -> None:
     change = parse_knobs(args.scenario, args.change, "--change")
     result = compare(SCENARIOS[args.scenario], baseline, change, seeds=parse_seeds(args.seeds))
     seeds = result.runs["seed"].nunique()
-    stdout.write(f"{args.scenario}: {', '.join(f'{k}={v}' for k, v in change.items())} against "
-                 f"{', '.join(f'{k}={v}' for k, v in baseline.items()) or 'the defaults'}, {seeds} seed(s), "
-                 "same traffic\n\n")
+    stdout.write(tn("cli.compare.heading", seeds, scenario=args.scenario,
+                    change=", ".join(f"{k}={v}" for k, v in change.items()),
+                    baseline=", ".join(f"{k}={v}" for k, v in baseline.items()) or t("cli.compare.defaults"))
+                 + "\n\n")
     moved = result.changed()
     if moved.empty:
-        stdout.write("  nothing changed\n")
-    width = max([len(key) for key in moved.index] + [6])
-    stdout.write(f"  {'figure':<{width}}  {'baseline':>9}  {'change':>9}  {'difference':>10}  95% interval\n")
+        stdout.write("  " + t("cli.compare.nothing_changed") + "\n")
+    columns = [t("cli.compare.figure"), t("cli.compare.baseline"), t("cli.compare.change"),
+               t("cli.compare.difference"), t("cli.compare.interval")]
+    width = max([len(key) for key in moved.index] + [len(columns[0])])
+    stdout.write(f"  {columns[0]:<{width}}  {columns[1]:>9}  {columns[2]:>9}  {columns[3]:>10}  {columns[4]}\n")
     for key, row in moved.iterrows():
         stdout.write(f"  {key:<{width}}  {row['baseline']:9.1f}  {row['change']:9.1f}  {row['difference']:+10.1f}  "
                      f"[{row['low']:+.1f}, {row['high']:+.1f}]\n")
@@ -103,18 +109,18 @@ def _example_of(parameter: inspect.Parameter) -> object:
 def _run(args, stdout: TextIO) -> None:
     if args.scenario.endswith(".toml"):
         if args.preset is not None or args.set:
-            raise ConfigError("--preset/--set", args.scenario, "cannot change a scenario file",
-                              "the settings written in the file itself")
+            raise ConfigError("--preset/--set", args.scenario, t("cli.error.file_settings"),
+                              t("cli.expected.file_settings"))
         scenario = load_scenario(args.scenario)
     else:
         scenario = build_scenario(args.scenario, args.preset, args.set)
     result = run(scenario, seed=args.seed, counts_only=args.counts_only)
-    stdout.write(f"{scenario.title} - preset {scenario.preset}, seed {args.seed}\n\n")
+    stdout.write(t("cli.run.heading", title=scenario.title, preset=scenario.preset, seed=args.seed) + "\n\n")
     width = max(len(key) for key in result.summary)
     for key, value in result.summary.items():
         stdout.write(f"  {key:<{width}}  {value}\n")
     if args.tail and result.log:
-        stdout.write(f"\nLast {min(args.tail, len(result.log))} of {len(result.log)} log lines:\n")
+        stdout.write("\n" + tn("cli.run.tail", len(result.log), shown=min(args.tail, len(result.log))) + "\n")
         for line in result.tail(args.tail):
             stdout.write(f"  {line}\n")
 
@@ -126,7 +132,7 @@ def _serve(session, stdin: TextIO, stdout: TextIO) -> None:
         stdout.flush()
 
     if session.greeting is None:
-        stdout.write("(connection dropped: no banner)\r\n")
+        stdout.write("(" + t("cli.session.no_banner") + ")\r\n")
         return
     write(session.greeting)
     for raw in stdin:
@@ -149,35 +155,34 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    parser = argparse.ArgumentParser(prog="python -m simlab", description="Talk to a simulated mail server.")
+    parser = argparse.ArgumentParser(prog="python -m simlab", description=t("cli.description"))
     sub = parser.add_subparsers(dest="command", required=True)
     for name, port in (("smtp", 25), ("pop3", 110)):
-        p = sub.add_parser(name, help=f"speak {name.upper()} on standard input and output")
-        p.add_argument("--preset", default="postfix", help=f"one of {', '.join(PRESETS)} (default postfix)")
-        p.add_argument("--client-ip", default="203.0.113.7", help="the address the server sees you at")
-        p.add_argument("--port", type=int, default=port, help=f"server port (default {port}; 587 = submission)")
-        p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a preset setting")
-        p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help="a mailbox")
-        p.add_argument("--log", action="store_true", help="print the server log to standard error at the end")
-    sub.add_parser("presets", help="list presets and their settings")
+        p = sub.add_parser(name, help=t("cli.speak.help", protocol=name.upper()))
+        p.add_argument("--preset", default="postfix", help=t("cli.preset.help", choices=", ".join(PRESETS)))
+        p.add_argument("--client-ip", default="203.0.113.7", help=t("cli.client_ip.help"))
+        p.add_argument("--port", type=int, default=port, help=t("cli.port.help", port=port))
+        p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=t("cli.set.help"))
+        p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help=t("cli.account.help"))
+        p.add_argument("--log", action="store_true", help=t("cli.log.help"))
+    sub.add_parser("presets", help=t("cli.presets.help"))
     add_serve_parser(sub)
-    sub.add_parser("list", help="list the scenarios")
-    runner = sub.add_parser("run", help="run a scenario and print its summary and the end of the log")
-    runner.add_argument("scenario", help=f"one of {', '.join(SCENARIOS)}, or a scenario file (.toml)")
-    runner.add_argument("--preset", default=None, help=f"the site's server: one of {', '.join(PRESETS)}")
-    runner.add_argument("--seed", type=int, default=1, help="the same seed gives the same run (default 1)")
-    runner.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a scenario knob")
-    runner.add_argument("--tail", type=int, default=15, help="log lines to show (default 15)")
-    runner.add_argument("--counts-only", action="store_true", help="keep only counts (long runs)")
-    comparer = sub.add_parser("compare", help="run a scenario with and without a change, seed by seed, on the same "
-                                              "traffic, and print what the change caused")
-    comparer.add_argument("scenario", help=f"one of {', '.join(SCENARIOS)}")
-    comparer.add_argument("--preset", default=None, help=f"the site's server: one of {', '.join(PRESETS)}")
+    sub.add_parser("list", help=t("cli.list.help"))
+    runner = sub.add_parser("run", help=t("cli.run.help"))
+    runner.add_argument("scenario", help=t("cli.run.scenario.help", choices=", ".join(SCENARIOS)))
+    runner.add_argument("--preset", default=None, help=t("cli.site_preset.help", choices=", ".join(PRESETS)))
+    runner.add_argument("--seed", type=int, default=1, help=t("cli.seed.help"))
+    runner.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=t("cli.knob.help"))
+    runner.add_argument("--tail", type=int, default=15, help=t("cli.tail.help"))
+    runner.add_argument("--counts-only", action="store_true", help=t("cli.counts_only.help"))
+    comparer = sub.add_parser("compare", help=t("cli.compare.help"))
+    comparer.add_argument("scenario", help=t("expected.one_of", choices=", ".join(SCENARIOS)))
+    comparer.add_argument("--preset", default=None, help=t("cli.site_preset.help", choices=", ".join(PRESETS)))
     comparer.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                          help="a knob both runs share (the baseline)")
+                          help=t("cli.compare.set.help"))
     comparer.add_argument("--change", action="append", default=[], metavar="NAME=VALUE", required=True,
-                          help="a knob the second run changes")
-    comparer.add_argument("--seeds", default="1-5", help="seeds, e.g. 1-5 or 1,2,7 (default 1-5)")
+                          help=t("cli.compare.change.help"))
+    comparer.add_argument("--seeds", default="1-5", help=t("cli.seeds.help"))
     args = parser.parse_args(argv)
     if args.command == "serve":
         return run_serve(args, stdout, stderr)
@@ -185,13 +190,13 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         for name, factory in SCENARIOS.items():
             summary = (inspect.getdoc(factory) or "").splitlines()[0]
             knobs = [p for p in inspect.signature(factory).parameters]
-            stdout.write(f"{name}: {summary}\n  knobs: {', '.join(knobs)}\n")
+            stdout.write(f"{name}: {summary}\n  " + t("cli.list.knobs", knobs=", ".join(knobs)) + "\n")
         return 0
     if args.command in ("run", "compare"):
         try:
             (_run if args.command == "run" else _compare)(args, stdout)
         except ConfigError as exc:
-            stderr.write(f"simlab: error: {exc}\n")
+            stderr.write(t("cli.error", message=exc) + "\n")
             return 2
         return 0
     if args.command == "presets":
@@ -199,7 +204,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
             summary = (inspect.getdoc(factory) or "").splitlines()[0]
             settings = [p for p in inspect.signature(factory).parameters
                         if p not in ("clock", "restrictions", "dns")]
-            stdout.write(f"{name}: {summary}\n  settings: {', '.join(settings)}\n")
+            stdout.write(f"{name}: {summary}\n  " + t("cli.presets.settings", settings=", ".join(settings)) + "\n")
         return 0
     try:
         server = build_server(args.preset, args.set, args.account)
@@ -208,7 +213,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout:
         else:
             session = server.pop3_session(args.client_ip, port=args.port)
     except ConfigError as exc:
-        stderr.write(f"simlab: error: {exc}\n")
+        stderr.write(t("cli.error", message=exc) + "\n")
         return 2
     _serve(session, stdin, stdout)
     if args.log:

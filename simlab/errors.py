@@ -10,12 +10,19 @@ from __future__ import annotations
 __all__ = ["ConfigError", "SessionClosed"]
 
 
+def _config_message(setting: str, value: object, problem: str, expected: str) -> str:
+    from simlab.i18n import t  # simlab.i18n raises ConfigError itself: imported when first needed
+
+    return t("error.config", setting=setting, value=repr(value), problem=problem, expected=expected)
+
+
 class ConfigError(ValueError):
     """A setting has a value the simulator cannot use.
 
     The message names the setting, the value and what was expected, e.g.
     ``ip_range_restriction: '192.0.2.99-192.0.2.10' is a reversed range;
-    expected the lower address first ('A-B')``.
+    expected the lower address first ('A-B')``, in the current language
+    (:mod:`simlab.i18n`): ``problem`` and ``expected`` come already worded.
     """
 
     def __init__(self, setting: str, value: object, problem: str, expected: str) -> None:
@@ -23,7 +30,7 @@ class ConfigError(ValueError):
         self.value = value
         self.problem = problem
         self.expected = expected
-        super().__init__(f"{setting}: {value!r} {problem}; expected {expected}")
+        super().__init__(_config_message(setting, value, problem, expected))
 
 
 class SessionClosed(RuntimeError):

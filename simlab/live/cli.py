@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.presets import PRESETS
 from simlab.protocol.server import MailServer
 
@@ -41,17 +42,18 @@ def convert_setting(name: str, text: str, default: object) -> object:
         lowered = text.lower()
         if lowered in _TRUE | _FALSE:
             return lowered in _TRUE
-        raise ConfigError(name, text, "is not yes or no", "one of yes/no, true/false, on/off, 1/0")
+        raise ConfigError(name, text, t("setting.error.not_yes_no"), t("setting.expected.yes_no"))
     if isinstance(default, int):
         try:
             return int(text)
         except ValueError:
-            raise ConfigError(name, text, "is not a whole number", "digits such as 20") from None
+            raise ConfigError(name, text, t("setting.error.not_whole_number"),
+                              t("setting.expected.whole_number")) from None
     if isinstance(default, float):
         try:
             return float(text)
         except ValueError:
-            raise ConfigError(name, text, "is not a number", "a number such as 2.5") from None
+            raise ConfigError(name, text, t("setting.error.not_number"), t("setting.expected.number")) from None
     if isinstance(default, tuple | list) or default is None or (isinstance(default, str) and "," in text):
         return [item.strip() for item in text.split(",") if item.strip()]
     return text
@@ -60,7 +62,8 @@ def convert_setting(name: str, text: str, default: object) -> object:
 def build_server(preset: str, settings: Sequence[str] = (), accounts: Sequence[str] = ()) -> MailServer:
     """Build a preset from ``NAME=VALUE`` strings and ``user:password`` accounts."""
     if preset not in PRESETS:
-        raise ConfigError("--preset", preset, "is not a preset", f"one of {', '.join(PRESETS)}")
+        raise ConfigError("--preset", preset, t("cli.error.not_a_preset"),
+                          t("expected.one_of", choices=", ".join(PRESETS)))
     factory = PRESETS[preset]
     parameters = inspect.signature(factory).parameters
     kwargs: dict[str, object] = {}
@@ -68,16 +71,17 @@ def build_server(preset: str, settings: Sequence[str] = (), accounts: Sequence[s
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep:
-            raise ConfigError("--set", item, "has no '='", "NAME=VALUE")
+            raise ConfigError("--set", item, t("cli.error.no_equals"), "NAME=VALUE")
         if name not in parameters or name in ("clock", "restrictions", "accounts", "dns"):
             usable = [p for p in parameters if p not in ("clock", "restrictions", "accounts", "dns")]
-            raise ConfigError("--set", name, f"is not a setting of {preset}", f"one of {', '.join(usable)}")
+            raise ConfigError("--set", name, t("cli.error.not_a_setting", preset=preset),
+                              t("expected.one_of", choices=", ".join(usable)))
         kwargs[name] = convert_setting(name, value.strip(), parameters[name].default)
     table: dict[str, str] = {}
     for item in accounts:
         user, sep, password = item.partition(":")
         if not sep or not user:
-            raise ConfigError("--account", item, "is not an account", "user:password")
+            raise ConfigError("--account", item, t("cli.error.not_an_account"), "user:password")
         table[user] = password
     if table:
         kwargs["accounts"] = table
@@ -90,22 +94,18 @@ def build_server(preset: str, settings: Sequence[str] = (), accounts: Sequence[s
 
 def add_serve_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``serve`` command to a ``python -m simlab`` parser's subcommands."""
-    p = subparsers.add_parser("serve", help="serve a simulated server on loopback SMTP and POP3 ports",
-                              description="Serve a simulated server on loopback sockets until Ctrl-C.")
-    p.add_argument("--preset", default="postfix", help=f"one of {', '.join(PRESETS)} (default postfix)")
-    p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
-    p.add_argument("--smtp-port", type=int, default=2525, help="SMTP port (default 2525; 0: any free port)")
-    p.add_argument("--pop3-port", type=int, default=1110, help="POP3 port (default 1110; 0: any free port)")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a preset setting")
-    p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help="a mailbox")
-    p.add_argument("--client-map", action="append", default=[], metavar="REAL=SHOWN",
-                   help="a loopback client address and the address the server sees, e.g. 127.0.0.2=203.0.113.7")
-    p.add_argument("--xclient-host", action="append", default=[], metavar="ADDRESS",
-                   help="a loopback client allowed to announce another address with Postfix's XCLIENT ADDR=... "
-                        "(e.g. 127.0.0.1: one terminal can then play several clients)")
-    p.add_argument("--max-connections", type=int, default=100, help="clients served at once (default 100)")
-    p.add_argument("--idle-timeout", type=float, default=300, help="seconds before an idle client is dropped")
-    p.add_argument("--log", action="store_true", help="print the server log when stopping")
+    p = subparsers.add_parser("serve", help=t("serve.help"), description=t("serve.description"))
+    p.add_argument("--preset", default="postfix", help=t("cli.preset.help", choices=", ".join(PRESETS)))
+    p.add_argument("--host", default="127.0.0.1", help=t("serve.host.help"))
+    p.add_argument("--smtp-port", type=int, default=2525, help=t("serve.port.help", protocol="SMTP", port=2525))
+    p.add_argument("--pop3-port", type=int, default=1110, help=t("serve.port.help", protocol="POP3", port=1110))
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=t("cli.set.help"))
+    p.add_argument("--account", action="append", default=[], metavar="USER:PASSWORD", help=t("cli.account.help"))
+    p.add_argument("--client-map", action="append", default=[], metavar="REAL=SHOWN", help=t("serve.client_map.help"))
+    p.add_argument("--xclient-host", action="append", default=[], metavar="ADDRESS", help=t("serve.xclient.help"))
+    p.add_argument("--max-connections", type=int, default=100, help=t("serve.max_connections.help"))
+    p.add_argument("--idle-timeout", type=float, default=300, help=t("serve.idle_timeout.help"))
+    p.add_argument("--log", action="store_true", help=t("serve.log.help"))
     return p
 
 
@@ -114,8 +114,7 @@ def _client_map(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         real, sep, shown = item.partition("=")
         if not sep or not real.strip() or not shown.strip():
-            raise ConfigError("--client-map", item, "is not a pair of addresses",
-                              "REAL=SHOWN, e.g. 127.0.0.2=203.0.113.7")
+            raise ConfigError("--client-map", item, t("serve.error.not_a_pair"), t("serve.expected.pair"))
         table[real.strip()] = shown.strip()
     return table
 
@@ -140,23 +139,25 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stop: th
                     xclient_hosts=args.xclient_host, max_connections=args.max_connections,
                     idle_timeout=args.idle_timeout)
     except ListenError as exc:  # a port in use or not allowed: the operating system's no, as before (status 1)
-        stderr.write(f"simlab: error: {exc}\n")
+        stderr.write(t("cli.error", message=exc) + "\n")
         return 1
     except ConfigError as exc:
-        stderr.write(f"simlab: error: {exc}\n")
+        stderr.write(t("cli.error", message=exc) + "\n")
         return 2
     except OSError as exc:
-        stderr.write(f"simlab: error: cannot listen on {args.host}: {exc.strerror or exc}\n")
+        stderr.write(t("cli.error", message=t("serve.error.cannot_listen", host=args.host,
+                                               reason=exc.strerror or exc)) + "\n")
         return 1
     previous = None
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
-        stdout.write(f"simlab: {server.persona.product} as {server.hostname}\n"
-                     f"simlab: SMTP listening on {lab.host}:{lab.smtp_port}\n"
-                     f"simlab: POP3 listening on {lab.host}:{lab.pop3_port}\n"
-                     f"simlab: press Ctrl-C to stop (try: telnet {lab.host} {lab.smtp_port})\n")
+        stdout.write("".join(f"simlab: {line}\n" for line in (
+            t("serve.serving", product=server.persona.product, hostname=server.hostname),
+            t("serve.listening", protocol="SMTP", host=lab.host, port=lab.smtp_port),
+            t("serve.listening", protocol="POP3", host=lab.host, port=lab.pop3_port),
+            t("serve.stop_hint", host=lab.host, port=lab.smtp_port))))
         stdout.flush()
         while not stop.wait(0.2):
             pass
@@ -166,7 +167,7 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stop: th
         lab.stop()
         if in_main:
             signal.signal(signal.SIGTERM, previous)
-    stdout.write("simlab: stopped\n")
+    stdout.write("simlab: " + t("serve.stopped") + "\n")
     stdout.flush()
     if args.log:
         for line in server.log:
@@ -177,7 +178,7 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, stop: th
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """``python -m simlab.live.cli serve ...``: the ``serve`` command on its own."""
-    parser = argparse.ArgumentParser(prog="python -m simlab.live.cli", description="Serve a simulated mail server.")
+    parser = argparse.ArgumentParser(prog="python -m simlab.live.cli", description=t("serve.description"))
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve_parser(sub)
     args = parser.parse_args(argv)

@@ -14,10 +14,26 @@ from simlab.restrictions.access import SERVICES, IpRangeRestriction
 __all__ = ["mac_log_time", "ip_range_restrictions", "extra_restrictions", "server_address", "site_domains"]
 
 
-def mac_log_time(when: datetime) -> str:
-    """Classic Mac OS long date and time, as in the thread's logs: ``Thu, Jun 11, 1998 1:25:32 AM``."""
+#: Weekdays as the Japanese Mac OS abbreviated them, Monday first (datetime.weekday()).
+_JAPANESE_WEEKDAYS = "月火水木金土日"
+
+
+def mac_log_time(when: datetime, system_language: str = "en") -> str:
+    """Classic Mac OS long date and time, as the system's language wrote it.
+
+    * ``"en"``: ``Thu, Jun 11, 1998 1:25:32 AM`` (the English Mac OS long date; modelling choice of its
+      order, after Apple's English date format).
+    * ``"ja"``: ``1998年 6月 11日 (木) 1:25:32 AM``, as the thread's error log shows it (the admin's post
+      of June 1998: ``1998年 6月 xx日 (木) 1:25:32 AM  DNR timed out to ...``): year, month and day each
+      followed by its kanji and one space, the weekday in brackets, the time in 12-hour form with AM/PM.
+      Whether two-digit months and days were written the same way the thread cannot show (its only month
+      is June and it masks the day as ``xx``): modelling choice.
+    """
     hour = when.hour % 12 or 12
     ampm = "AM" if when.hour < 12 else "PM"
+    if system_language == "ja":
+        return (f"{when.year}年 {when.month}月 {when.day}日 ({_JAPANESE_WEEKDAYS[when.weekday()]}) "
+                f"{hour}:{when:%M:%S} {ampm}")
     return f"{when:%a, %b} {when.day}, {when.year} {hour}:{when:%M:%S} {ampm}"
 
 

@@ -22,7 +22,10 @@ Our modelling choices (nothing public records them):
 * A connection refused by IP Range Restriction gets ``554 <host> Access
   denied`` and is closed: RFC 821/5321 §3.1 gives 554 for a server that will
   not talk, and the thread only says connections were refused.
-* Log time in the classic Mac long format, in English.
+* Log time in the classic Mac long format of the Mac OS's language: English
+  (``Thu, Jun 11, 1998 1:25:32 AM``), or Japanese as the thread's log shows it
+  (``1998年 6月 11日 (木) 1:25:32 AM``; setting ``mac_os_language``, by default
+  the language simlab speaks when the server is built, :mod:`simlab.i18n`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from datetime import datetime
 from simlab.addresses.networks import ClientNetworks
 from simlab.addresses.routing import LastDomainResolver, domain_list
 from simlab.clock import ManualClock
+from simlab.i18n import language, parse_language
 from simlab.products.base import (
     IP_RANGE_RESTRICTION,
     POP3,
@@ -67,8 +71,9 @@ class EimsPersona(Persona):
     enhanced = False
     hard_error_limit = None
 
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, mac_os_language: str = "en") -> None:
         self.version = version
+        self.mac_os_language = mac_os_language
         self.product = f"EIMS {version}"
         if not version.startswith("1."):
             self.verbs = (*Persona.verbs, "AUTH")  # SMTP AUTH from 2.1 on (vendor notes)
@@ -115,7 +120,7 @@ class EimsPersona(Persona):
         return Reply.of(550, f"Relaying to <{text}> not permitted")
 
     def format_log(self, when: datetime, process: str, pid: int, text: str, server: MailServer) -> str:
-        return f"{mac_log_time(when)}  {text}"
+        return f"{mac_log_time(when, self.mac_os_language)}  {text}"
 
     def log_refused_connect(self, ctx: SmtpContext, reply: Reply) -> str:
         return f"SMTP connection from {ctx.client_ip} refused by IP Range Restriction"
@@ -183,12 +188,18 @@ class EimsPersona(Persona):
         return [f"The mail server {server.hostname} was unable to deliver your message", "to the following recipients:"]
 
 
+def _mac_os_language(value: str | None) -> str:
+    """The Mac OS's language: ``"en"``/``"ja"``, or ``None`` for the language simlab speaks now."""
+    return language() if value is None else parse_language(value, "mac_os_language")
+
+
 def _eims(version: str, hostname: str, local_domains, accounts, aliases, clock, address, restrictions,
-          auth: bool, settings: dict) -> MailServer:
+          auth: bool, settings: dict, mac_os_language: str | None) -> MailServer:
     domains = site_domains(hostname, local_domains)
     own = server_address(address)
     resolver = LastDomainResolver(domains, own_addresses=(own,))
-    return MailServer(persona=EimsPersona(version), hostname=hostname, resolver=resolver, accounts=accounts,
+    system = _mac_os_language(mac_os_language)
+    return MailServer(persona=EimsPersona(version, system), hostname=hostname, resolver=resolver, accounts=accounts,
                       aliases=aliases, restrictions=restrictions, clock=clock,
                       auth_ports=(25, 587) if auth else (), settings={"local_domains": domains, "address": own,
                                                                          **settings})
@@ -198,16 +209,18 @@ def _eims(version: str, hostname: str, local_domains, accounts, aliases, clock, 
 def eims_1_2(hostname: str = "mail.example.com", local_domains: Iterable[str] | str = ("example.com",),
              accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
              address: str = "192.0.2.25", clock: ManualClock | None = None,
-             restrictions: Iterable[Restriction] | None = None) -> MailServer:
+             restrictions: Iterable[Restriction] | None = None, mac_os_language: str | None = None) -> MailServer:
     """EIMS 1.2: accepts mail for anyone, to anyone - an open relay, with no setting to stop it.
 
     Args:
         hostname: the server's name. local_domains: domains delivered here.
         accounts: ``{"name": "password"}``. address: the server's own IP.
         restrictions: extra defences outside the product (router filter, fail2ban).
+        mac_os_language: ``"en"`` or ``"ja"``: the language of the log's dates (default: simlab's language).
     """
     return _eims("1.2", hostname, local_domains, accounts, aliases, clock, address,
-                 extra_restrictions(restrictions), auth=False, settings={"relay control": "none"})
+                 extra_restrictions(restrictions), auth=False, settings={"relay control": "none"},
+                 mac_os_language=mac_os_language)
 
 
 @records_origin("eims-2.1")
@@ -217,7 +230,7 @@ def eims_2_1(hostname: str = "mail.example.com", local_domains: Iterable[str] | 
              ip_range_restriction: Iterable[str] | str | Mapping[str, Iterable[str] | str] | None = None,
              smtp_auth: bool = False, valid_ips: Iterable[str] | str = (), require_valid_ip: bool = False,
              address: str = "192.0.2.25", clock: ManualClock | None = None,
-             restrictions: Iterable[Restriction] | None = None) -> MailServer:
+             restrictions: Iterable[Restriction] | None = None, mac_os_language: str | None = None) -> MailServer:
     """EIMS 2.1, defaults as shipped: both restrictions off, so still an open relay.
 
     Args:
@@ -228,6 +241,7 @@ def eims_2_1(hostname: str = "mail.example.com", local_domains: Iterable[str] | 
         smtp_auth: offer SMTP AUTH; an authenticated client may relay and, on port 587, must.
         valid_ips, require_valid_ip: the later EIMS option "AND if from a valid IP".
         restrictions: extra defences outside the product (router filter, fail2ban).
+        mac_os_language: ``"en"`` or ``"ja"``: the language of the log's dates (default: simlab's language).
     """
     chain: list[Restriction] = extra_restrictions(restrictions)
     chain += ip_range_restrictions(ip_range_restriction)
@@ -240,7 +254,8 @@ def eims_2_1(hostname: str = "mail.example.com", local_domains: Iterable[str] | 
                      if smtp_auth else RelayRestriction(domains, relay_domains, valid_ips, require_valid_ip))
     settings = {"Relay Restriction": relay_restriction, "relay_domains": domain_list(relay_domains, "relay_domains"),
                 "IP Range Restriction": ip_range_restriction, "SMTP AUTH": smtp_auth}
-    return _eims("2.1", hostname, local_domains, accounts, aliases, clock, address, chain, smtp_auth, settings)
+    return _eims("2.1", hostname, local_domains, accounts, aliases, clock, address, chain, smtp_auth, settings,
+                 mac_os_language)
 
 
 class _AuthenticatedRelay(Restriction):
@@ -305,7 +320,8 @@ PRODUCTS = (
         name="eims-1.2", label="EIMS 1.2", factory=eims_1_2, year=1998, capabilities=frozenset({POP3}),
         smtp_process_limit=10, log_patterns=_EIMS_PATTERNS, fail2ban_filters=EIMS_FILTERS,
         panel_choices=(("EIMS 1.2", {}),),
-        panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address"}),
+        panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address",
+                                         "mac_os_language"}),
         notes="No relay control (thread, S2). 10 SMTP connections at once: modelling choice (a classic Mac OS "
               "server ran a handful of threads)."),
     EimsProduct(
@@ -315,7 +331,8 @@ PRODUCTS = (
         smtp_process_limit=20, relay_allowlist_setting="valid_ips", smtp_auth_setting="smtp_auth",
         setting_labels=_EIMS_LABELS, log_patterns=_EIMS_PATTERNS,
         fail2ban_filters=EIMS_FILTERS,
-        panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address"}),
+        panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address",
+                                         "mac_os_language"}),
         panel_choices=(("EIMS 2.1 (as installed)", {}), ("EIMS 2.1 (Relay Restriction on)",
                                                          {"relay_restriction": True})),
         notes="Relay Restriction and IP Range Restriction, both off as installed (thread, S3); SMTP AUTH and "
