@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/catalogs.py          # add new message ids to every catalog, untranslated
     .venv/bin/python scripts/catalogs.py --check  # list what is missing or unused; exit 1 if anything is
+    .venv/bin/python scripts/catalogs.py --merge texts.json  # set texts: {"id": {"en": "...", "ja": "..."}}
 
 The ids are what the code passes to :func:`simlab.i18n.t` and :func:`simlab.i18n.tn`,
 found by Babel's Python extractor (``babel.messages.extract.extract_from_dir``)
@@ -15,6 +16,9 @@ a translator fills them in. ``tests/test_i18n.py`` runs the same check.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
+import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -92,8 +96,48 @@ def problems(code: str, used: dict[str, set[str]]) -> tuple[list[str], list[str]
     return sorted(wanted - have), sorted(present - wanted)
 
 
+@contextlib.contextmanager
+def _locked():
+    """One writer at a time (several people may run ``make catalogs`` or ``--merge`` in one checkout)."""
+    LOCALE_DIR.mkdir(parents=True, exist_ok=True)
+    with (LOCALE_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write(code: str, catalog: Catalog) -> None:
+    path = LOCALE_DIR / code / "LC_MESSAGES" / "simlab.po"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as po:
+        write_po(po, catalog, width=120, sort_output=True, omit_header=False, include_lineno=False,
+                 ignore_obsolete=True)
+
+
+def merge(texts: dict[str, dict[str, str]]) -> None:
+    """Set the texts ``{"id": {"en": "...", "ja": "..."}}`` in the catalogs, adding ids that are new."""
+    with _locked():
+        for code in LANGUAGES:
+            catalog = read_catalog(code)
+            for message_id, by_language in texts.items():
+                if code not in by_language:
+                    continue
+                if message_id in catalog:
+                    catalog[message_id].string = by_language[code]
+                else:
+                    catalog.add(message_id, by_language[code])
+            _write(code, catalog)
+
+
 def update(used: dict[str, set[str]]) -> None:
     """Add every missing id to every catalog (empty text, the places using it as comments); sort by id."""
+    with _locked():
+        _update(used)
+
+
+def _update(used: dict[str, set[str]]) -> None:
     for code in LANGUAGES:
         catalog = read_catalog(code)
         places = {}
@@ -103,17 +147,16 @@ def update(used: dict[str, set[str]]) -> None:
         for message_id in sorted(places):
             if message_id not in catalog:
                 catalog.add(message_id, "", auto_comments=sorted(places[message_id]))
-        path = LOCALE_DIR / code / "LC_MESSAGES" / "simlab.po"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as po:
-            write_po(po, catalog, width=120, sort_output=True, omit_header=False, include_lineno=False,
-                     ignore_obsolete=True)
+        _write(code, catalog)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report; exit 1 on any gap")
+    parser.add_argument("--merge", metavar="JSON", help='set texts from {"id": {"en": "...", "ja": "..."}}')
     args = parser.parse_args(argv)
+    if args.merge:
+        merge(json.loads(Path(args.merge).read_text(encoding="utf-8")))
     used = used_ids()
     if not args.check:
         update(used)

@@ -13,7 +13,9 @@ Postfix log line stays exactly as the product wrote it.
   has ``"<id>.other"`` only), from Babel's plural rules for the language.
 * :func:`set_language` - ``"en"`` (the default) or ``"ja"``; the environment
   variable ``SIMLAB_LANG`` (``ja``, ``ja_JP.UTF-8``, ...) sets the language a
-  new process starts in. What is built after a switch (a panel, a figure, an
+  new process starts in; without it, a file ``.simlab-language`` in the working
+  directory does (a notebook's kernel starts in the notebook's directory, and
+  ``notebooks/ja/.simlab-language`` says ``ja``). What is built after a switch (a panel, a figure, an
   error) speaks the new language; what was built before keeps its words.
 
 The catalogs are gettext ``.po`` files, ``simlab/locale/<language>/LC_MESSAGES/simlab.po``,
@@ -35,13 +37,16 @@ import warnings
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "ENVIRONMENT_VARIABLE", "MissingMessage", "language", "set_language", "t", "tn",
+__all__ = ["LANGUAGES", "ENVIRONMENT_VARIABLE", "LANGUAGE_FILE", "MissingMessage", "language", "set_language", "t", "tn",
            "catalog_path", "parse_language", "plural_id"]
 
 #: The languages simlab speaks, English first (the default and the fallback).
 LANGUAGES = ("en", "ja")
 #: The environment variable a process reads its starting language from.
 ENVIRONMENT_VARIABLE = "SIMLAB_LANG"
+#: A file in the working directory naming the language a kernel started there speaks: the Japanese lessons'
+#: directory ``notebooks/ja`` holds one (``ja``), so their code cells are the English lessons' cells, unchanged.
+LANGUAGE_FILE = ".simlab-language"
 #: The gettext domain of simlab's catalogs.
 DOMAIN = "simlab"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -68,11 +73,16 @@ def parse_language(text: str, setting: str = "language") -> str:
 
 
 def _starting_language() -> str:
-    value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    """``SIMLAB_LANG``, else the :data:`LANGUAGE_FILE` of the working directory, else English."""
+    value, source = os.environ.get(ENVIRONMENT_VARIABLE, "").strip(), ENVIRONMENT_VARIABLE
     if not value:
-        return LANGUAGES[0]
+        marker = Path.cwd() / LANGUAGE_FILE
+        try:
+            value, source = marker.read_text(encoding="utf-8").strip(), str(marker)
+        except OSError:
+            return LANGUAGES[0]
     try:
-        return parse_language(value, ENVIRONMENT_VARIABLE)
+        return parse_language(value, source)
     except ValueError as exc:
         warnings.warn(f"{exc}; speaking English", MissingMessage, stacklevel=2)
         return LANGUAGES[0]

@@ -126,6 +126,22 @@ def test_simlab_lang_sets_the_language_a_process_starts_in():
     assert "Talk to a simulated mail server." in done.stdout
 
 
+def test_a_language_file_in_the_working_directory_sets_the_language(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "SIMLAB_LANG"}
+    code = "import simlab.i18n as i; print(i.language())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          check=True)
+    assert done.stdout.strip() == "en"
+    (tmp_path / ".simlab-language").write_text("ja\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          check=True)
+    assert done.stdout.strip() == "ja"
+    env["SIMLAB_LANG"] = "en"  # the environment wins
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          check=True)
+    assert done.stdout.strip() == "en"
+
+
 def test_an_unknown_simlab_lang_warns_and_speaks_english():
     env = {**os.environ, "SIMLAB_LANG": "fr"}
     done = subprocess.run([sys.executable, "-W", "always", "-c", "import simlab.i18n as i; print(i.language())"],
