@@ -37,8 +37,8 @@ import warnings
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "ENVIRONMENT_VARIABLE", "LANGUAGE_FILE", "MissingMessage", "language", "set_language", "t", "tn",
-           "catalog_path", "parse_language", "plural_id"]
+__all__ = ["LANGUAGES", "ENVIRONMENT_VARIABLE", "LANGUAGE_FILE", "MissingMessage", "language", "set_language",
+           "t", "tn", "catalog_path", "parse_language", "plural_id"]
 
 #: The languages simlab speaks, English first (the default and the fallback).
 LANGUAGES = ("en", "ja")
