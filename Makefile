@@ -2,12 +2,13 @@
 #   make lab           - set up .venv and open the lessons in JupyterLab
 #   make test          - set up .venv and run the whole test suite
 #   make test-browser  - the lessons in headless Chromium (needs Debian's chromium package)
+#   make lab-ja        - the Japanese edition (notebooks/ja/) in JupyterLab's Japanese interface
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: lab test test-browser lint clean
+.PHONY: lab lab-ja test test-browser lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,16 @@ lab: $(VENV)/.installed-lab
 .PHONY: catalogs
 catalogs: $(VENV)/.installed-test
 	$(BIN)/python scripts/catalogs.py
+
+# The Japanese edition: notebooks/ja/ (kernels started there speak Japanese: notebooks/ja/.simlab-language) in
+# JupyterLab's Japanese interface (jupyterlab-language-pack-ja-JP, chosen in a settings directory of its own so
+# that `make lab` stays as it was).
+LAB_JA_SETTINGS := $(VENV)/lab-ja-settings
+lab-ja: $(VENV)/.installed-lab
+	mkdir -p $(LAB_JA_SETTINGS)/@jupyterlab/translation-extension
+	echo '{"locale": "ja_JP"}' > $(LAB_JA_SETTINGS)/@jupyterlab/translation-extension/plugin.jupyterlab-settings
+	@echo "JupyterLab を日本語版の教材で起動します。下に表示される http://127.0.0.1:8888/lab?token=... を開いてください。"
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/$(LAB_JA_SETTINGS) SIMLAB_LANG=ja $(BIN)/jupyter lab notebooks/ja/00_start_here.ipynb $(ROOT_FLAG)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
