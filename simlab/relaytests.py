@@ -25,8 +25,9 @@ domain, as the thread's admin had it (``Postmaster@mail.mycompany.co.jp``
 passed EIMS's relay rule because that host name was local); Postfix has it
 through ``mydestination = $myhostname``.
 
-:func:`explain` says in plain English why a product accepted or refused one
-form, from its own resolver: EIMS and SIMS read only the domain after the
+:func:`explain` says in plain words why a product accepted or refused one
+form, from its own resolver (in the current language, :mod:`simlab.i18n`, ids ``relaytests.*``; replies,
+addresses and what nmap prints stay as written): EIMS and SIMS read only the domain after the
 last ``@``; Postfix reads the unquoted form, drops source routes, applies the
 percent hack and bang paths, and then decides by the client's address or
 login (:mod:`simlab.addresses.routing`).
@@ -43,6 +44,7 @@ from simlab.addresses.mail import AddressSyntaxError, is_valid_domain, parse_add
 from simlab.addresses.networks import parse_ip
 from simlab.addresses.routing import Destination, LastDomainResolver, Resolution
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.reply import Reply
 from simlab.protocol.server import MailServer
 from simlab.scenarios.site import DOMAIN, HOSTNAME, SERVER_IP, site_server
@@ -167,8 +169,8 @@ def _site_settings(preset: str, settings: Mapping[str, Any] | None) -> dict[str,
     listed = "local_domains" in products.get(preset).setting_names
     base: dict[str, Any] = {"local_domains": [DOMAIN, HOSTNAME]} if listed else {}
     if settings is not None and not isinstance(settings, Mapping):
-        raise ConfigError(f"settings for {preset}", settings, "is not a set of settings",
-                          "a dict such as {'relay_restriction': True}")
+        raise ConfigError(f"settings for {preset}", settings, t("relaytests.error.not_settings"),
+                          t("relaytests.expected.settings"))
     return base | dict(settings or {})
 
 
@@ -176,13 +178,13 @@ def _check_inputs(client_ip: str, domain: str) -> tuple[str, str]:
     ip = str(parse_ip(client_ip, "client_ip"))
     if not isinstance(domain, str) or not domain.strip() or not is_valid_domain(domain.strip()) \
             or domain.strip().startswith("["):
-        raise ConfigError("domain", domain, "is not a domain name", "a foreign domain such as 'nmap.scanme.test'")
+        raise ConfigError("domain", domain, t("address.error.not_a_domain"), t("relaytests.expected.foreign_domain"))
     return ip, domain.strip().lower()
 
 
 def _test(number: int) -> RelayTest:
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(RELAY_TESTS):
-        raise ConfigError("test_number", number, "is not one of nmap's tests", "a whole number from 1 to 16")
+        raise ConfigError("test_number", number, t("relaytests.error.not_a_test"), t("relaytests.expected.test"))
     return RELAY_TESTS[number - 1]
 
 
@@ -243,19 +245,19 @@ def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
     names = products.names()
     unknown = sorted(set(by_key) - {_normalise(p) for p in names})
     if unknown:
-        raise ConfigError("settings", ", ".join(unknown), "names no preset",
-                          f"one of {', '.join(k.replace('-', '_').replace('.', '_') for k in names)}")
+        raise ConfigError("settings", ", ".join(unknown), t("relaytests.error.names_no_preset"),
+                          t("expected.one_of", choices=", ".join(k.replace("-", "_").replace(".", "_") for k in names)))
     columns: list[tuple[str, str, Mapping[str, Any] | None]] = []
     for item in [presets] if isinstance(presets, str) else presets:
         if isinstance(item, tuple):
             if len(item) != 3:
-                raise ConfigError("presets", item, "is not a (column, preset, settings) triple",
-                                  "e.g. ('EIMS 2.1 + RR', 'eims-2.1', {'relay_restriction': True})")
+                raise ConfigError("presets", item, t("relaytests.error.not_a_triple"), t("relaytests.expected.triple"))
             columns.append((str(item[0]), item[1], item[2]))
         else:
             columns.append((item, item, by_key.get(_normalise(str(item)))))
     if not columns:
-        raise ConfigError("presets", presets, "is empty", f"some of {', '.join(products.names())}")
+        raise ConfigError("presets", presets, t("relaytests.error.empty"),
+                          t("relaytests.expected.some_of", choices=", ".join(products.names())))
     ip, domain = _check_inputs(client_ip, domain)
     rows = []
     at_mail: dict[str, list[int]] = {column: [] for column, _preset, _settings in columns}
@@ -276,8 +278,11 @@ def relay_test_table(presets: Iterable[str | tuple[str, str, Mapping[str, Any]]]
 
 # --- explanations ----------------------------------------------------------------------------
 _UNKNOWN_USER = ("No such user", "unknown user", "User unknown")
-#: The few words of :meth:`~simlab.products.base.Product.why_relayed` for a client the product trusts.
-_TRUSTED = "relayed: a trusted client"
+
+
+def _trusted() -> str:
+    """The few words of :meth:`~simlab.products.base.Product.why_relayed` for a client the product trusts."""
+    return t("product.why_relayed.trusted.short")
 
 
 def _reading(run: RelayTestRun) -> str:
@@ -288,41 +293,43 @@ def _reading(run: RelayTestRun) -> str:
     product = server.persona.product
     written = run.rcpt_to
     if run.refused_at_mail:
-        return f"nmap sent no RCPT TO, so {product} never read the recipient {written}"
+        return t("relaytests.reading.not_sent", product=product, written=written)
     if res is None:
-        return f"{product} could not read {written} as an address"
+        return t("relaytests.reading.unreadable", product=product, written=written)
     if isinstance(server.resolver, LastDomainResolver):
         domains = ", ".join(sorted(server.resolver.local_domains))
-        head = f"{product} looks only at the domain after the last @ of {written}"
+        head = t("relaytests.reading.last_domain", product=product, written=written)
         if address.route:
-            head += f" (it ignores the source route through {', '.join(address.route)})"
+            head += t("relaytests.reading.ignores_route", route=", ".join(address.route))
         if address.bare_domain is None:
-            return f"{head}: there is none, so it takes '{res.local_part}' for the name of a local user"
+            return t("relaytests.reading.no_domain", head=head, local=res.local_part)
         if res.is_local:
-            what = "its own address" if address.literal_ip is not None else "one of its local domains"
+            what = (t("relaytests.reading.own_address") if address.literal_ip is not None
+                    else t("relaytests.reading.local_domain"))
             marks = [repr(c) for c in "@%!" if c in res.local_part]
-            tail = f" (it gives no meaning to the {' and '.join(marks)} inside it)" if marks else ""
-            return f"{head}: {res.domain} is {what}, so it takes '{res.local_part}' for the name of a local user{tail}"
-        return f"{head}: {res.domain} is not one of its local domains ({domains}), so delivering it means relaying"
+            tail = t("relaytests.reading.no_meaning", marks=t("relaytests.and").join(marks)) if marks else ""
+            return t("relaytests.reading.local_user", head=head, domain=res.domain, what=what, local=res.local_part,
+                     tail=tail)
+        return t("relaytests.reading.foreign", head=head, domain=res.domain, domains=domains)
     steps = []
     if address.route:
-        steps.append(f"drops the source route through {', '.join(address.route)}")
+        steps.append(t("relaytests.step.drops_route", route=", ".join(address.route)))
     if address.quoted:
-        steps.append("removes the quotes")
+        steps.append(t("relaytests.step.removes_quotes"))
     local = address.local
     if address.bare_domain is not None and server.resolver.is_local_domain(address.bare_domain) and "@" in local:
-        steps.append(f"strips its own domain {address.bare_domain} and reads '{local}' again")
+        steps.append(t("relaytests.step.strips_own_domain", domain=address.bare_domain, local=local))
     if "%" in local:
-        steps.append("applies the percent hack (to%D becomes to@D)")
+        steps.append(t("relaytests.step.percent_hack"))
     if "!" in local:
-        steps.append("turns the bang path D!to into to@D")
-    how = f"{product} works on the unquoted form '{address.internal}'"
+        steps.append(t("relaytests.step.bang_path"))
+    how = t("relaytests.reading.unquoted", product=product, internal=address.internal)
     if steps:
-        how += ", " + ", ".join(steps) + ","
-    where = {Destination.LOCAL: "a mailbox here", Destination.RELAY: "a domain it relays for",
-             Destination.FOREIGN: "another site"}[res.destination]
-    routed = " by sender-specified routing" if res.routed else ""
-    return f"{how} and ends at {res.address}: {where}{routed}"
+        how = t("relaytests.reading.with_steps", how=how, steps=t("relaytests.step.separator").join(steps))
+    where = {Destination.LOCAL: t("relaytests.where.local"), Destination.RELAY: t("relaytests.where.relay"),
+             Destination.FOREIGN: t("relaytests.where.foreign")}[res.destination]
+    routed = t("relaytests.where.routed") if res.routed else ""
+    return t("relaytests.reading.ends_at", how=how, address=res.address, where=where, routed=routed)
 
 
 def _relayed(run: RelayTestRun) -> tuple[str, str] | None:
@@ -336,41 +343,37 @@ def _verdict(run: RelayTestRun) -> str:
     """Why the product answered what it did, in one sentence."""
     if run.refused_at_mail:
         why = products.product_of(run.server).why_sender_refused(run.server, run.mail_from[1:-1], run.mail_reply)
-        return (f"{why[:1].upper()}{why[1:]}. nmap's script sends RCPT only after a 250 to MAIL, so it skips this "
-                "test's RCPT and goes on to the next test: the server was never asked to relay, and the test counts "
-                "as failed - a refusal of the sender, not a relay refusal.")
+        return t("relaytests.verdict.sender_refused", why=why[:1].upper() + why[1:])
     reply = run.reply
     code = reply.code
     said = f"{code} {reply.text}".strip()
     if 200 <= code < 300:
         if run.resolution is not None and run.resolution.is_local:
-            return f"That is a mailbox here, so it answered {said}."
+            return t("relaytests.verdict.mailbox_here", said=said)
         why, short = _relayed(run)
         why = why[:1].upper() + why[1:]
-        if short == _TRUSTED:
-            return (f"{why}, so it answered {said}: relaying for its own users is its job; from outside, the same "
-                    "answer would mean an open relay.")
-        return f"{why}, so it answered {said}: by nmap's rule, a 2xx at RCPT suggests an open relay."
+        if short == _trusted():
+            return t("relaytests.verdict.trusted", why=why, said=said)
+        return t("relaytests.verdict.relayed", why=why, said=said)
     if any(word in reply.text for word in _UNKNOWN_USER):
-        return (f"No such mailbox exists, so it answered {said} - refused, but only because the name is not a "
-                "user here, not because it saw a relay attempt.")
+        return t("relaytests.verdict.unknown_user", said=said)
     product = products.product_of(run.server)
     if "elay" in reply.text and product.can(products.RELAY_CONTROL):
         return product.why_refused(run.server, run.client_ip, run.mail_from[1:-1], reply)
-    return f"It answered {said}."
+    return t("relaytests.verdict.answered", said=said)
 
 
 def explain(preset: str, test_number: int, client_ip: str = OUTSIDE_CLIENT, domain: str = FOREIGN_DOMAIN,
             **settings: Any) -> str:
-    """Why ``preset`` accepted or refused nmap's test ``test_number``, in plain English.
+    """Why ``preset`` accepted or refused nmap's test ``test_number``, in plain words (the current language).
 
     >>> "nmap.scanme.test" in explain("postfix", 14)
     True
     """
     run = run_relay_test(preset, test_number, client_ip, domain, settings)
-    rcpt = f"RCPT TO:{run.rcpt_to}" + (" (not sent)" if run.refused_at_mail else "")
-    return (f"Test {run.test.number} ({run.test.form}): MAIL FROM:{run.mail_from}, {rcpt}. "
-            f"{_reading(run)}. {_verdict(run)}")
+    rcpt = f"RCPT TO:{run.rcpt_to}" + (t("relaytests.not_sent") if run.refused_at_mail else "")
+    return t("relaytests.explain", number=run.test.number, form=run.test.form, mail_from=run.mail_from, rcpt=rcpt,
+             reading=_reading(run), verdict=_verdict(run))
 
 
 def short_reason(run: RelayTestRun) -> str:
@@ -378,16 +381,16 @@ def short_reason(run: RelayTestRun) -> str:
     reply = run.reply
     code = reply.code
     if run.refused_at_mail:
-        why = "sender refused at MAIL (no RCPT sent)"
+        why = t("relaytests.short.sender_refused")
     elif 200 <= code < 300:
         relayed = _relayed(run)
-        why = "a mailbox here" if relayed is None else relayed[1]
+        why = t("relaytests.short.mailbox_here") if relayed is None else relayed[1]
     elif any(word in reply.text for word in _UNKNOWN_USER):
-        why = "unknown local user (not seen as relaying)"
+        why = t("relaytests.short.unknown_user")
     elif "elay" in reply.text:
-        why = "relaying refused" + (", for now" if code < 500 else "")
+        why = t("relaytests.short.relay_refused") if code >= 500 else t("relaytests.short.relay_refused_for_now")
     else:
-        why = "refused"
+        why = t("relaytests.short.refused")
     return f"{code} {why}"
 
 
@@ -425,7 +428,7 @@ def relay_test_bars(table: pd.DataFrame, title: str = "") -> Figure:
             for name in servers}
     fig = plots.compare_bars(rows, keys=("spam_relayed", "spam_refused"), title=title)
     ax = fig.axes[0]
-    names = ("accepted (2xx): looks like an open relay", "refused (4xx/5xx)")
+    names = (t("relaytests.bars.accepted"), t("relaytests.bars.refused"))
     for container, name in zip(ax.containers, names, strict=True):
         container.set_label(name)
     from matplotlib.ticker import MaxNLocator
@@ -433,7 +436,7 @@ def relay_test_bars(table: pd.DataFrame, title: str = "") -> Figure:
     ax.set_ylim(0, len(table) * 1.4)  # room for the legend above the tallest bar
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(frameon=False, loc="upper left", ncols=2)
-    ax.set_ylabel("tests")
+    ax.set_ylabel(t("relaytests.bars.tests"))
     return fig
 
 

@@ -18,7 +18,8 @@ deterministic, so the table is the same on every executor.
 What travels to a worker is the factory (a module-level function, or its import path such as
 ``"simlab.scenarios.ip_rotation"``), the setting (a dict) and the seed; the worker builds the
 scenario and sends back the summary. Every setting is first built here, so a bad grid or a bad
-setting raises :class:`~simlab.errors.ConfigError` at once, before any run starts.
+setting raises :class:`~simlab.errors.ConfigError` at once, before any run starts, worded in the current
+language (:mod:`simlab.i18n`, ids ``sweep.*``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,8 +84,7 @@ def sweep(scenario_factory: Factory, grid: Mapping[str, list] | Sequence[Mapping
     elif isinstance(executor, Executor) or callable(getattr(executor, "submit", None)):
         summaries = _gather(executor, jobs)
     else:
-        raise ConfigError("executor", executor, "is not an executor",
-                          "None (local processes), 'serial', or a concurrent.futures.Executor")
+        raise ConfigError("executor", executor, t("sweep.error.not_an_executor"), t("sweep.expected.executor"))
     return _table(jobs, summaries)
 
 
@@ -111,18 +112,18 @@ def expand_grid(grid: Mapping[str, list] | Sequence[Mapping[str, Any]],
         for key, values in grid.items():
             _check_knob(key, values, factory)
             if not isinstance(values, list):
-                raise ConfigError(f"grid[{key!r}]", values, "is not a list of values", f"a list, e.g. [{values!r}]")
+                raise ConfigError(f"grid[{key!r}]", values, t("sweep.error.not_a_list"),
+                                  t("sweep.expected.list", example=repr([values])))
             if not values:
-                raise ConfigError(f"grid[{key!r}]", values, "is an empty list", "at least one value")
+                raise ConfigError(f"grid[{key!r}]", values, t("sweep.error.empty_list"), t("sweep.expected.a_value"))
         keys = list(grid)
         return [dict(zip(keys, combination, strict=True)) for combination in itertools.product(*grid.values())]
     if not isinstance(grid, list | tuple) or not grid:
-        raise ConfigError("grid", grid, "is not a grid",
-                          "a dict of lists ({'pool_size': [1, 50]}) or a non-empty list of dicts")
+        raise ConfigError("grid", grid, t("sweep.error.not_a_grid"), t("sweep.expected.grid"))
     settings = []
     for i, setting in enumerate(grid):
         if not isinstance(setting, Mapping):
-            raise ConfigError(f"grid[{i}]", setting, "is not a setting", "a dict such as {'pool_size': 50}")
+            raise ConfigError(f"grid[{i}]", setting, t("sweep.error.not_a_setting"), t("sweep.expected.setting"))
         for key, value in setting.items():
             _check_knob(key, value, factory)
         settings.append(dict(setting))
@@ -131,15 +132,15 @@ def expand_grid(grid: Mapping[str, list] | Sequence[Mapping[str, Any]],
 
 def _check_knob(key: object, value: object, factory: Callable[..., Any] | None) -> None:
     if not isinstance(key, str):
-        raise ConfigError("grid", key, "is not a knob name", "text such as 'pool_size'")
+        raise ConfigError("grid", key, t("sweep.error.not_a_knob_name"), t("sweep.expected.knob_name"))
     if factory is None:
         return
     parameters = inspect.signature(factory).parameters
     if key in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return
-    name = getattr(factory, "__name__", "the scenario")
-    raise ConfigError(f"grid[{key!r}]", value, f"is for a knob {name} does not have",
-                      f"one of {', '.join(parameters) or 'no knobs'}")
+    name = getattr(factory, "__name__", None) or t("sweep.the_scenario")
+    raise ConfigError(f"grid[{key!r}]", value, t("sweep.error.no_such_knob", scenario=name),
+                      t("expected.one_of", choices=", ".join(parameters) or t("sweep.expected.no_knobs")))
 
 
 def _resolve(factory: Factory) -> Callable[..., Scenario]:
@@ -151,24 +152,23 @@ def _resolve(factory: Factory) -> Callable[..., Scenario]:
         except (ImportError, AttributeError):
             function = None
         if not callable(function):
-            raise ConfigError("scenario_factory", factory, "names no function",
-                              "an import path such as 'simlab.scenarios.ip_rotation'")
+            raise ConfigError("scenario_factory", factory, t("sweep.error.names_no_function"),
+                              t("sweep.expected.import_path"))
         return function
     if not callable(factory):
-        raise ConfigError("scenario_factory", factory, "is not a function",
-                          "a scenario function such as simlab.scenarios.ip_rotation")
+        raise ConfigError("scenario_factory", factory, t("sweep.error.not_a_function"), t("sweep.expected.function"))
     return factory
 
 
 def _seeds(seeds: Iterable[int]) -> list[int]:
     if isinstance(seeds, int | str) or not isinstance(seeds, Iterable):
-        raise ConfigError("seeds", seeds, "is not a list of seeds", "e.g. (1, 2, 3) or range(1, 11)")
+        raise ConfigError("seeds", seeds, t("sweep.error.not_seeds"), t("sweep.expected.seeds"))
     out = list(seeds)
     if not out:
-        raise ConfigError("seeds", seeds, "is empty", "at least one seed")
+        raise ConfigError("seeds", seeds, t("sweep.error.empty"), t("sweep.expected.a_seed"))
     for seed in out:
         if not isinstance(seed, int) or isinstance(seed, bool):
-            raise ConfigError("seeds", seed, "is not a whole number", "e.g. 1")
+            raise ConfigError("seeds", seed, t("setting.error.not_whole_number"), t("sweep.expected.seed"))
     return out
 
 

@@ -23,12 +23,15 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from simlab.i18n import t
+
 __all__ = ["MailAddress", "MailPath", "AddressSyntaxError", "parse_path", "parse_address", "is_valid_domain",
            "address_literal"]
 
 
 class AddressSyntaxError(ValueError):
-    """The client wrote something that is not an address; the reason says why."""
+    """The client wrote something that is not an address; the reason says why, in the current language
+    (:mod:`simlab.i18n`, ids ``address.syntax.*``). A product answers with its own reply, never this text."""
 
 
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -180,7 +183,7 @@ def _split_outside_quotes(text: str) -> int:
         elif ch == "@" and not in_quote:
             last = i
     if in_quote:
-        raise AddressSyntaxError("unbalanced quotes")
+        raise AddressSyntaxError(t("address.syntax.unbalanced_quotes"))
     return last
 
 
@@ -224,16 +227,16 @@ def _parse_address_text(text: str) -> MailAddress:
 
 def _parse_address(text: str) -> MailAddress:
     if _CONTROL.search(text):
-        raise AddressSyntaxError("control character in address")
+        raise AddressSyntaxError(t("address.syntax.control_character"))
     route: tuple[str, ...] = ()
     mailbox = text
     if text.startswith("@"):
         head, colon, tail = text.partition(":")
         if not colon:
-            raise AddressSyntaxError("source route without ':'")
+            raise AddressSyntaxError(t("address.syntax.route_without_colon"))
         hops = tuple(h.strip() for h in head.split(","))
         if not all(h.startswith("@") and is_valid_domain(h[1:]) for h in hops):
-            raise AddressSyntaxError("bad source route")
+            raise AddressSyntaxError(t("address.syntax.bad_route"))
         route = tuple(h[1:].lower() for h in hops)
         mailbox = tail
     at = _split_outside_quotes(mailbox)
@@ -242,13 +245,13 @@ def _parse_address(text: str) -> MailAddress:
     else:
         local_raw, domain = mailbox[:at], mailbox[at + 1 :]
         if not domain or not is_valid_domain(domain):
-            raise AddressSyntaxError("bad domain")
+            raise AddressSyntaxError(t("address.syntax.bad_domain"))
     if not local_raw:
-        raise AddressSyntaxError("empty local part")
+        raise AddressSyntaxError(t("address.syntax.empty_local_part"))
     local, quoted = _dequote(local_raw)
     unquoted_part = _QUOTED.sub("", local_raw) if '"' in local_raw else local_raw
     if not _NOT_IN_LOCAL.isdisjoint(unquoted_part) or not local:
-        raise AddressSyntaxError("bad local part")
+        raise AddressSyntaxError(t("address.syntax.bad_local_part"))
     return MailAddress(text, local, domain, route, quoted)
 
 
@@ -263,22 +266,22 @@ def parse_path(argument: str) -> MailPath:
     """
     arg = argument.strip()
     if not arg:
-        raise AddressSyntaxError("missing address")
+        raise AddressSyntaxError(t("address.syntax.missing_address"))
     if arg.startswith("<"):
         end = _closing_bracket(arg)
         inner, rest, bracketed = arg[1:end], arg[end + 1 :], True
         if rest and not rest[0].isspace():
-            raise AddressSyntaxError("text after '>'")
+            raise AddressSyntaxError(t("address.syntax.text_after_bracket"))
     else:
         inner, _, rest = arg.partition(" ")
         bracketed = False
         if inner.endswith(">") or "<" in inner:
-            raise AddressSyntaxError("unbalanced angle brackets")
+            raise AddressSyntaxError(t("address.syntax.unbalanced_brackets"))
     params: dict[str, str | None] = {}
     words = tuple(rest.split())
     for word in words:
         if not _PARAM.match(word):
-            raise AddressSyntaxError(f"bad parameter {word!r}")
+            raise AddressSyntaxError(t("address.syntax.bad_parameter", word=repr(word)))
         key, eq, value = word.partition("=")
         params[key.upper()] = value if eq else None
     address = parse_address(inner) if inner else None
@@ -289,7 +292,7 @@ def _closing_bracket(arg: str) -> int:
     if '"' not in arg and "\\" not in arg:  # the usual path: nothing quoted or escaped
         end = arg.find(">", 1)
         if end < 0:
-            raise AddressSyntaxError("missing '>'")
+            raise AddressSyntaxError(t("address.syntax.missing_bracket"))
         return end
     in_quote = False
     escaped = False
@@ -302,4 +305,4 @@ def _closing_bracket(arg: str) -> int:
             in_quote = not in_quote
         elif ch == ">" and not in_quote:
             return i
-    raise AddressSyntaxError("missing '>'")
+    raise AddressSyntaxError(t("address.syntax.missing_bracket"))

@@ -9,7 +9,8 @@ Three spellings are accepted, each with :mod:`ipaddress`:
 
 A list of them is written the same way everywhere - in a setting, a checker's
 argument or a panel's text field - and read by :func:`parse_networks`:
-entries separated by commas, semicolons, spaces or line breaks.
+entries separated by commas, semicolons, spaces or line breaks. Its error
+messages speak the current language (:mod:`simlab.i18n`, ids ``address.*``).
 """
 
 from __future__ import annotations
@@ -21,16 +22,29 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 __all__ = ["IPAddress", "AddressRange", "ClientNetworks", "parse_ip", "parse_range", "parse_networks", "ip_text",
-           "NETWORKS_EXPECTED"]
+           "networks_expected"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_EXPECTED = "a CIDR block ('192.0.2.0/24'), an address ('192.0.2.25') or a range ('192.0.2.10-192.0.2.99')"
-#: What a list of networks should look like, for messages.
-NETWORKS_EXPECTED = ("CIDR blocks, addresses or ranges separated by commas, spaces or line breaks, "
-                     "e.g. '192.0.2.0/24, 192.0.2.1 - 192.0.2.254, 198.51.100.77'")
+
+def _range_error(setting: str, value: object) -> ConfigError:
+    return ConfigError(setting, value, t("address.error.not_a_range"), t("address.expected.range"))
+
+
+def networks_expected() -> str:
+    """What a list of networks should look like, for messages, in the current language (:mod:`simlab.i18n`)."""
+    return t("address.expected.networks")
+
+
+def __getattr__(name: str) -> str:
+    """``NETWORKS_EXPECTED``, looked up when read (PEP 562): :func:`networks_expected`."""
+    if name == "NETWORKS_EXPECTED":
+        return networks_expected()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 #: Spaces around a range's dash belong to the range: ``"192.0.2.1 - 192.0.2.254"`` is one entry.
 _DASH = re.compile(r"\s*-\s*")
 _SEPARATORS = re.compile(r"[,;\s]+")
@@ -66,9 +80,9 @@ def parse_networks(value: object, setting: str = "networks") -> list[str]:
                             | ipaddress.IPv6Network):
                 items.append(str(item))
             else:
-                raise ConfigError(setting, item, "is not an address range", _EXPECTED)
+                raise _range_error(setting, item)
     else:
-        raise ConfigError(setting, value, "is not a list of networks", NETWORKS_EXPECTED)
+        raise ConfigError(setting, value, t("address.error.not_a_network_list"), networks_expected())
     for item in items:
         parse_range(item, setting)
     return items
@@ -83,7 +97,7 @@ def parse_ip(text: object, setting: str = "client_ip") -> IPAddress:
             return _ip_of_text(text)
         return ipaddress.ip_address(str(text).strip())
     except ValueError:
-        raise ConfigError(setting, text, "is not an IP address", "dotted quad such as '203.0.113.7'") from None
+        raise ConfigError(setting, text, t("address.error.not_an_ip"), t("address.expected.ip")) from None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -130,7 +144,7 @@ def parse_range(text: object, setting: str = "networks") -> AddressRange:
     IPv4Address('192.0.2.99')
     """
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError(setting, text, "is not an address range", _EXPECTED)
+        raise _range_error(setting, text)
     spec = text.strip()
     if "-" in spec:
         left, _, right = spec.partition("-")
@@ -138,11 +152,11 @@ def parse_range(text: object, setting: str = "networks") -> AddressRange:
             first = ipaddress.ip_address(left.strip())
             last = ipaddress.ip_address(right.strip())
         except ValueError:
-            raise ConfigError(setting, text, "is not an address range", _EXPECTED) from None
+            raise _range_error(setting, text) from None
         if first.version != last.version:
-            raise ConfigError(setting, text, "mixes IPv4 and IPv6", "both ends of the same family")
+            raise ConfigError(setting, text, t("address.error.mixed_families"), t("address.expected.same_family"))
         if first > last:
-            raise ConfigError(setting, text, "is a reversed range", "the lower address first ('A-B')")
+            raise ConfigError(setting, text, t("address.error.reversed_range"), t("address.expected.lower_first"))
         return AddressRange(first, last, f"{first}-{last}")
     try:
         if "/" in spec:
@@ -150,7 +164,7 @@ def parse_range(text: object, setting: str = "networks") -> AddressRange:
             return AddressRange(net.network_address, net.broadcast_address, str(net))
         addr = ipaddress.ip_address(spec)
     except ValueError:
-        raise ConfigError(setting, text, "is not an address range", _EXPECTED) from None
+        raise _range_error(setting, text) from None
     return AddressRange(addr, addr, str(addr))
 
 

@@ -30,6 +30,7 @@ from enum import Enum
 
 from simlab.addresses.mail import MailAddress, address_literal, is_valid_domain
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 __all__ = ["Destination", "Resolution", "LastDomainResolver", "PostfixResolver", "domain_list"]
 
@@ -73,7 +74,7 @@ def domain_list(values: Iterable[str] | str | None, setting: str) -> tuple[str, 
     out = []
     for value in values:
         if not isinstance(value, str) or not is_valid_domain(value.strip()):
-            raise ConfigError(setting, value, "is not a domain name", "a name such as 'example.com'")
+            raise ConfigError(setting, value, t("address.error.not_a_domain"), t("address.expected.domain"))
         name = value.strip().lower()
         out.append(name[:-1] if name.endswith(".") else name)
     return tuple(out)

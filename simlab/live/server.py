@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.live.runner import LoopThread
 from simlab.protocol.pop3 import MAX_COMMAND
 from simlab.protocol.server import MailServer
@@ -58,7 +59,6 @@ __all__ = ["LiveLab", "ListenError", "serve", "check_host", "check_client_map", 
 #: Longest line read whole, in octets without the line end.
 DEFAULT_MAX_LINE = 65536
 
-_LOOPBACK_EXPECTED = "a loopback address such as '127.0.0.1' or '::1' (or allow_non_loopback=True)"
 
 
 def check_host(host: object, allow_non_loopback: bool = False) -> str:
@@ -73,12 +73,11 @@ def check_host(host: object, allow_non_loopback: bool = False) -> str:
     except ValueError:
         address = None
     if address is None:
-        raise ConfigError("host", host, "is not an IP address", _LOOPBACK_EXPECTED)
+        raise ConfigError("host", host, t("address.error.not_an_ip"), t("live.expected.listen_address"))
     if not address.is_loopback:
         if not allow_non_loopback:
-            raise ConfigError("host", host, "is not a loopback address", _LOOPBACK_EXPECTED)
-        warnings.warn(f"simlab.live: listening on {address}, which is not a loopback address: other machines "
-                      "can reach these simulated servers, open relays included", UserWarning, stacklevel=2)
+            raise ConfigError("host", host, t("live.error.not_loopback"), t("live.expected.listen_address"))
+        warnings.warn(t("live.warning.not_loopback", address=address), UserWarning, stacklevel=2)
     return str(address)
 
 
@@ -87,21 +86,21 @@ def check_client_map(client_map: Mapping[str, str] | None) -> dict[str, str]:
     if client_map is None:
         return {}
     if not isinstance(client_map, Mapping):
-        raise ConfigError("client_map", client_map, "is not a mapping", "a dict such as {'127.0.0.2': '203.0.113.7'}")
+        raise ConfigError("client_map", client_map, t("product.error.not_a_mapping"), t("live.expected.client_map"))
     out: dict[str, str] = {}
     for real, shown in client_map.items():
         try:
             real_ip = ipaddress.ip_address(str(real))
         except ValueError:
-            raise ConfigError("client_map", real, "is not an IP address", "a loopback address such as '127.0.0.2'") \
-                from None
+            raise ConfigError("client_map", real, t("address.error.not_an_ip"),
+                              t("live.expected.loopback", example="127.0.0.2")) from None
         if not real_ip.is_loopback:
-            raise ConfigError("client_map", real, "is not a loopback address", "an address in 127.0.0.0/8 or ::1")
+            raise ConfigError("client_map", real, t("live.error.not_loopback"), t("live.expected.loopback_range"))
         try:
             shown_ip = ipaddress.ip_address(str(shown))
         except ValueError:
-            raise ConfigError(f"client_map[{real!r}]", shown, "is not an IP address",
-                              "an address such as '203.0.113.7'") from None
+            raise ConfigError(f"client_map[{real!r}]", shown, t("address.error.not_an_ip"),
+                              t("live.expected.shown_address")) from None
         out[str(real_ip)] = str(shown_ip)
     return out
 
@@ -110,15 +109,15 @@ def _port(value: object, setting: str, optional: bool = False) -> int | None:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-        extra = " or None (no listener)" if optional else ""
-        raise ConfigError(setting, value, "is not a port", f"0 (any free port) or 1-65535{extra}")
+        raise ConfigError(setting, value, t("live.error.not_a_port"),
+                          t("live.expected.optional_port") if optional else t("live.expected.port"))
     return value
 
 
 def _positive(value: object, setting: str, expected: str, integer: bool = False) -> float:
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
-        raise ConfigError(setting, value, "is not a positive number", expected)
+        raise ConfigError(setting, value, t("live.error.not_positive"), expected)
     return value
 
 
@@ -133,8 +132,8 @@ class ListenError(ConfigError, OSError):
 
     def __init__(self, setting: str, port: int, host: str, error: OSError) -> None:
         reason = error.strerror or str(error)
-        super().__init__(setting, port, f"cannot be listened on at {host}: {reason}",
-                         "a free port, or 0 (any free port)")
+        super().__init__(setting, port, t("live.error.cannot_listen", host=host, reason=reason),
+                         t("live.expected.free_port"))
         self.errno, self.strerror = error.errno, error.strerror
         self.host = host
 
@@ -178,31 +177,30 @@ class LiveLab:
                  xclient_hosts: Iterable[str] = (), allow_non_loopback: bool = False, realtime: bool = True,
                  reply_delays: bool = True, keep_sessions: int = 1000) -> None:
         if not isinstance(server, MailServer):
-            raise ConfigError("server", server, "is not a simulated server",
-                              "a MailServer from simlab.presets, e.g. simlab.presets.postfix()")
+            raise ConfigError("server", server, t("live.error.not_a_server"), t("live.expected.server"))
         self.server = server
         self.host = check_host(host, allow_non_loopback)
         self._smtp_request = _port(smtp_port, "smtp_port")
         self._pop3_request = _port(pop3_port, "pop3_port", optional=True)
         if self._smtp_request and self._smtp_request == self._pop3_request:
-            raise ConfigError("pop3_port", pop3_port, "is the SMTP port too", "another port, or 0")
+            raise ConfigError("pop3_port", pop3_port, t("live.error.same_port"), t("live.expected.other_port"))
         self.client_map = check_client_map(client_map)
-        self.max_connections = int(_positive(max_connections, "max_connections", "a whole number >= 1",
+        self.max_connections = int(_positive(max_connections, "max_connections", t("live.expected.connections"),
                                              integer=True))
-        self.idle_timeout = float(_positive(idle_timeout, "idle_timeout", "seconds > 0"))
+        self.idle_timeout = float(_positive(idle_timeout, "idle_timeout", t("live.expected.seconds")))
         persona = server.persona
         shortest = max(persona.max_command_line, persona.max_text_line, MAX_COMMAND) + 1
         if isinstance(max_line, bool) or not isinstance(max_line, int) or max_line < shortest:
-            raise ConfigError("max_line", max_line, "is shorter than the lines the server must judge",
-                              f"a number of octets >= {shortest}")
+            raise ConfigError("max_line", max_line, t("live.error.line_too_short"),
+                              t("live.expected.line_length", shortest=shortest))
         self.max_line = max_line
         hosts = []
         for item in xclient_hosts if not isinstance(xclient_hosts, str) else [xclient_hosts]:
             try:
                 hosts.append(str(ipaddress.ip_address(str(item))))
             except ValueError:
-                raise ConfigError("xclient_hosts", item, "is not an IP address", "a loopback address such as "
-                                  "'127.0.0.1'") from None
+                raise ConfigError("xclient_hosts", item, t("address.error.not_an_ip"),
+                                  t("live.expected.loopback", example="127.0.0.1")) from None
         self.xclient_hosts = frozenset(hosts)
         self.realtime = bool(realtime)
         self.reply_delays = bool(reply_delays)
@@ -228,7 +226,7 @@ class LiveLab:
         """Bind, start the event loop thread and return once both services listen."""
         with self._lock:
             if self._state != "new":
-                raise RuntimeError(f"this lab is {self._state}; call serve() again for a new one")
+                raise RuntimeError(t("live.error.started_twice", state=self._state))
             self._state = "starting"
         try:
             self._smtp_socket = _listen(self.host, self._smtp_request, self.backlog, "smtp_port")

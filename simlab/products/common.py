@@ -8,6 +8,7 @@ from datetime import datetime
 from simlab.addresses.networks import parse_ip
 from simlab.addresses.routing import domain_list
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.policy import Restriction
 from simlab.restrictions.access import SERVICES, IpRangeRestriction
 
@@ -46,7 +47,8 @@ def ip_range_restrictions(value: Iterable[str] | str | Mapping[str, Iterable[str
         out: list[Restriction] = []
         for service, ranges in value.items():
             if service not in SERVICES:
-                raise ConfigError(setting, service, "is not a service", f"one of {list(SERVICES)}")
+                raise ConfigError(setting, service, t("restriction.error.not_a_service"),
+                                  t("expected.one_of", choices=list(SERVICES)))
             if ranges:
                 out.append(IpRangeRestriction(ranges, services=(service,), setting=f"{setting}[{service!r}]"))
         return out
@@ -58,8 +60,8 @@ def extra_restrictions(value: Iterable[Restriction] | None) -> list[Restriction]
     out = []
     for item in value or ():
         if not isinstance(item, Restriction):
-            raise ConfigError("restrictions", item, "is not a restriction",
-                              "objects from simlab.restrictions such as Fail2Ban()")
+            raise ConfigError("restrictions", item, t("product.error.not_a_restriction"),
+                              t("product.expected.restriction"))
         out.append(item)
     return out
 

@@ -37,7 +37,7 @@ from datetime import datetime
 from simlab.addresses.networks import ClientNetworks
 from simlab.addresses.routing import LastDomainResolver, domain_list
 from simlab.clock import ManualClock
-from simlab.i18n import language, parse_language
+from simlab.i18n import language, parse_language, t
 from simlab.products.base import (
     IP_RANGE_RESTRICTION,
     POP3,
@@ -269,7 +269,7 @@ class _AuthenticatedRelay(Restriction):
         return None if ctx.user is not None else self.inner.check_rcpt(ctx, path, resolution)
 
     def describe(self) -> str:
-        return self.inner.describe() + "; or SMTP AUTH"
+        return self.inner.describe() + t("product.eims.or_smtp_auth")
 
 
 # --- what simlab knows about EIMS, for the registry ----------------------------------------------
@@ -289,17 +289,19 @@ class EimsProduct(Product):
 
     def why_relayed(self, server, client_ip, sender):
         if not self.can(RELAY_CONTROL):
-            return ("EIMS 1.2 has no relay control at all", "relayed: no relay control")
+            return (t("product.eims.why_relayed.no_control", label=self.label),
+                    t("product.eims.why_relayed.no_control.short"))
         if not server.settings.get("Relay Restriction"):
-            return ("Relay Restriction is off, as EIMS 2.1 ships", "relayed: Relay Restriction off")
-        domain = sender.rpartition("@")[2] or "none"
-        return (f"Relay Restriction let it through because the sender <{sender}> claims the local domain {domain}"
-                " - which any client can write", "relayed: the sender claims a local domain")
+            return (t("product.eims.why_relayed.off", label=self.label), t("product.eims.why_relayed.off.short"))
+        domain = sender.rpartition("@")[2] or t("product.none")
+        return (t("product.eims.why_relayed.sender_domain", sender=sender, domain=domain),
+                t("product.eims.why_relayed.sender_domain.short"))
 
     def why_refused(self, server, client_ip, sender, reply):
-        claim = "the sender <> has no domain" if not sender else (
-            f"the sender's domain {sender.rpartition('@')[2]} is not local either")
-        return f"Relay Restriction is on and {claim}, so it refused: {reply.code} {reply.text}."
+        claim = t("product.eims.why_refused.no_domain") if not sender else (
+            t("product.eims.why_refused.not_local", domain=sender.rpartition("@")[2]))
+        said = f"{reply.code} {reply.text}"
+        return t("product.eims.why_refused", claim=claim, said=said)
 
     def relay_allowlist(self, networks):
         """The later EIMS option "AND if from a valid IP", with Relay Restriction on."""
@@ -315,6 +317,24 @@ _EIMS_LABELS = {"relay_restriction": "Relay Restriction", "relay_domains": "...a
                 "require_valid_ip": "...AND if from a valid IP", "valid_ips": "valid IPs",
                 "ip_range_restriction": "IP Range Restriction", "smtp_auth": "SMTP AUTH"}
 
+
+# Texts for a person, looked up when read (module-level functions, so that a Product still pickles).
+def _notes_1_2() -> str:
+    return t("product.eims.notes.1_2")
+
+
+def _notes_2_1() -> str:
+    return t("product.eims.notes.2_1")
+
+
+def _as_installed() -> str:
+    return t("product.eims.choice.as_installed")
+
+
+def _relay_restriction_on() -> str:
+    return t("product.eims.choice.relay_restriction_on")
+
+
 PRODUCTS = (
     EimsProduct(
         name="eims-1.2", label="EIMS 1.2", factory=eims_1_2, year=1998, capabilities=frozenset({POP3}),
@@ -322,8 +342,7 @@ PRODUCTS = (
         panel_choices=(("EIMS 1.2", {}),),
         panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address",
                                          "mac_os_language"}),
-        notes="No relay control (thread, S2). 10 SMTP connections at once: modelling choice (a classic Mac OS "
-              "server ran a handful of threads)."),
+        notes=_notes_1_2),
     EimsProduct(
         name="eims-2.1", label="EIMS 2.1", factory=eims_2_1, year=1998,
         capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_SENDER_DOMAIN, RELAY_BY_CLIENT_IP,
@@ -333,9 +352,6 @@ PRODUCTS = (
         fail2ban_filters=EIMS_FILTERS,
         panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address",
                                          "mac_os_language"}),
-        panel_choices=(("EIMS 2.1 (as installed)", {}), ("EIMS 2.1 (Relay Restriction on)",
-                                                         {"relay_restriction": True})),
-        notes="Relay Restriction and IP Range Restriction, both off as installed (thread, S3); SMTP AUTH and "
-              "'AND if from a valid IP' from the vendor's notes on EIMS 2.1-3.1. 20 SMTP connections at once: "
-              "modelling choice."),
+        panel_choices=((_as_installed, {}), (_relay_restriction_on, {"relay_restriction": True})),
+        notes=_notes_2_1),
 )

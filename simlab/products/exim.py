@@ -90,6 +90,7 @@ from simlab.addresses.networks import ClientNetworks, ip_text
 from simlab.addresses.routing import Destination, Resolution, domain_list
 from simlab.clock import ManualClock, mail_date
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import (
     POP3,
     RELAY_BY_CLIENT_IP,
@@ -777,8 +778,7 @@ def _mx_map(dns: Mapping[str, Iterable[str] | str] | None) -> dict[str, tuple[st
     if dns is None:
         return {}
     if not isinstance(dns, Mapping):
-        raise ConfigError("dns", dns, "is not a mapping", "a dict of domain -> MX host names, e.g. "
-                                                          "{'partner.test': ['mx.partner.test']}")
+        raise ConfigError("dns", dns, t("product.error.not_a_mapping"), t("product.exim.expected.dns"))
     out = {}
     for domain, hosts in dns.items():
         (name,) = domain_list([domain], "dns")
@@ -809,8 +809,8 @@ def exim(primary_hostname: str = "mail.example.com", local_domains: Iterable[str
         restrictions: extra defences outside Exim (fail2ban, a router filter), checked first.
     """
     if not isinstance(primary_hostname, str) or "." not in primary_hostname or not is_valid_domain(primary_hostname):
-        raise ConfigError("primary_hostname", primary_hostname, "is not a fully-qualified host name",
-                          "e.g. 'mail.example.com'")
+        raise ConfigError("primary_hostname", primary_hostname, t("product.exim.error.not_fqdn"),
+                          t("product.exim.expected.fqdn"))
     hostname = primary_hostname.lower().rstrip(".")
     domains = ("@", "localhost", *_domains(local_domains, "local_domains", allow_at=True))
     domains = tuple(dict.fromkeys(domains))
@@ -821,7 +821,8 @@ def exim(primary_hostname: str = "mail.example.com", local_domains: Iterable[str
     networks = ClientNetworks([*nets, "127.0.0.1", "::1"], setting="relay_from_hosts")
     own = server_address(address)
     if isinstance(message_size_limit, bool) or not isinstance(message_size_limit, int) or message_size_limit < 0:
-        raise ConfigError("message_size_limit", message_size_limit, "is not a size", "a whole number of octets >= 0")
+        raise ConfigError("message_size_limit", message_size_limit, t("product.exim.error.not_a_size"),
+                          t("product.exim.expected.size"))
     resolver = EximResolver(domains, relays, hostname)
     chain = extra_restrictions(restrictions)
     chain += [EximMailAcl(), EximRcptAcl(networks, _mx_map(dns))]
@@ -862,22 +863,19 @@ class EximProduct(Product):
         return SiteNames(domain=domain, hostname=server.hostname, address=str(server.settings.get("address")))
 
     def why_relayed(self, server, client_ip, sender):
-        return (f"the client {client_ip} is in relay_from_hosts ({server.settings.get('relay_from_hosts')})",
-                "relayed: a trusted client")
+        return (t("product.exim.why_relayed", client_ip=client_ip, hosts=server.settings.get("relay_from_hosts")),
+                t("product.why_relayed.trusted.short"))
 
     def why_refused(self, server, client_ip, sender, reply):
-        return (f"Exim relays only for relay_from_hosts ({server.settings.get('relay_from_hosts')}) and to "
-                f"local_domains or relay_to_domains; {client_ip} is not in relay_from_hosts, so acl_check_rcpt "
-                f"answered {reply.code} {reply.text}.")
+        said = f"{reply.code} {reply.text}"
+        return t("product.exim.why_refused", hosts=server.settings.get("relay_from_hosts"), client_ip=client_ip,
+                 said=said)
 
     def why_sender_refused(self, server, sender, reply):
         said = f"{reply.code} {reply.text}"
         if "domain literals not allowed" in reply.text:
-            return (f"Exim's address parser refused the sender <{sender}> before any ACL, because it ends in a "
-                    f"domain literal (an address in brackets) and allow_domain_literals is off by default (Exim "
-                    f"spec): {said}; Exim counts it as a syntax error, and the fourth one ends the session "
-                    f"(smtp_max_synprot_errors = 3)")
-        return f"Exim refused the sender <{sender}> at MAIL: {said}"
+            return t("product.exim.why_sender_refused.domain_literal", sender=sender, said=said)
+        return t("product.exim.why_sender_refused", sender=sender, said=said)
 
     def describe(self, server):
         shown = ", ".join(f"{k}={v!r}" for k, v in server.settings.items() if k != "address")
@@ -903,6 +901,11 @@ EXIM_QUEUE = QueueSchedule(
               "ignore_bounce_errors_after": "2d", "timeout_frozen_after": "7d"},
     source="Debian 12 exim4-config (exim4.conf.template, /etc/default/exim4); Exim spec chapter 32.")
 
+def _notes() -> str:
+    """The registry's notes, looked up when read (a module-level function, so that the Product still pickles)."""
+    return t("product.exim.notes")
+
+
 PRODUCTS = (
     EximProduct(
         name="exim", label=f"Exim {VERSION}", factory=exim, year=2023,
@@ -917,7 +920,6 @@ PRODUCTS = (
         setting_labels={"relay_from_hosts": "relay_from_hosts (dc_relay_nets)",
                         "local_domains": "local_domains (dc_other_hostnames)",
                         "relay_to_domains": "relay_to_domains (dc_relay_domains)"},
-        notes="smtp_accept_max = 20 (Exim spec, default); Exim 4.96 as Debian 12 ships it (2023), recorded in "
-              "tests/data/exim_reference.json.",
+        notes=_notes,
         pop3_limit=DOVECOT_POP3_LOGIN_LIMIT, pop3_limit_source=DOVECOT_POP3_LIMIT_SOURCE, queue=EXIM_QUEUE),
 )

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from simlab.addresses.routing import LastDomainResolver
 from simlab.clock import ManualClock
+from simlab.i18n import t
 from simlab.products.base import DNSBL, POP3, RELAY_BY_CLIENT_IP, RELAY_CONTROL, Product, SiteNames, records_origin
 from simlab.products.common import extra_restrictions, server_address, site_domains
 from simlab.protocol.persona import Persona
@@ -147,8 +148,8 @@ SIMS_FILTERS = {
 
 def _listing(value) -> str:
     if value is None or isinstance(value, str):
-        return value or "none"
-    return ", ".join(map(str, value)) or "none"
+        return value or t("product.none")
+    return ", ".join(map(str, value)) or t("product.none")
 
 
 @dataclass(frozen=True)
@@ -159,12 +160,18 @@ class SimsProduct(Product):
         return super().site_settings(site, accounts) | {"client_hosts": [site.lan]}
 
     def why_relayed(self, server, client_ip, sender):
-        return (f"the client {client_ip} is in Client Hosts ({_listing(server.settings.get('Client Hosts'))})",
-                "relayed: a trusted client")
+        return (t("product.sims.why_relayed", client_ip=client_ip, hosts=_listing(server.settings.get("Client Hosts"))),
+                t("product.why_relayed.trusted.short"))
 
     def why_refused(self, server, client_ip, sender, reply):
-        return (f"SIMS relays only for Client Hosts ({_listing(server.settings.get('Client Hosts'))}) and "
-                f"{client_ip} is not one of them, so it refused: {reply.code} {reply.text}.")
+        said = f"{reply.code} {reply.text}"
+        return t("product.sims.why_refused", hosts=_listing(server.settings.get("Client Hosts")), client_ip=client_ip,
+                 said=said)
+
+
+def _notes() -> str:
+    """The registry's notes, looked up when read (a module-level function, so that the Product still pickles)."""
+    return t("product.sims.notes")
 
 
 PRODUCTS = (
@@ -177,6 +184,5 @@ PRODUCTS = (
         fail2ban_filters=SIMS_FILTERS, panel_choices=(("SIMS", {}),),
         panel_hidden_settings=frozenset({"hostname", "local_domains", "accounts", "aliases", "address", "dns",
                                          "rbl_zones", "rbl_self_test"}),
-        notes="Client Hosts decide relaying (thread, S4); DNS blocklist from 1.6 (vendor notes). 30 SMTP "
-              "connections at once: modelling choice."),
+        notes=_notes),
 )

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from simlab.addresses.networks import ClientNetworks
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.policy import Dropped, Pop3Context, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
 
@@ -32,7 +33,8 @@ def _services(services: Iterable[str] | str, setting: str) -> frozenset[str]:
     out = set()
     for service in services:
         if service not in SERVICES:
-            raise ConfigError(setting, service, "is not a service", f"one of {list(SERVICES)}")
+            raise ConfigError(setting, service, t("restriction.error.not_a_service"),
+                              t("expected.one_of", choices=list(SERVICES)))
         out.add(service)
     return frozenset(out)
 
@@ -55,7 +57,8 @@ class IpRangeRestriction(Restriction):
                  setting: str = "ip_range_restriction") -> None:
         self.networks = ClientNetworks(ranges, setting=setting)
         if not self.networks:
-            raise ConfigError(setting, ranges, "lists no range", "at least one 'A-B' range")
+            raise ConfigError(setting, ranges, t("restriction.access.error.no_range"),
+                              t("restriction.access.expected.range"))
         self.services = _services(services, f"{setting}.services")
 
     def check_connect(self, ctx: SmtpContext) -> Reply | None:
@@ -69,7 +72,8 @@ class IpRangeRestriction(Restriction):
         return None
 
     def describe(self) -> str:
-        return f"IP Range Restriction on {', '.join(sorted(self.services))}: allow {self.networks}"
+        return t("restriction.access.describe.ip_range", services=", ".join(sorted(self.services)),
+                 networks=self.networks)
 
 
 class RouterFilter(Restriction):
@@ -112,5 +116,6 @@ class RouterFilter(Restriction):
         return None
 
     def describe(self) -> str:
-        rule = f"allow only {self.allow}" if self.allow is not None else f"drop {self.deny}"
-        return f"router filter on {', '.join(sorted(self.services))}: {rule}"
+        rule = (t("restriction.access.describe.allow_only", networks=self.allow) if self.allow is not None
+                else t("restriction.access.describe.drop", networks=self.deny))
+        return t("restriction.access.describe.router", services=", ".join(sorted(self.services)), rule=rule)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from simlab.addresses.mail import MailPath, is_valid_domain
 from simlab.addresses.networks import parse_ip
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 
@@ -54,7 +55,8 @@ class BlocklistZone:
                  reason: str = "Listed; see https://bl.example.test/query/{ip}",
                  answers_everything: bool = False) -> None:
         if not isinstance(name, str) or not is_valid_domain(name) or name.startswith("["):
-            raise ConfigError("rbl zone", name, "is not a DNS zone name", "a name such as 'bl.example.test'")
+            raise ConfigError("rbl zone", name, t("restriction.dnsbl.error.not_a_zone"),
+                              t("restriction.dnsbl.expected.zone"))
         self.name = name.lower().rstrip(".")
         entries = listed.items() if isinstance(listed, Mapping) else ((ip, "127.0.0.2") for ip in listed)
         self.entries = {str(parse_ip(ip, f"{self.name}.listed")): answer for ip, answer in entries}
@@ -74,12 +76,22 @@ class BlocklistZone:
         return self.reason.format(ip=ip)
 
     def self_test(self) -> tuple[bool, str]:
-        """RFC 5782 §5: 127.0.0.2 listed and 127.0.0.1 not. Returns ``(ok, explanation)``."""
+        """RFC 5782 §5: 127.0.0.2 listed and 127.0.0.1 not. Returns ``(ok, explanation)``, the explanation in
+        the current language (:mod:`simlab.i18n`)."""
+        outcome = self._self_test()
+        if outcome == "lists_everything":
+            return False, t("restriction.dnsbl.self_test.lists_everything", zone=self.name)
+        if outcome == "misses_test_address":
+            return False, t("restriction.dnsbl.self_test.misses_test_address", zone=self.name)
+        return True, t("restriction.dnsbl.self_test.passes", zone=self.name)
+
+    def _self_test(self) -> str:
+        """The self-test's outcome as a word (what a lookup needs, without the words for a person)."""
         if self.lookup("127.0.0.1") is not None:
-            return False, f"{self.name} lists 127.0.0.1: it answers 'listed' for everything; do not use it"
+            return "lists_everything"
         if self.lookup("127.0.0.2") is None:
-            return False, f"{self.name} does not list the test address 127.0.0.2"
-        return True, f"{self.name} passes the RFC 5782 self-test"
+            return "misses_test_address"
+        return "passes"
 
 
 class Dns:
@@ -108,9 +120,11 @@ class RblClient(Restriction):
         self.zone_names = tuple(z.lower().rstrip(".") for z in zones)
         for zone in self.zone_names:
             if not is_valid_domain(zone):
-                raise ConfigError("rbl_zones", zone, "is not a DNS zone name", "a name such as 'bl.example.test'")
+                raise ConfigError("rbl_zones", zone, t("restriction.dnsbl.error.not_a_zone"),
+                                  t("restriction.dnsbl.expected.zone"))
         if stage not in ("MAIL", "RCPT"):
-            raise ConfigError("rbl stage", stage, "is not a stage", "'MAIL' or 'RCPT'")
+            raise ConfigError("rbl stage", stage, t("restriction.dnsbl.error.not_a_stage"),
+                              t("restriction.dnsbl.expected.stage"))
         self.dns = dns
         self.self_test = self_test
         self.stage = stage
@@ -121,7 +135,7 @@ class RblClient(Restriction):
             zone = self.dns.blocklist(name)
             if zone is None:
                 continue
-            if self.self_test and not zone.self_test()[0]:
+            if self.self_test and zone._self_test() != "passes":
                 continue
             answer = zone.lookup(ip)
             if answer is not None:
@@ -141,4 +155,4 @@ class RblClient(Restriction):
         return self._refuse(ctx) if self.stage == "RCPT" else None
 
     def describe(self) -> str:
-        return f"DNS blocklist: {', '.join(self.zone_names)}"
+        return t("restriction.dnsbl.describe", zones=", ".join(self.zone_names))

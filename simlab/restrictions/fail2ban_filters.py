@@ -42,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 __all__ = ["FILTER_DIR", "FAIL2BAN_VERSION", "Fail2BanFilter", "StockFilter", "load_filter", "strip_date",
            "filter_names"]
@@ -218,7 +219,8 @@ def _compile(regex: str, source: str) -> re.Pattern:
     try:
         return re.compile(expanded)
     except re.error as exc:  # pragma: no cover - the shipped filters compile
-        raise ConfigError(source, regex, f"does not compile ({exc})", "a filter fail2ban accepts") from None
+        raise ConfigError(source, regex, t("restriction.fail2ban.error.does_not_compile", reason=exc),
+                          t("restriction.fail2ban.expected.filter")) from None
 
 
 def _substitute(values: dict[str, str], init: Mapping[str, str], lookup) -> dict[str, str]:
@@ -242,7 +244,8 @@ def _substitute(values: dict[str, str], init: Mapping[str, str], lookup) -> dict
                     continue
                 counts[name] = counts.get(name, 0) + 1
                 if name == key or counts[name] > _MAX_REPLACEMENTS:
-                    raise ConfigError(key, value, "refers to itself", "tags that resolve")
+                    raise ConfigError(key, value, t("restriction.fail2ban.error.refers_to_itself"),
+                                      t("restriction.fail2ban.expected.tags"))
                 value = value.replace(f"<{name}>", replacement)
                 changed = True
                 match = _OPTION_TAG.search(value, match.start())
@@ -254,7 +257,8 @@ def _substitute(values: dict[str, str], init: Mapping[str, str], lookup) -> dict
 def _load(name: str, init: tuple[tuple[str, str], ...]) -> Fail2BanFilter:
     path = Path(name) if name.endswith(".conf") else FILTER_DIR / f"{name}.conf"
     if not path.is_file():
-        raise ConfigError("filter", name, "is not a fail2ban filter simlab ships", f"one of {list(filter_names())}")
+        raise ConfigError("filter", name, t("restriction.fail2ban.error.not_shipped"),
+                          t("expected.one_of", choices=list(filter_names())))
     files = _included(path)
     config = _parser(_Fail2BanInterpolation())
     for file in files:

@@ -29,6 +29,7 @@ from simlab.addresses.mail import MailPath
 from simlab.addresses.networks import ClientNetworks, parse_range
 from simlab.addresses.routing import Destination, Resolution
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 from simlab.restrictions.dnsbl import Dns, RblClient
@@ -76,18 +77,20 @@ def parse_restrictions(value: Iterable[str] | str | None, setting: str) -> tuple
         tokens = []
         for item in value:
             if not isinstance(item, str):
-                raise ConfigError(setting, item, "is not a restriction word", "text such as 'permit_mynetworks'")
+                raise ConfigError(setting, item, t("restriction.postfix.error.not_a_word"),
+                                  t("restriction.postfix.expected.word"))
             tokens.extend(item.replace(",", " ").split())
     words: list[Word] = []
     i = 0
     while i < len(tokens):
         name = tokens[i].lower()
         if name not in WORDS:
-            raise ConfigError(setting, tokens[i], "is not a restriction simlab models",
-                              f"one of {', '.join(sorted(WORDS))}")
+            raise ConfigError(setting, tokens[i], t("restriction.postfix.error.not_modelled"),
+                              t("expected.one_of", choices=", ".join(sorted(WORDS))))
         if WORDS[name]:
             if i + 1 >= len(tokens) or tokens[i + 1].lower() in WORDS:
-                raise ConfigError(setting, name, "needs an argument", f"'{name} <name>'")
+                raise ConfigError(setting, name, t("restriction.postfix.error.needs_argument"),
+                                  t("restriction.postfix.expected.argument", word=name))
             words.append(Word(name, tokens[i + 1]))
             i += 2
         else:
@@ -129,15 +132,15 @@ class PostfixRestrictions(Restriction):
         self.lists: dict[str, tuple[Word, ...]] = {}
         for key, value in lists.items():
             if key not in (*_LISTS, "smtpd_data_restrictions"):
-                raise ConfigError(key, value, "is not a restriction list", f"one of {', '.join(_LISTS)}")
+                raise ConfigError(key, value, t("restriction.postfix.error.not_a_list"),
+                                  t("expected.one_of", choices=", ".join(_LISTS)))
             self.lists[key] = parse_restrictions(value, key)
         guards = [w for key in ("smtpd_relay_restrictions", "smtpd_recipient_restrictions")
                   for w in self.lists.get(key, ()) if w.name in _RELAY_GUARDS]
         if not guards:
             raise ConfigError("smtpd_relay_restrictions", ", ".join(map(str, self.lists.get(
-                "smtpd_relay_restrictions", ()))) or "(empty)", "leaves the server an open relay",
-                "at least one of reject_unauth_destination, defer_unauth_destination, reject or defer "
-                "in smtpd_relay_restrictions or smtpd_recipient_restrictions (Postfix refuses to start)")
+                "smtpd_relay_restrictions", ()))) or t("restriction.empty"), t("restriction.postfix.error.open_relay"),
+                t("restriction.postfix.expected.relay_guard"))
         self.login_maps = {k.lower(): [o.strip() for o in v.replace(",", " ").split()]
                            for k, v in (smtpd_sender_login_maps or {}).items()}
         self.access_maps = {}
@@ -146,8 +149,9 @@ class PostfixRestrictions(Restriction):
         for key, words in self.lists.items():
             for word in words:
                 if word.name == "check_client_access" and word.argument not in self.access_maps:
-                    raise ConfigError(key, str(word), "names a table that is not defined",
-                                      f"one of {sorted(self.access_maps) or 'the access_maps you pass'}")
+                    raise ConfigError(key, str(word), t("restriction.postfix.error.no_such_table"),
+                                      t("expected.one_of", choices=sorted(self.access_maps)
+                                        or t("restriction.postfix.expected.access_maps")))
         self.dns = dns or Dns()
         self.delay_reject = smtpd_delay_reject
 

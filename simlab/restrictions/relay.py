@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from simlab.addresses.mail import MailPath
 from simlab.addresses.networks import ClientNetworks
 from simlab.addresses.routing import Destination, Resolution, domain_list
+from simlab.i18n import t
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 
@@ -72,7 +73,7 @@ class RelayRestriction(Restriction):
         return persona.relay_denied(persona.address_text(path))
 
     def describe(self) -> str:
-        listed = ", ".join(sorted(self.relay_domains)) or "(none)"
+        listed = ", ".join(sorted(self.relay_domains)) or t("restriction.none")
         ip = f" AND if from a valid IP ({self.valid_ips})" if self.require_valid_ip else ""
         return f"Relay Restriction: only route for local domains and: {listed}{ip}"
 
@@ -98,4 +99,4 @@ class ClientHosts(Restriction):
         return persona.relay_denied(persona.address_text(path))
 
     def describe(self) -> str:
-        return f"Client Hosts: {self.client_hosts or '(none)'}"
+        return f"Client Hosts: {self.client_hosts or t('restriction.none')}"

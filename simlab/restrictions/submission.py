@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from simlab.addresses.mail import MailPath
+from simlab.i18n import t
 from simlab.protocol.policy import Dropped, Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 
@@ -56,7 +57,7 @@ class SubmissionAuthRequired(Restriction):
         return None
 
     def describe(self) -> str:
-        return f"port {', '.join(map(str, sorted(self.ports)))}: AUTH before MAIL"
+        return t("restriction.submission.describe.auth", ports=", ".join(map(str, sorted(self.ports))))
 
 
 class ClosedPorts(Restriction):
@@ -73,7 +74,7 @@ class ClosedPorts(Restriction):
         return None
 
     def describe(self) -> str:
-        return f"not listening on port {', '.join(map(str, sorted(self.ports)))}"
+        return t("restriction.submission.describe.closed", ports=", ".join(map(str, sorted(self.ports))))
 
 
 class MasterServices(Restriction):
@@ -116,6 +117,7 @@ class MasterServices(Restriction):
         self._for(ctx).on_disconnect(ctx)
 
     def describe(self) -> str:
-        parts = [f"port 25: {self.default.describe()}"]
-        parts += [f"port {port}: {r.describe()}" for port, r in sorted(self.services.items())]
+        parts = [t("restriction.submission.describe.port", port=25, rules=self.default.describe())]
+        parts += [t("restriction.submission.describe.port", port=port, rules=r.describe())
+                  for port, r in sorted(self.services.items())]
         return "; ".join(parts)
