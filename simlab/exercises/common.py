@@ -4,6 +4,15 @@ A checker runs the student's settings through the same simulation as the
 lesson and answers with a :class:`Feedback`: passed or not, and sentences
 that say exactly what went wrong ("still relayed: 3 messages from
 203.0.113.0/24 got 250 at RCPT"), never just "wrong".
+
+Every sentence is looked up in the message catalogs (:mod:`simlab.i18n`, ids
+``exercise.<module>.*``) when the checker runs or the text is shown, so it speaks
+the language current at that moment. What a product writes (an SMTP reply, a
+log line, a setting's name) is passed in as it is, never translated. Module
+constants that hold learner text (a lesson's ``SOLUTION``) stay importable by
+name through a module ``__getattr__`` (PEP 562, :func:`lazy_constants`), and
+texts inside data (:class:`LazyTexts`, :class:`LearnerText`) are looked up
+when read.
 """
 
 from __future__ import annotations
@@ -22,18 +31,89 @@ from typing import Any
 from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
+from simlab.i18n import t, tn
 
 __all__ = ["Feedback", "relayed_by_network", "refused_legit", "split_list", "auth_plain", "auth_plain_line",
            "send_until_closed", "parse_switch", "parse_count", "parse_networks", "checked_settings", "checker",
-           "SWITCH_EXPECTED", "NETWORK_SETTINGS"]
+           "SWITCH_EXPECTED", "NETWORK_SETTINGS", "LazyTexts", "LearnerText", "lazy_constants", "relayed_counts",
+           "staff_logins_refused", "ok_line", "problem_line", "is_ok_line"]
 
 #: The words a switch accepts, case-insensitive.
 _ON = frozenset({"yes", "true", "on", "1"})
 _OFF = frozenset({"no", "false", "off", "0"})
-SWITCH_EXPECTED = "True or False (or the words yes/no, true/false, on/off, 1/0)"
 #: Product settings that hold client addresses, read by :func:`parse_networks` before the product sees them.
 NETWORK_SETTINGS = frozenset({"valid_ips", "client_hosts", "mynetworks", "relay_from_hosts", "login_trusted_networks",
                               "smtpd_client_event_limit_exceptions", "ip_range_restriction"})
+
+
+# --- learner text looked up when shown (simlab.i18n) ----------------------------------------------------------
+
+
+class LazyTexts(Mapping[str, str]):
+    """A read-only mapping whose texts are looked up when read: ``{key: lambda: t("id")}``.
+
+    ``DEFENCES["none"]`` is the text in the language current at that moment, however early the
+    mapping was imported; keys and order are fixed.
+    """
+
+    def __init__(self, lookups: Mapping[str, Callable[[], str]]) -> None:
+        self._lookups = dict(lookups)
+
+    def __getitem__(self, key: str) -> str:
+        return self._lookups[key]()
+
+    def __iter__(self):
+        return iter(self._lookups)
+
+    def __len__(self) -> int:
+        return len(self._lookups)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+class LearnerText:
+    """A dataclass field holding learner text: a callable given for it (``lambda: t("id")``) is called each
+    time the field is read, so the text speaks the current language; plain text is returned as given.
+
+    Declared as ``label: str = LearnerText()``, the field keeps no default (the descriptor answers
+    ``AttributeError`` on the class) and the constructor's signature stays ``Problem(key, label, ...)``.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_text_{name}"
+
+    def __get__(self, instance: object, owner: type | None = None) -> str:
+        if instance is None:
+            raise AttributeError(self._slot)
+        value = instance.__dict__[self._slot]
+        return value() if callable(value) else value
+
+    def __set__(self, instance: object, value: str | Callable[[], str]) -> None:
+        instance.__dict__[self._slot] = value
+
+
+def lazy_constants(module: str, lookups: Mapping[str, Callable[[], object]]):
+    """A module ``__getattr__`` (PEP 562) serving ``lookups``' names - ``{"SOLUTION": _solution}`` - by calling
+    them at each access: ``from simlab.exercises.relay import SOLUTION`` gets the text in the current language."""
+
+    def __getattr__(name: str) -> object:
+        if name in lookups:
+            return lookups[name]()
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+#: What a switch accepts, in words: in the language current at each access (the module's ``__getattr__``).
+SWITCH_EXPECTED: str
+
+
+def _switch_expected() -> str:
+    return t("exercise.common.switch_expected")
+
+
+__getattr__ = lazy_constants(__name__, {"SWITCH_EXPECTED": _switch_expected})
 
 
 def parse_switch(value: object, setting: str) -> bool:
@@ -54,16 +134,17 @@ def parse_switch(value: object, setting: str) -> bool:
             return False
     if type(value).__name__ == "bool_":  # numpy's bool, from a table
         return bool(value)
-    raise ConfigError(setting, value, "is not a switch", SWITCH_EXPECTED)
+    raise ConfigError(setting, value, t("exercise.common.not_a_switch"), _switch_expected())
 
 
 def parse_count(value: object, setting: str, low: int = 0, high: int | None = None, expected: str = "") -> int:
     """A whole number from ``low`` to ``high`` (a bool, a float or a word is refused with :class:`ConfigError`)."""
-    wanted = expected or (f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}")
+    wanted = expected or (t("exercise.common.expected_count_between", low=low, high=high) if high is not None
+                          else t("exercise.common.expected_count_from", low=low))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(setting, value, "is not a whole number", wanted)
+        raise ConfigError(setting, value, t("exercise.common.not_a_whole_number"), wanted)
     if value < low or (high is not None and value > high):
-        raise ConfigError(setting, value, "is out of range", wanted)
+        raise ConfigError(setting, value, t("exercise.common.out_of_range"), wanted)
     return int(value)
 
 
@@ -80,15 +161,15 @@ def checked_settings(preset: str, settings: object) -> dict[str, Any]:
     if settings is None:
         return {}
     if not isinstance(settings, Mapping):
-        raise ConfigError("settings", settings, "is not a mapping of product settings",
-                          "a dict such as {'relay_restriction': True}")
+        raise ConfigError("settings", settings, t("exercise.common.not_settings"),
+                          t("exercise.common.expected_settings", example="{'relay_restriction': True}"))
     product = products.get(preset)
     parameters = inspect.signature(product.factory).parameters
     out: dict[str, Any] = {}
     for name, value in settings.items():
         if name not in product.setting_names:
-            raise ConfigError("settings", name, f"is not a setting of {product.name}",
-                              f"one of {', '.join(sorted(product.setting_names))}")
+            raise ConfigError("settings", name, t("exercise.common.not_a_setting_of", product=product.name),
+                              t("expected.one_of", choices=", ".join(sorted(product.setting_names))))
         default = parameters[name].default if name in parameters else None
         if isinstance(default, bool):
             value = parse_switch(value, name)
@@ -111,13 +192,14 @@ def checker(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
     signature = inspect.signature(function)
     shown = ", ".join(("**" if p.kind is p.VAR_KEYWORD else "") + p.name
                       + ("" if p.default is p.empty else f"={p.default!r}") for p in signature.parameters.values())
+    call = f"{function.__name__}({shown})"
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Feedback:
         try:
             signature.bind(*args, **kwargs)
         except TypeError as exc:
-            return Feedback(False, [f"{exc}; expected {function.__name__}({shown})"])
+            return Feedback(False, [t("exercise.common.wrong_call", error=exc, call=call)])
         try:
             return function(*args, **kwargs)
         except ConfigError as exc:
@@ -164,12 +246,14 @@ class Feedback:
     def __bool__(self) -> bool:
         return self.passed
 
+    def _head(self) -> str:
+        return t("exercise.common.correct") if self.passed else t("exercise.common.not_yet")
+
     def __str__(self) -> str:
-        head = "Correct." if self.passed else "Not yet."
-        return "\n".join([head, *(f"- {m}" for m in self.messages)])
+        return "\n".join([self._head(), *(f"- {m}" for m in self.messages)])
 
     def _repr_html_(self) -> str:
-        colour, head = ("#2e7d32", "Correct.") if self.passed else ("#b00020", "Not yet.")
+        colour, head = ("#2e7d32" if self.passed else "#b00020"), self._head()
         items = "".join(f"<li>{html.escape(m)}</li>" for m in self.messages)
         return (f"<div style='border-left:4px solid {colour};padding:4px 10px'><b style='color:{colour}'>{head}</b>"
                 f"<ul style='margin:4px 0'>{items}</ul></div>")
@@ -177,6 +261,12 @@ class Feedback:
 
 def relayed_by_network(result: Result, actors: tuple[str, ...] | None = None) -> list[str]:
     """Sentences naming who still got a foreign recipient accepted, grouped by /24 network."""
+    return [tn("exercise.common.still_relayed", n, network=net, actor=actor)
+            for (actor, net), n in relayed_counts(result, actors)]
+
+
+def relayed_counts(result: Result, actors: tuple[str, ...] | None = None) -> list[tuple[tuple[str, str], int]]:
+    """``((actor, /24 network), recipients accepted at RCPT)`` for who relayed through the site, sorted."""
     events = result.events
     if events.empty:
         return []
@@ -191,8 +281,7 @@ def relayed_by_network(result: Result, actors: tuple[str, ...] | None = None) ->
             continue
         network = ipaddress.ip_network(f"{ip}/24", strict=False)
         counts[(actor, str(network))] += 1
-    return [f"still relayed: {n} message{'s' if n != 1 else ''} from {net} ({actor}) got 250 at RCPT"
-            for (actor, net), n in sorted(counts.items())]
+    return sorted(counts.items())
 
 
 def refused_legit(result: Result) -> list[str]:
@@ -200,10 +289,30 @@ def refused_legit(result: Result) -> list[str]:
     s = result.summary
     out = []
     if s.get("legit_refused"):
-        out.append(f"legitimate mail lost: {s['legit_refused']} message(s) from staff or correspondents")
+        out.append(t("exercise.common.legit_lost", count=s["legit_refused"]))
     if s.get("legit_logins_refused"):
-        out.append(f"staff could not read their mail {s['legit_logins_refused']} time(s)")
+        out.append(staff_logins_refused(s["legit_logins_refused"]))
     return out
+
+
+def staff_logins_refused(count: int) -> str:
+    """"staff could not read their mail N time(s)": the sentence several checkers share."""
+    return t("exercise.common.staff_logins_refused", count=count)
+
+
+def ok_line(text: str) -> str:
+    """A line of feedback that says what went right in an attempt (``ok: ...``), in the current language."""
+    return t("exercise.common.ok_line", text=text)
+
+
+def problem_line(text: str) -> str:
+    """A line of feedback that says what is still wrong (``problem: ...``), in the current language."""
+    return t("exercise.common.problem_line", text=text)
+
+
+def is_ok_line(message: str) -> bool:
+    """Whether a recorded message is an :func:`ok_line` - in English (``ok:``) or Japanese (``OK:``)."""
+    return message[:3].lower() == "ok:"
 
 
 # --- results without nbgrader: each student's attempts in a JSON-lines file, and the class's overview ----------
@@ -224,7 +333,7 @@ def record(feedback: Feedback, exercise: str, student: str | None = None, path: 
     from pathlib import Path
 
     if not isinstance(feedback, Feedback):
-        raise TypeError(f"record() takes a checker's Feedback, not {type(feedback).__name__}")
+        raise TypeError(t("exercise.common.record_needs_feedback", kind=type(feedback).__name__))
     student = student or os.environ.get("SIMLAB_STUDENT") or getpass.getuser()
     target = Path(path or os.environ.get("SIMLAB_RESULTS") or "simlab-results.jsonl")
     if target.is_dir():
@@ -257,7 +366,7 @@ def read_results(folder: Any):
                 row = json.loads(text)
                 rows.append({key: row[key] for key in columns})
             except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{file}:{n}: not a simlab result line ({exc})") from exc
+                raise ValueError(t("exercise.common.not_a_result_line", file=file, line=n, error=exc)) from exc
     table = pd.DataFrame(rows, columns=columns)
     table["time"] = pd.to_datetime(table["time"], utc=True)
     table["passed"] = table["passed"].astype(bool)
@@ -284,12 +393,13 @@ def class_overview(folder: Any):
 
 def common_wrong_answers(folder: Any, top: int = 10):
     """The checkers' messages on failed attempts, most common first: exercise, message, students (how many
-    had it), attempts. Lines a checker marks ``ok:`` (what went right in a failed attempt) are left out."""
+    had it), attempts. Lines a checker marks ``ok:`` (what went right in a failed attempt; ``OK:`` when it spoke
+    Japanese, :func:`is_ok_line`) are left out."""
     import pandas as pd
 
     results = read_results(folder)
     failed = results[~results.passed].explode("messages").dropna(subset=["messages"])
-    failed = failed[~failed.messages.str.startswith("ok:")]
+    failed = failed[~failed.messages.map(is_ok_line)]
     columns = ["exercise", "message", "students", "attempts"]
     if failed.empty:
         return pd.DataFrame(columns=columns)

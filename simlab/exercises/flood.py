@@ -16,6 +16,9 @@ The lesson's day is :func:`simlab.scenarios.flood` shortened to four hours
 (attack from the first hour to the third) so that the panel answers quickly;
 its flooder retries a refused connection after ten minutes rather than one
 (a flood held at the limit looks the same either way).
+
+The feedback and :data:`SOLUTION` come from the message catalogs (ids ``exercise.flood.*``) in the
+language current when they are shown; Postfix's replies and setting names stay as Postfix writes them.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from simlab.engine.actors import RemoteMta, compose
 from simlab.engine.result import Result
 from simlab.engine.world import World
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, checker
+from simlab.exercises.common import Feedback, checker, lazy_constants
+from simlab.i18n import t
 from simlab.scenarios import HOUR, Scenario, flood, run
 from simlab.scenarios.site import HOSTNAME, PROVIDER, PROVIDER_IP
 
@@ -42,31 +46,16 @@ ATTACK_START = HOUR
 #: Postfix's default ``smtpd_client_connection_count_limit``.
 POSTFIX_CONNECTION_LIMIT = 50
 
-SOLUTION = """Keep the per-client limit at most half the process limit, and above what a legitimate
-busy sender needs:
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-    check_flood_limits(connection_limit=50, process_limit=100)   # Postfix's defaults
-    check_flood_limits(connection_limit=20, process_limit=100)   # also fine
 
-With one flooding address, the limit decides how many of the process slots it can take: at 50
-(of 100) half the server stays free for everyone else, and the rest of the flood gets
-"421 4.7.0 mail.example.com Error: too many connections from 203.0.113.200" - however many
-connections the flooder opens.
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.flood.solution")
 
-What fails:
-  connection_limit=0 (no limit) or >= process_limit: one address may take every slot. With 100
-    slots the flood of 150 fills them: correspondents and staff are refused and mail is lost.
-    With a bigger server (say process_limit=300) the flood of 150 no longer fills it - but the
-    flooder only has to open process_limit + 50 connections, and the checker tries that too.
-  connection_limit above half the process limit (51 to 99 of 100): one address may hold most of
-    the server. 99 of 100 leaves one slot for everyone else - the quiet hours of this day may not
-    show it, but the provider's 10 parallel deliveries alone need ten.
-  connection_limit=1 to 9: the provider's server, delivering 10 messages over 10 connections
-    at once, gets 421 too; its mail arrives late (the flood is not even needed for that).
-  a small process_limit (20, like EIMS 2.1): a 50-connection allowance is the whole server.
 
-And no per-client limit helps when the same connections come from 10 or 50 addresses:
-that takes a bigger server, filtering upstream, or the provider's help."""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 @dataclass
@@ -107,7 +96,8 @@ def flood_day(preset: str = "eims-2.1", connections: int = 150, flooder_ips: int
     """
     if process_limit is not None and (isinstance(process_limit, bool) or not isinstance(process_limit, int)
                                       or process_limit < 1):
-        raise ConfigError("process_limit", process_limit, "is not a process limit", "a whole number >= 1")
+        raise ConfigError("process_limit", process_limit, t("exercise.flood.not_a_process_limit"),
+                          t("exercise.common.expected_count_from", low=1))
     scenario = flood(preset=preset, duration=duration, connections=connections, flooder_ips=flooder_ips,
                      attack_hours=attack_hours, connection_limit=connection_limit, process_limit=process_limit)
     for actor in scenario.actors:
@@ -165,14 +155,14 @@ def _flood_problems(result: Result, process_limit: int) -> list[str]:
     s = result.summary
     problems = []
     if s["legit_refused"]:
-        problems.append(f"legitimate mail lost: {s['legit_refused']} message(s) - the flood filled the server's "
-                        f"{process_limit} process slots")
+        problems.append(t("exercise.flood.legit_lost", count=s["legit_refused"], slots=process_limit))
     if s["legit_logins_refused"]:
-        problems.append(f"staff could not read their mail {s['legit_logins_refused']} time(s) (POP3 refused)")
+        problems.append(t("exercise.flood.logins_refused", count=s["legit_logins_refused"]))
     others = {who: n for who, n in refused_connections(result).items() if who not in (FLOODER, BURST)}
     if others:
-        problems.append("legitimate connections refused: " + ", ".join(f"{who} {n}" for who, n in sorted(
-            others.items())))
+        refused = t("exercise.common.list_separator").join(t("exercise.flood.refused_of", who=who, count=n)
+                                                           for who, n in sorted(others.items()))
+        problems.append(t("exercise.flood.connections_refused", refused=refused))
     return problems
 
 
@@ -195,16 +185,17 @@ def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: in
     the simulated day happens to lose no mail, so it fails with that reason.
     """
     if isinstance(connection_limit, bool) or not isinstance(connection_limit, int) or connection_limit < 0:
-        return Feedback(False, [f"connection_limit: {connection_limit!r} is not a limit; expected a whole number "
-                                ">= 0 (0: no limit; Postfix's default is 50)"])
+        return Feedback(False, [_bad("connection_limit", connection_limit, t("exercise.flood.not_a_limit"),
+                                     t("exercise.flood.expected_connection_limit"))])
     if isinstance(process_limit, bool) or not isinstance(process_limit, int) or process_limit < 1:
-        return Feedback(False, [f"process_limit: {process_limit!r} is not a process limit; expected a whole number "
-                                ">= 1 (Postfix's default is 100)"])
+        return Feedback(False, [_bad("process_limit", process_limit, t("exercise.flood.not_a_process_limit"),
+                                     t("exercise.flood.expected_process_limit"))])
     if isinstance(seed, bool) or not isinstance(seed, int):
-        return Feedback(False, [f"seed: {seed!r} is not a whole number; expected a whole number such as 1"])
+        return Feedback(False, [_bad("seed", seed, t("exercise.common.not_a_whole_number"),
+                                     t("exercise.flood.expected_seed"))])
     if process_limit > MAX_CHECKED_PROCESS_LIMIT:
-        return Feedback(False, [f"process_limit: {process_limit} is more than this exercise simulates; expected at "
-                                f"most {MAX_CHECKED_PROCESS_LIMIT} (Postfix's default is 100)"])
+        return Feedback(False, [_bad("process_limit", process_limit, t("exercise.flood.too_big"),
+                                     t("exercise.flood.expected_at_most", most=MAX_CHECKED_PROCESS_LIMIT))])
     try:
         result = run(flood_day(preset, 150, 1, connection_limit, process_limit), seed=seed)
     except ConfigError as exc:
@@ -213,32 +204,28 @@ def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: in
     problems = _flood_problems(result, process_limit)
     burst_refused, minutes = burst_delivery(result)
     if burst_refused:
-        problems.append(f"the provider's server ({PROVIDER_IP}) got '421 too many connections' {burst_refused} "
-                        f"time(s) delivering 10 messages at once; its last message arrived after {minutes:.0f} "
-                        "minutes - the per-client limit is too low for a busy legitimate sender")
+        problems.append(t("exercise.flood.burst_refused", ip=PROVIDER_IP, reply="'421 too many connections'",
+                          count=burst_refused, minutes=format(minutes, ".0f")))
     unlimited = not connection_limit or connection_limit >= process_limit
     if not problems and unlimited:
         bigger = process_limit + 50
         flood_more = run(flood_day(preset, bigger, 1, connection_limit, process_limit), seed=seed)
-        why = ("no per-client limit (0)" if not connection_limit else
-               f"a per-client limit of {connection_limit}, not below the process limit")
-        cost = _flood_problems(flood_more, process_limit) or ["(this time nothing was lost, by luck of timing)"]
-        problems.append(f"{why}: one address may hold all {process_limit} process slots. The flood of 150 did not "
-                        f"fill them, but the same address opening {bigger} connections does - "
-                        + "; ".join(cost))
+        why = (t("exercise.flood.no_limit") if not connection_limit else
+               t("exercise.flood.limit_not_below", limit=connection_limit))
+        cost = _flood_problems(flood_more, process_limit) or [t("exercise.flood.lucky")]
+        problems.append(t("exercise.flood.bigger_flood", why=why, slots=process_limit, bigger=bigger,
+                          cost=t("exercise.flood.cost_separator").join(cost)))
     half = max_sound_connection_limit(process_limit)
     if not unlimited and connection_limit > half:
-        problems.append(f"a per-client limit of {connection_limit} lets one address hold {connection_limit} of the "
-                        f"{process_limit} process slots, more than the {process_limit - connection_limit} it leaves "
-                        "for everyone else. Even when a day's flood happens to cost nothing, one address must not "
-                        f"own most of the server: keep the limit at most half the process limit ({half} here), as "
-                        "Postfix's defaults do (50 of 100), so that the slots left cover the site's busy moments "
-                        "(the provider alone delivers over 10 connections at once)")
+        problems.append(t("exercise.flood.more_than_half", limit=connection_limit, slots=process_limit,
+                          left=process_limit - connection_limit, half=half))
     if problems:
         return Feedback(False, problems)
     limit = connection_limit
-    return Feedback(True, [f"no legitimate mail lost and no login refused; the per-client limit ({limit}) turned "
-                           f"the flooder away {refused.get(FLOODER, 0)} times, and the provider's burst went "
-                           f"straight in. One address can never hold more than {limit} of the {process_limit} "
-                           f"slots, however many connections it opens: at least {process_limit - limit} stay free "
-                           "for everyone else (the rule: at most half the process limit)"])
+    return Feedback(True, [t("exercise.flood.passed", limit=limit, turned_away=refused.get(FLOODER, 0),
+                             slots=process_limit, free=process_limit - limit)])
+
+
+def _bad(setting: str, value: object, problem: str, expected: str) -> str:
+    """The sentence of a :class:`ConfigError` for a bad argument, as a checker's feedback."""
+    return str(ConfigError(setting, value, problem, expected))

@@ -11,6 +11,9 @@ The ranges are exactly what the admin typed: unlike
 ``strict_ip_range(mx_via_provider=True)``, nothing adds the provider's
 address for you, so the lesson can show an MX at the provider whose address
 the range still refuses.
+
+The feedback and :data:`SOLUTION` come from the message catalogs (ids ``exercise.iprange.*``) in the
+language current when they are shown; the setting's name and the server's replies stay as EIMS wrote them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,16 @@ from collections.abc import Iterable
 
 from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
-from simlab.exercises.common import Feedback, checker, parse_count, parse_switch, refused_legit, relayed_by_network
+from simlab.exercises.common import (
+    Feedback,
+    checker,
+    lazy_constants,
+    parse_count,
+    parse_switch,
+    refused_legit,
+    relayed_counts,
+)
+from simlab.i18n import t, tn
 from simlab.scenarios import DAY, Scenario, run, strict_ip_range
 from simlab.scenarios.site import HOSTNAME, PROVIDER_IP
 
@@ -29,20 +41,16 @@ __all__ = ["RANGE_SETTING", "parse_ip_ranges", "ip_range_day", "refused_at_conne
 #: How the setting is named in messages (the EIMS 2.1 dialog's name).
 RANGE_SETTING = "IP Range Restriction (SMTP)"
 
-SOLUTION = f"""Point the domain's MX record at the provider and allow only the site's own network and
-the provider's address:
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-    check_ip_range("192.0.2.1-192.0.2.254, {PROVIDER_IP}-{PROVIDER_IP}", mx_via_provider=True)
 
-Correspondents now look up example.com's MX, find mx.provider.test and hand their mail to
-the provider, which passes it on from {PROVIDER_IP}: the only outside address the range
-has to let in. Staff on 192.0.2.0/24 still send through the server, and the spammer at
-203.0.113.50 is refused at connect (554), before it can write its forged
-MAIL FROM:<Postmaster@example.com>.
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.iprange.solution", provider_ip=PROVIDER_IP)
 
-Allowing each correspondent's address one by one also passes here, but only for the two
-correspondents this simulation knows: the Internet has more servers than any list.
-Allowing everything (0.0.0.0-255.255.255.255) brings the spoofed-Postmaster spam back (S4)."""
+
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 def parse_ip_ranges(text: str | Iterable[str], setting: str = RANGE_SETTING) -> list[str]:
@@ -83,7 +91,7 @@ def refused_at_connect(result: Result) -> list[tuple[str, str, int]]:
 
 def _describe(actor: str) -> str:
     if actor.endswith("(relay)"):
-        return f"the provider's server passing on mail ({actor.removesuffix(' (relay)')})"
+        return t("exercise.iprange.provider_relay", server=actor.removesuffix(" (relay)"))
     return actor
 
 
@@ -105,17 +113,15 @@ def check_ip_range(ranges: str | Iterable[str], mx_via_provider: bool = False, r
     for actor, ip, n in refused_at_connect(result):
         if actor == "spoofing spammer":
             continue
-        problems.append(f"{_describe(actor)} at {ip} was refused at connect (554 Access denied) "
-                        f"{n} time{'s' if n != 1 else ''}")
-    spam = relayed_by_network(result, actors=("spoofing spammer",))
-    problems += [line.replace("still relayed", "spam got through") for line in spam]
+        problems.append(tn("exercise.iprange.refused_at_connect", n, who=_describe(actor), ip=ip))
+    problems += [tn("exercise.iprange.spam_got_through", n, network=net, actor=who)
+                 for (who, net), n in relayed_counts(result, actors=("spoofing spammer",))]
     problems += refused_legit(result)
     if problems:
         return Feedback(False, problems)
-    notes = ["no spam relayed, no legitimate mail lost"]
+    notes = [t("exercise.iprange.passed")]
     if not mx_via_provider:
-        notes.append("this range lists the correspondents one by one: it works for the two this simulation knows, "
-                     "and refuses the next new one - the MX at the provider is what scales")
+        notes.append(t("exercise.iprange.one_by_one"))
     if not parse_ip_ranges(ranges):
-        notes.append("with no range there is no IP Range Restriction at all")
+        notes.append(t("exercise.iprange.no_range", setting="IP Range Restriction"))
     return Feedback(True, notes)

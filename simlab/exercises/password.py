@@ -7,6 +7,9 @@ POP3 by client address in the server (EIMS 2.1 IP Range Restriction) or at
 the router - and today's additions (account lockout, fail2ban, Dovecot's
 failure delay) are all knobs of :func:`guessing_day`, which both the lesson's
 panel and :func:`check_no_break_in` run.
+
+The feedback and :data:`SOLUTION` come from the message catalogs (ids ``exercise.password.*``) in the
+language current when they are shown; the log lines and replies they quote stay as the products wrote them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from simlab import products
 from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, checker, parse_count, parse_switch
+from simlab.exercises.common import Feedback, checker, lazy_constants, parse_count, parse_switch
+from simlab.i18n import t, tn
 from simlab.restrictions.access import RouterFilter
 from simlab.scenarios import run, wrong_password
 from simlab.scenarios.base import DAY, Scenario
@@ -47,7 +51,8 @@ def _ranges(value: Any, setting: str) -> list[str] | None:
         return [LAN] if parse_switch(value, setting) else None
     items = parse_networks(value, setting)
     if not items:
-        raise ConfigError(setting, value, "lists no range", "at least one range such as '192.0.2.1-192.0.2.254'")
+        raise ConfigError(setting, value, t("exercise.password.no_range"),
+                          t("exercise.password.expected_range", example="'192.0.2.1-192.0.2.254'"))
     return items
 
 
@@ -75,7 +80,7 @@ def guessing_day(preset: str = "eims-2.1", *, ip_range_restriction: Iterable[str
     router_filter = _ranges(router_filter, "router_filter")
     if isinstance(lockout, bool):  # as in the sandbox: True is 5 failures
         lockout = 5 if lockout else 0
-    lockout = parse_count(lockout, "lockout", 0, expected="a number of failures (0: off; True: 5)")
+    lockout = parse_count(lockout, "lockout", 0, expected=t("exercise.password.expected_lockout"))
     fail2ban = parse_switch(fail2ban, "fail2ban")
     failure_delay = parse_switch(failure_delay, "failure_delay")
     strong_passwords = parse_switch(strong_passwords, "strong_passwords")
@@ -84,8 +89,8 @@ def guessing_day(preset: str = "eims-2.1", *, ip_range_restriction: Iterable[str
     pace = _seconds(pace, "pace")
     if ip_range_restriction is not None and not product.can(products.IP_RANGE_RESTRICTION):
         owners = ", ".join(repr(p.name) for p in products.with_capability(products.IP_RANGE_RESTRICTION))
-        raise ConfigError("ip_range_restriction", preset, "is a product without IP Range Restriction",
-                          f"preset {owners or 'none'}, or router_filter=[...] for any product")
+        raise ConfigError("ip_range_restriction", preset, t("exercise.password.no_ip_range_restriction"),
+                          t("exercise.password.expected_ip_range_product", owners=owners or "none"))
     scenario = wrong_password(preset=preset, duration=duration, guesser_ips=guesser_ips, pace=pace,
                               pop3_ip_restriction=ip_range_restriction is not None,
                               router_filter=router_filter is not None, lockout=lockout,
@@ -101,12 +106,8 @@ def guessing_day(preset: str = "eims-2.1", *, ip_range_restriction: Iterable[str
 
 def _seconds(value: Any, setting: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or value == float("inf"):
-        raise ConfigError(setting, value, "is not a time", "a number of seconds > 0")
+        raise ConfigError(setting, value, t("exercise.password.not_a_time"), t("exercise.password.expected_seconds"))
     return float(value)
-
-
-def _times(count: int, word: str = "time") -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 class BreakIn(NamedTuple):
@@ -117,7 +118,8 @@ class BreakIn(NamedTuple):
     time: datetime
 
     def __str__(self) -> str:
-        return f"{self.account} (from {self.client_ip} at {self.time:%H:%M})"
+        return t("exercise.password.break_in", account=self.account, client_ip=self.client_ip,
+                 time=self.time.strftime("%H:%M"))
 
 
 def break_ins(result: Result, actor: str = "guesser") -> list[BreakIn]:
@@ -156,15 +158,19 @@ def _feedback_lines(result: Result) -> tuple[list[str], list[str]]:
     problems, facts = [], []
     fell = break_ins(result)
     if fell:
-        where = ", ".join(str(b) for b in fell)
-        problems.append(f"broken into: {_times(len(fell), 'account')} - {where}; a right guess writes no error line")
+        where = t("exercise.common.list_separator").join(str(b) for b in fell)
+        problems.append(tn("exercise.password.broken_into", len(fell), where=where))
     refused = staff_refusals(result)
     for actor, count in sorted(refused.items()):
-        problems.append(f"{actor} at {STAFF.get(actor, '?')} could not read mail {_times(count)}")
+        problems.append(tn("exercise.password.could_not_read", count, actor=actor, ip=STAFF.get(actor, "?")))
     s = result.summary
-    facts.append(f"{_times(s['login_failures'], 'failed login')} in the day, "
-                 f"{_times(s['logins_ok'], 'successful staff login')}"
-                 + (f", {_times(s['bans'], 'ban')}" if s.get("bans") else ""))
+    failed, ok = tn("exercise.password.failed_logins", s["login_failures"]), tn("exercise.password.staff_logins",
+                                                                                 s["logins_ok"])
+    if s.get("bans"):
+        facts.append(t("exercise.password.day_with_bans", failed=failed, ok=ok,
+                       bans=tn("exercise.password.bans", s["bans"])))
+    else:
+        facts.append(t("exercise.password.day", failed=failed, ok=ok))
     return problems, facts
 
 
@@ -183,44 +189,25 @@ def check_no_break_in(preset: str = "eims-2.1", seed: int = 1, guesser_ips: int 
     failed verdict naming it.
     """
     if "strong_passwords" in defences and parse_switch(defences["strong_passwords"], "strong_passwords"):
-        return Feedback(False, ["this exercise keeps the weak passwords (the webmaster account is shared by a "
-                                "script nobody can change today): stop the guesser with a defence instead"])
+        return Feedback(False, [t("exercise.password.keep_passwords")])
     unknown = sorted(set(defences) - {*DEFENCE_NAMES, "strong_passwords"})
     if unknown:
-        return Feedback(False, [f"{', '.join(unknown)}: not a defence of this exercise; the defences are: "
-                                f"{', '.join(DEFENCE_NAMES)}"])
+        return Feedback(False, [t("exercise.password.not_a_defence", names=", ".join(unknown),
+                                  defences=", ".join(DEFENCE_NAMES))])
     result = run(guessing_day(preset, guesser_ips=guesser_ips, **defences), seed=parse_count(seed, "seed"))
     problems, facts = _feedback_lines(result)
     if problems:
         return Feedback(False, problems + facts)
-    return Feedback(True, ["no account was broken into, and bob and alice read their mail all day", *facts])
+    return Feedback(True, [t("exercise.password.passed"), *facts])
 
 
-SOLUTION = """Two answers work on EIMS 2.1.
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-1. The thread's own advice, done so the roaming user still gets in: an IP Range Restriction on
-   POP3 that allows the LAN *and* alice's address.
 
-       check_no_break_in(ip_range_restriction=["192.0.2.1-192.0.2.254", "198.51.100.77"])
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.password.solution")
 
-   The guesser at 203.0.113.226 gets "-ERR ... Access denied" before it can send USER, and the log
-   says "POP3 connection from 203.0.113.226 refused by IP Range Restriction". With the LAN alone
-   (ip_range_restriction=True, or router_filter=True) no account falls, but alice is refused all
-   day: that fails the exercise.
 
-2. fail2ban with a long ban, e.g. a day:
-
-       check_no_break_in(fail2ban=True, bantime=86400)
-
-   Ten-minute bans (fail2ban's default) only slow the guesser down: it comes back after each ban
-   and reaches webmaster and info, whose passwords are their names. Note why the long ban is
-   enough here: the guesser started with bob and alice, failed five times, and was banned before
-   it ever tried "webmaster"/"webmaster". Had it started with webmaster, the first guess would have
-   worked - fail2ban counts failures and cannot stop a right first guess. And with a pool of
-   addresses (check_no_break_in(fail2ban=True, bantime=86400, guesser_ips=20)) each address stays
-   under five failures and walks past the jail; the IP range answer still holds.
-
-What does not work: account lockout (the account-name guess is the first try, so it succeeds
-before any lock - and the guesser locks bob and alice out of their own mail), and the failure
-delay (it slows a guesser, it does not stop one right guess). The real fix is outside the server
-settings: no password may equal its account's name."""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})

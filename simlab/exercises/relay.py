@@ -1,4 +1,8 @@
-"""Lesson 02 (S2, S3): close the open relay without losing legitimate mail."""
+"""Lesson 02 (S2, S3): close the open relay without losing legitimate mail.
+
+The feedback and :data:`SOLUTION` are looked up in the message catalogs (ids ``exercise.relay.*``) when
+they are shown: ``SOLUTION`` is served by the module's ``__getattr__`` (PEP 562) in the current language.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ from simlab.exercises.common import (
     Feedback,
     checked_settings,
     checker,
+    lazy_constants,
     parse_count,
     parse_switch,
     refused_legit,
     relayed_by_network,
 )
+from simlab.i18n import t
 from simlab.scenarios import relay_probe, run
 
 __all__ = ["check_no_open_relay", "lost_mail_by_actor", "SOLUTION", "PROBE_ACTOR"]
@@ -21,26 +27,17 @@ __all__ = ["check_no_open_relay", "lost_mail_by_actor", "SOLUTION", "PROBE_ACTOR
 #: The actor that sends the survey's test message.
 PROBE_ACTOR = "relay survey"
 
-SOLUTION = """EIMS 1.2 has no setting that stops relaying: the fix is another server.
-On EIMS 2.1, check Relay Restriction ("only route for local domains and the following domains"):
 
-    check_no_open_relay("eims-2.1", relay_restriction=True)
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-SIMS ("client_hosts") and Postfix ("mynetworks") refuse the probe as installed, because they
-decide by the client's address: the probe is refused at RCPT, nothing waits in the queue, and
-no bounce reaches postmaster. But the same rule costs SIMS alice's mail: she sends from outside
-(198.51.100.77), so SIMS refuses her at RCPT as it refuses the probe - unless her address is in
-Client Hosts:
 
-    check_no_open_relay("sims", client_hosts=["192.0.2.0/24", "198.51.100.77"])
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.relay.solution")
 
-Postfix passes as installed: alice logs in (SMTP AUTH) and submits on port 587, and a logged-in
-client may relay (permit_sasl_authenticated), whatever her address:
 
-    check_no_open_relay("postfix")
-
-Postfix's refusal is 454 4.7.1 (a deferral, from its default defer_unauth_destination); with
-reject_unauth_destination it would be 554 5.7.1. Either way the probe's message is never taken."""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 def lost_mail_by_actor(result: Result, skip: tuple[str, ...] = (PROBE_ACTOR,)) -> list[str]:
@@ -52,7 +49,8 @@ def lost_mail_by_actor(result: Result, skip: tuple[str, ...] = (PROBE_ACTOR,)) -
                      & ~events.reply_code.astype(str).str.startswith("2") & ~events.actor.isin(skip)]
     sentences = []
     for (actor, client_ip, code), rows in refused.groupby(["actor", "client_ip", "reply_code"]):
-        sentences.append(f"{actor} at {client_ip}: {len(rows)} message(s) refused at RCPT with {code}")
+        sentences.append(t("exercise.relay.refused_at_rcpt", actor=actor, client_ip=client_ip, count=len(rows),
+                           code=code))
     return sentences
 
 
@@ -74,10 +72,10 @@ def check_no_open_relay(preset: str, seed: int = 1, **settings: Any) -> Feedback
     result = run(scenario, seed=seed)
     problems = relayed_by_network(result, actors=(PROBE_ACTOR,))
     if result.summary["bounces_to_postmaster"]:
-        problems.append(f"{result.summary['bounces_to_postmaster']} bounce(s) reached postmaster")
+        problems.append(t("exercise.relay.bounces", count=result.summary["bounces_to_postmaster"]))
     lost = refused_legit(result)
     if lost:
         problems += lost + lost_mail_by_actor(result)
     if problems:
         return Feedback(False, problems)
-    return Feedback(True, ["the probe was refused at RCPT and legitimate mail kept flowing"])
+    return Feedback(True, [t("exercise.relay.passed")])

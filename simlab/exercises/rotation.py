@@ -12,6 +12,9 @@ addresses the spammer has.
 Blocking by address also has a price: it catches alice, who reads and sends
 her mail from outside, when her relayed mail or a mistyped password looks
 like abuse in the log.
+
+The defences' names (:data:`DEFENCES`, :data:`SHORT_NAMES`), the feedback and :data:`SOLUTION` come from the
+message catalogs (ids ``exercise.rotation.*``) in the language current when they are read.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from simlab.engine.conversation import Outcome
 from simlab.engine.result import Result
 from simlab.engine.world import World
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, checker, parse_count
+from simlab.exercises.common import Feedback, LazyTexts, checker, lazy_constants, parse_count, staff_logins_refused
+from simlab.i18n import t, tn
 from simlab.scenarios import DAY, Scenario, ip_rotation, run
 from simlab.scenarios.catalog import ROTATION_DEFENCES
 from simlab.scenarios.site import HOSTNAME, LAN, ROAMING_IP
@@ -37,39 +41,32 @@ __all__ = ["DEFENCES", "SHORT_NAMES", "SPAMMER", "ATTACK_POOL", "rotation_day", 
            "lost_by_sender", "relayed_spam_by_network", "bans_in_order", "pool_sweep", "check_rotation_defence",
            "SOLUTION", "EXERCISE_PRESET", "allowlist_used"]
 
-#: The defences of :func:`simlab.scenarios.ip_rotation`, in plain words.
-DEFENCES = {"none": "no defence", "per_ip_ban": "fail2ban: ban each address that relays",
-            "admin_block": "admin blocks addresses at the router, hourly",
-            "please_stop": "admin writes 'please stop' to each abuser",
-            "allowlist": "allow-list: relay only for the site's network"}
+#: The defences of :func:`simlab.scenarios.ip_rotation`, in plain words (in the language current when read).
+DEFENCES = LazyTexts({"none": lambda: t("exercise.rotation.defence.none"),
+                      "per_ip_ban": lambda: t("exercise.rotation.defence.per_ip_ban"),
+                      "admin_block": lambda: t("exercise.rotation.defence.admin_block"),
+                      "please_stop": lambda: t("exercise.rotation.defence.please_stop"),
+                      "allowlist": lambda: t("exercise.rotation.defence.allowlist")})
 #: The same, in two or three words (for chart labels).
-SHORT_NAMES = {"none": "no defence", "per_ip_ban": "fail2ban", "admin_block": "admin blocks by hand",
-               "please_stop": "'please stop' mail", "allowlist": "allow-list"}
+SHORT_NAMES = LazyTexts({"none": lambda: t("exercise.rotation.short.none"),
+                         "per_ip_ban": lambda: t("exercise.rotation.short.per_ip_ban"),
+                         "admin_block": lambda: t("exercise.rotation.short.admin_block"),
+                         "please_stop": lambda: t("exercise.rotation.short.please_stop"),
+                         "allowlist": lambda: t("exercise.rotation.short.allowlist")})
 SPAMMER = "rotating spammer"
 #: The exercise's attacker: 50 addresses, a new one for every message.
 ATTACK_POOL = 50
 
-SOLUTION = """On EIMS 2.1, only a list of who may relay stops a spammer with 50 addresses - and the list
-must name alice's address as well as the site's network:
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-    check_rotation_defence("eims-2.1", "allowlist", relay_networks=["192.0.2.0/24", "198.51.100.77"])
 
-Relay Restriction AND if from a valid IP relays only for the valid IPs: bob's network and alice's
-one address at home. The spammer's 203.0.113.x addresses are on neither, however many it has.
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.rotation.solution")
 
-What fails:
-  "per_ip_ban" or "admin_block", at any ban_after: each of the 50 addresses relays ban_after
-    messages before its ban (ban_after=1 still lets one through per address), and the same rule
-    bans alice, whose mail from 198.51.100.77 leaves the same "relayed" log line.
-  "please_stop" and "none": nothing stops anyone.
-  "allowlist" with the default list (192.0.2.0/24): alice is not on the site's network, so her
-    mail from outside is refused.
-  "allowlist" with alice's whole network (198.51.100.0/24): it passes the spam test, but lets
-    every server in that network relay through the site - a list must be as narrow as the need.
 
-The price of this answer: alice's entry works only as long as her address never changes. Postfix
-(and SMTP AUTH in general) solves it with a login instead of an address: she submits on port 587
-with her password (permit_sasl_authenticated), and no address of hers is needed anywhere."""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 @dataclass
@@ -117,8 +114,9 @@ def rotation_day(preset: str = "eims-2.1", defence: str = "none", pool_size: int
             ``None`` keeps the site's network, 192.0.2.0/24.
     """
     if defence not in ROTATION_DEFENCES:
-        raise ConfigError("defence", defence, "is not a defence", f"one of {', '.join(ROTATION_DEFENCES)}")
-    ban_after = parse_count(ban_after, "ban_after", 1, expected="a whole number of messages >= 1")
+        raise ConfigError("defence", defence, t("exercise.rotation.not_a_defence"),
+                          t("expected.one_of", choices=", ".join(ROTATION_DEFENCES)))
+    ban_after = parse_count(ban_after, "ban_after", 1, expected=t("exercise.rotation.expected_ban_after"))
     scenario = ip_rotation(preset=preset, defence=defence, pool_size=pool_size, ban_after=ban_after, switch=switch,
                            messages=messages, duration=duration)
     if relay_networks is not None:  # a list, or typed as in the panel: "192.0.2.0/24, 198.51.100.77"
@@ -126,8 +124,8 @@ def rotation_day(preset: str = "eims-2.1", defence: str = "none", pool_size: int
         setting = relay_networks_setting(preset)
         if setting is None:
             owners = ", ".join(p.name for p in products.with_capability(products.RELAY_BY_CLIENT_IP))
-            raise ConfigError("relay_networks", list(relay_networks), f"has no meaning on {preset}",
-                              f"a preset with a relay list: {owners}")
+            raise ConfigError("relay_networks", list(relay_networks), t("exercise.rotation.no_meaning", preset=preset),
+                              t("exercise.rotation.expected_relay_list_preset", owners=owners))
         scenario.settings[setting] = list(relay_networks)
     scenario.actors = [_counted(actor) for actor in scenario.actors]
     return scenario
@@ -156,9 +154,9 @@ def relayed_spam_by_network(result: Result) -> list[str]:
         network = str(ipaddress.ip_network(f"{ip}/24", strict=False))
         messages[network] += 1
         addresses.setdefault(network, set()).add(ip)
-    return [f"still relayed: {n} spam message{'s' if n != 1 else ''} from {network}, sent from "
-            f"{len(addresses[network])} different address{'es' if len(addresses[network]) != 1 else ''} "
-            "(250 at RCPT)" for network, n in sorted(messages.items())]
+    return [tn("exercise.rotation.still_relayed", n, network=network,
+               addresses=tn("exercise.rotation.addresses", len(addresses[network])))
+            for network, n in sorted(messages.items())]
 
 
 def bans_in_order(result: Result) -> list[tuple[float, str, str]]:
@@ -197,8 +195,7 @@ def _too_wide(relay_networks: Sequence[str] | None) -> list[str]:
         inside = entry.first in lan and entry.last in lan
         size = int(entry.last) - int(entry.first) + 1
         if not inside and size > 1:
-            wide.append(f"relay list: {entry} lets {size} addresses outside the site's network relay through the "
-                        f"site - alice needs only her own ({ROAMING_IP})")
+            wide.append(t("exercise.rotation.too_wide", entry=entry, size=size, ip=ROAMING_IP))
     return wide
 
 
@@ -214,35 +211,32 @@ def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_
     a bad entry, defence or count is a failed verdict naming it.
     """
     if defence not in ROTATION_DEFENCES:
-        return Feedback(False, [f"defence: {defence!r} is not a defence; expected one of "
-                                f"{', '.join(ROTATION_DEFENCES)}"])
+        return Feedback(False, [str(ConfigError("defence", defence, t("exercise.rotation.not_a_defence"),
+                                                t("expected.one_of", choices=", ".join(ROTATION_DEFENCES))))])
     if relay_networks is not None:
         relay_networks = parse_networks(relay_networks, "relay_networks")
     result = run(rotation_day(preset, defence, ATTACK_POOL, ban_after, relay_networks=relay_networks),
                  seed=parse_count(seed, "seed"))
     problems = _too_wide(relay_networks) if allowlist_used(preset, defence) else []
     if preset != EXERCISE_PRESET:
-        problems.insert(0, f"the site's server is {products.get(EXERCISE_PRESET).label}, and the admin cannot change "
-                           "products today: choose a "
-                           f"defence on {EXERCISE_PRESET!r} (this was {preset!r})")
+        problems.insert(0, t("exercise.rotation.wrong_product", product=products.get(EXERCISE_PRESET).label,
+                             preset=repr(EXERCISE_PRESET), given=repr(preset)))
     problems += relayed_spam_by_network(result)
     lost = lost_by_sender(result)
     lan_lost = lost.pop("bob (LAN)", 0)
     if lan_lost:
-        problems.append(f"LAN staff mail lost: bob (LAN) at 192.0.2.101 had {lan_lost} message(s) refused - "
-                        f"the site's network ({LAN}) must stay allowed to relay")
+        problems.append(t("exercise.rotation.lan_lost", count=lan_lost, lan=LAN))
     alice_lost = lost.pop("alice (roaming)", 0)
     if alice_lost:
-        problems.append(f"alice's mail lost: alice (roaming) at {ROAMING_IP} had {alice_lost} message(s) refused - "
-                        "she sends through the site from outside its network")
-    problems += [f"legitimate mail lost: {n} message(s) of {who}" for who, n in lost.items()]
+        problems.append(t("exercise.rotation.alice_lost", count=alice_lost, ip=ROAMING_IP))
+    problems += [t("exercise.rotation.legit_lost", count=n,
+                   who=t("exercise.rotation.correspondents") if who == "correspondents" else who)
+                 for who, n in lost.items()]
     if result.summary["legit_logins_refused"]:
-        problems.append(f"staff could not read their mail {result.summary['legit_logins_refused']} time(s)")
+        problems.append(staff_logins_refused(result.summary["legit_logins_refused"]))
     staff_banned = sorted({ip for _t, ip, _by in bans_in_order(result) if not ip.startswith("203.0.113.")})
-    problems += [f"{ip} was banned - that is not the spammer" for ip in staff_banned]
+    problems += [t("exercise.rotation.wrongly_banned", ip=ip) for ip in staff_banned]
     if problems:
         return Feedback(False, problems)
-    return Feedback(True, ["no spam relayed; bob's mail from the LAN and alice's from outside went out, and nobody "
-                           "but the spammer was refused", "the price: alice's entry holds only while her address "
-                           "stays the same - SMTP AUTH (a login, not an address) removes that"])
+    return Feedback(True, [t("exercise.rotation.passed"), t("exercise.rotation.price")])
 

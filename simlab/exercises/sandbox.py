@@ -13,6 +13,9 @@ minutes), account lockout, a router filter for POP3.
 Postfix), survive a day with the spoofing spammer, the rotating spammer and
 the guesser - no spam relayed, no account broken into, no legitimate mail
 lost and no member of staff locked out of their mailbox.
+
+The feedback, the errors and :data:`SOLUTION` come from the message catalogs (ids ``exercise.sandbox.*``)
+in the language current when they are shown; the replies they quote stay as each product wrote them.
 """
 
 from __future__ import annotations
@@ -35,7 +38,16 @@ from simlab.engine.actors import (
 )
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, checked_settings, checker, parse_count, parse_switch
+from simlab.exercises.common import (
+    Feedback,
+    checked_settings,
+    checker,
+    lazy_constants,
+    parse_count,
+    parse_switch,
+    staff_logins_refused,
+)
+from simlab.i18n import t, tn
 from simlab.restrictions.access import RouterFilter
 from simlab.restrictions.guards import AccountLockout, Fail2Ban
 from simlab.scenarios.base import DAY, HOUR, Scenario
@@ -66,30 +78,22 @@ CHALLENGE_YEAR = 1998
 #: The challenge's fixed attack mix (per day).
 CHALLENGE = {"spoofing_spammer": 10, "rotating_spammer": 100, "pool_size": 50, "guesser": True, "guesser_ips": 1}
 
-SOLUTION = """Two answers, both by "allow what is legitimate" (S6) rather than chasing abusers:
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-EIMS 2.1 - relay only when the client's address is valid too ("AND if from a valid IP"), with
-alice's address on the list, and keep POP3 to the same addresses:
 
-    check_challenge("eims-2.1", {"relay_restriction": True, "require_valid_ip": True,
-                                 "valid_ips": ["192.0.2.0/24", "198.51.100.77"],
-                                 "ip_range_restriction": {"pop3": ["192.0.2.0/24", "198.51.100.77"]}})
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.sandbox.solution")
 
-SIMS - Client Hosts decide relaying by the client's address; add alice's address, and a router
-filter that lets POP3 in only from the LAN and alice:
 
-    check_challenge("sims", {"client_hosts": ["192.0.2.0/24", "198.51.100.77"]},
-                    {"router_filter": ["192.0.2.0/24", "198.51.100.77"]})
-
-A long fail2ban ban ({"fail2ban": 86400}) also stops this one-address guesser, but not one with a
-pool of addresses; lockout does not help at all: the guesser's first try at webmaster is right.
-Relay Restriction alone fails (the spammers write a local sender), and an IP range on SMTP as
-well as POP3 shuts out the correspondents' mail (S5)."""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 def _rate(name: str, value: Any, low: float = 0) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-        raise ConfigError(name, value, "is not a usable number", f"a number >= {low:g}")
+        raise ConfigError(name, value, t("exercise.sandbox.not_a_number"),
+                          t("exercise.sandbox.expected_number", low=format(low, "g")))
     return float(value)
 
 
@@ -145,7 +149,8 @@ def attackers(duration: float, relay_scanner: int = 0, spoofing_spammer: float =
     if _rate("rotating_spammer", rotating_spammer):
         size = int(_rate("pool_size", pool_size, 1))
         if size > 250:
-            raise ConfigError("pool_size", pool_size, "is larger than 203.0.113.0/24 allows", "at most 250")
+            raise ConfigError("pool_size", pool_size, t("exercise.sandbox.pool_too_large", network="203.0.113.0/24"),
+                              t("exercise.sandbox.expected_at_most", most=250))
         actors.append(RotatingSpammer("rotating spammer", "attacker", ips=tuple(f"203.0.113.{n}" for n in
                                                                              range(1, size + 1)),
                                       server=HOSTNAME, local_domain=DOMAIN, victims=VICTIMS,
@@ -154,7 +159,8 @@ def attackers(duration: float, relay_scanner: int = 0, spoofing_spammer: float =
     if guesser:
         size = int(_rate("guesser_ips", guesser_ips, 1))
         if size > 50:
-            raise ConfigError("guesser_ips", guesser_ips, "is more addresses than the lesson's pool", "at most 50")
+            raise ConfigError("guesser_ips", guesser_ips, t("exercise.sandbox.too_many_guesser_ips"),
+                              t("exercise.sandbox.expected_at_most", most=50))
         pool = (GUESSER_IP, *(f"203.0.113.{150 + n}" for n in range(size - 1)))
         actors.append(Pop3Guesser("guesser", "attacker", ips=pool, server=HOSTNAME,
                                   accounts=("bob", "alice", "webmaster", "info"),
@@ -191,20 +197,20 @@ def defences_for(preset: str, defences: Mapping[str, Any] | Iterable[str] | None
     if isinstance(defences, str):
         defences = [defences]
     if not isinstance(defences, Mapping | Iterable) or isinstance(defences, bytes):
-        raise ConfigError("defences", defences, "is not a set of defences",
-                          "a dict such as {'fail2ban': 86400} or a list of names such as ['fail2ban']")
+        raise ConfigError("defences", defences, t("exercise.sandbox.not_defences"),
+                          t("exercise.sandbox.expected_defences", mapping="{'fail2ban': 86400}",
+                            names="['fail2ban']"))
     if isinstance(defences, Mapping):
         items = {name: _switch_or(value, name) for name, value in defences.items()}
     else:
         items = {}
         for name in defences:
             if not isinstance(name, str):
-                raise ConfigError("defences", name, "is not a defence's name", "fail2ban, lockout or router_filter")
+                raise ConfigError("defences", name, t("exercise.sandbox.not_a_defence_name"), _defence_names())
             items[name] = True
     unknown = sorted(set(items) - {"fail2ban", "lockout", "router_filter"})
     if unknown:
-        raise ConfigError("defences", ", ".join(unknown), "is not a defence of the lesson",
-                          "fail2ban, lockout or router_filter")
+        raise ConfigError("defences", ", ".join(unknown), t("exercise.sandbox.not_a_defence"), _defence_names())
     restrictions: list = []
     routers: list = []
     ban = items.get("fail2ban")
@@ -220,7 +226,8 @@ def defences_for(preset: str, defences: Mapping[str, Any] | Iterable[str] | None
     if allowed:
         networks = [LAN] if allowed is True else parse_networks(allowed, "router_filter")
         if not networks:
-            raise ConfigError("router_filter", allowed, "lists no network", "e.g. ['192.0.2.0/24']")
+            raise ConfigError("router_filter", allowed, t("exercise.sandbox.no_network"),
+                              t("exercise.sandbox.expected_network", example="['192.0.2.0/24']"))
         routers.append(RouterFilter(allow=networks, services=("pop3",)))
     return restrictions, routers
 
@@ -239,12 +246,13 @@ def sandbox_scenario(preset: str = "eims-2.1", settings: Mapping[str, Any] | Non
     preset = products.get(preset).name
     settings = dict(settings or {})
     if not isinstance(duration_hours, int | float) or isinstance(duration_hours, bool) or not 0 < duration_hours <= 72:
-        raise ConfigError("duration_hours", duration_hours, "is not a duration", "hours from 1 to 72")
+        raise ConfigError("duration_hours", duration_hours, t("exercise.sandbox.not_a_duration"),
+                          t("exercise.sandbox.expected_hours", low=1, high=72))
     duration = duration_hours * HOUR
     actors = site_day(preset, settings, staff, staff_per_day, correspondents, correspondents_per_day)
     actors += attackers(duration, **attack)
     restrictions, routers = defences_for(preset, defences)
-    return Scenario("sandbox", "Your own day", preset, settings, actors, duration, restrictions, routers,
+    return Scenario("sandbox", t("exercise.sandbox.title"), preset, settings, actors, duration, restrictions, routers,
                     knobs={"settings": settings, "defences": defences, "duration_hours": duration_hours, **attack})
 
 
@@ -262,16 +270,33 @@ def _refusals(result: Result, actors: Iterable[str]) -> list[str]:
                 asked = lines[i - 1][3:] if i and lines[i - 1].startswith("C: ") else "connecting"
                 if asked.startswith("PASS") and i + 1 < len(lines) and lines[i + 1].startswith("C: USER"):
                     continue  # a typo, corrected on the next try
-                counts[(record.actor, record.client_ip, f"{asked.split(' ')[0]} got {line[3:]}")] += 1
+                counts[(record.actor, record.client_ip, _got(asked.split(" ")[0], line[3:]))] += 1
                 break
     events = result.events
     if not events.empty:
         dropped = events[(events.command == "CONNECT") & events.outcome.isin(("filtered", "refused", "down"))
                          & events.actor.isin(list(wanted))]
         for (actor, ip, outcome), n in dropped.groupby(["actor", "client_ip", "outcome"]).size().items():
-            counts[(actor, ip, f"the connection was {outcome}")] += n
-    return [f"{actor} ({ip}): {n} session{'s' if n != 1 else ''} where {what}"
+            counts[(actor, ip, _CONNECTION_OUTCOMES[outcome]())] += n
+    return [tn("exercise.sandbox.sessions_where", n, actor=actor, ip=ip, what=what)
             for (actor, ip, what), n in sorted(counts.items())]
+
+
+def _got(asked: str, reply: str) -> str:
+    """"RCPT got 550 ...", "connecting got 554 ...": what the session asked and the product's reply."""
+    if asked == "connecting":
+        return t("exercise.sandbox.connecting_got", reply=reply)
+    return t("exercise.sandbox.command_got", command=asked, reply=reply)
+
+
+def _defence_names() -> str:
+    return t("exercise.sandbox.defence_names")
+
+
+#: What happened to a connection that never reached the server, in words (the engine's outcomes).
+_CONNECTION_OUTCOMES = {"filtered": lambda: t("exercise.sandbox.connection_filtered"),
+                        "refused": lambda: t("exercise.sandbox.connection_refused"),
+                        "down": lambda: t("exercise.sandbox.connection_down")}
 
 
 def _relayed(result: Result) -> list[str]:
@@ -283,10 +308,14 @@ def _relayed(result: Result) -> list[str]:
     out = []
     for actor, group in rows.groupby("actor"):
         ips = sorted(set(group.client_ip), key=ipaddress.ip_address)
-        where = ips[0] if len(ips) == 1 else f"{len(ips)} addresses in 203.0.113.0/24"
-        sender = f"MAIL FROM:<Postmaster@{DOMAIN}>" if actor in ("spoofing spammer", "rotating spammer") else ""
-        out.append(f"{actor}: {len(group)} recipient(s) got 250 at RCPT, from {where}"
-                   + (f" with {sender}" if sender else ""))
+        where = ips[0] if len(ips) == 1 else t("exercise.sandbox.addresses_in", count=len(ips),
+                                                 network="203.0.113.0/24")
+        if actor in ("spoofing spammer", "rotating spammer"):
+            sender = f"MAIL FROM:<Postmaster@{DOMAIN}>"
+            out.append(t("exercise.sandbox.relayed_with_sender", actor=actor, count=len(group), where=where,
+                         sender=sender))
+        else:
+            out.append(t("exercise.sandbox.relayed", actor=actor, count=len(group), where=where))
     return out
 
 
@@ -308,8 +337,8 @@ def check_challenge(preset: str, settings: Mapping[str, Any] | None = None,
     product = products.get(preset)
     if product.year > CHALLENGE_YEAR:
         old = ", ".join(p.name for p in products.PRODUCTS.values() if p.year <= CHALLENGE_YEAR)
-        return Feedback(False, [f"the challenge is for a {CHALLENGE_YEAR} product: {old} - "
-                                f"{product.label} passes it as installed"])
+        return Feedback(False, [t("exercise.sandbox.not_a_1998_product", year=CHALLENGE_YEAR, products=old,
+                                  product=product.label)])
     settings = checked_settings(product.name, settings)
     site_server(preset, settings)
     scenario = sandbox_scenario(preset, settings, defences, **CHALLENGE)
@@ -317,20 +346,19 @@ def check_challenge(preset: str, settings: Mapping[str, Any] | None = None,
     s = result.summary
     problems: list[str] = []
     if s["spam_relayed"]:
-        problems.append(f"spam relayed: {s['spam_relayed']} message(s)")
+        problems.append(t("exercise.sandbox.spam_relayed", count=s["spam_relayed"]))
         problems += _relayed(result)
     if s["accounts_compromised"]:
         broken = ", ".join(sorted(result.world.compromised))
-        problems.append(f"accounts broken into: {s['accounts_compromised']} ({broken}) - the guesser from "
-                        f"{GUESSER_IP} logged in with each account's own name as the password")
+        problems.append(t("exercise.sandbox.broken_into", count=s["accounts_compromised"], accounts=broken,
+                          ip=GUESSER_IP))
     if s["legit_refused"] or s["legit_logins_refused"]:
         if s["legit_refused"]:
-            problems.append(f"legitimate mail lost: {s['legit_refused']} message(s)")
+            problems.append(t("exercise.sandbox.legit_lost", count=s["legit_refused"]))
         if s["legit_logins_refused"]:
-            problems.append(f"staff could not read their mail {s['legit_logins_refused']} time(s)")
+            problems.append(staff_logins_refused(s["legit_logins_refused"]))
         problems += _refusals(result, LEGIT_ACTORS)
     if problems:
         return Feedback(False, problems)
-    return Feedback(True, [f"{preset}: spam relayed 0 (refused {s['spam_refused']}), accounts broken into 0 "
-                           f"({s['login_failures']} failed logins), legitimate mail delivered "
-                           f"{s['legit_delivered']}, none lost"])
+    return Feedback(True, [t("exercise.sandbox.passed", preset=preset, spam_refused=s["spam_refused"],
+                             login_failures=s["login_failures"], delivered=s["legit_delivered"])])

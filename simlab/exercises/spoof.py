@@ -15,6 +15,9 @@ mail.mycompany.co.jp and ``yourcompany.test`` for mail.yourcompany.co.jp.
 :func:`mycompany_server` builds any preset for it; :func:`spoof_day` is the
 day-long :func:`simlab.scenarios.spoofed_postmaster` run at the simlab site
 (example.com) with the same settings.
+
+The feedback and :data:`SOLUTION` come from the message catalogs (ids ``exercise.spoof.*``) in the
+language current when they are shown; the replies they quote stay as each product wrote them.
 """
 
 from __future__ import annotations
@@ -24,7 +27,17 @@ from typing import Any
 
 from simlab import products
 from simlab.addresses.networks import parse_networks
-from simlab.exercises.common import Feedback, checked_settings, checker, parse_switch, send_until_closed
+from simlab.exercises.common import (
+    Feedback,
+    checked_settings,
+    checker,
+    lazy_constants,
+    ok_line,
+    parse_switch,
+    problem_line,
+    send_until_closed,
+)
+from simlab.i18n import t
 from simlab.products.base import SiteNames
 from simlab.scenarios import spoofed_postmaster
 from simlab.scenarios.base import DAY, Scenario
@@ -138,16 +151,18 @@ def spoof_day(preset: str = "eims-2.1", *, relay_restriction: bool = True, relay
 def _verdict(who: str, session, relayed_words: str) -> tuple[bool, str]:
     """Did RCPT get a 2xx? And a sentence that says what happened."""
     if session.greeting is None or session.greeting.code >= 400:
-        shown = "no banner" if session.greeting is None else f"'{session.greeting.text}'"
-        return False, f"{who} was refused at connect ({shown}) and never reached RCPT"
+        shown = t("exercise.spoof.no_banner") if session.greeting is None else f"'{session.greeting.text}'"
+        return False, t("exercise.spoof.refused_at_connect", who=who, banner=shown)
     mail = reply_to(session, "MAIL")
     if mail is None or mail[:1] != "2":
-        return False, f"{who} never reached RCPT: MAIL FROM got '{mail}'"
+        quoted = f"'{mail}'"
+        return False, t("exercise.spoof.mail_refused", who=who, reply=quoted)
     answer = reply_to(session, "RCPT")
     if answer is None:
-        return False, f"{who} never sent RCPT"
-    accepted = answer[:1] == "2"
-    return accepted, f"{who} got '{answer}' at RCPT: {relayed_words if accepted else 'refused'}"
+        return False, t("exercise.spoof.no_rcpt", who=who)
+    accepted, quoted = answer[:1] == "2", f"'{answer}'"
+    return accepted, t("exercise.spoof.rcpt_reply", who=who, reply=quoted,
+                       verdict=relayed_words if accepted else t("exercise.spoof.refused"))
 
 
 @checker
@@ -173,48 +188,35 @@ def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
     spoof = replay(servers[0], SPOOFER_IP, THREAD_DIALOGUE)
     staff = replay(servers[1], STAFF_IP, STAFF_DIALOGUE)
     inbound = replay(servers[2], INBOUND_IP, INBOUND_DIALOGUE)
-    spoof_relayed, spoof_line = _verdict(f"the thread's dialogue from {SPOOFER_IP}", spoof,
-                                         "relayed to yourcompany.test")
-    staff_ok, staff_line = _verdict(f"bob's message from {STAFF_IP}", staff, "accepted for carol@remote.test")
-    inbound_ok, inbound_line = _verdict(f"carol's server at {INBOUND_IP} delivering to bob", inbound,
-                                        "accepted for bob")
+    spoof_relayed, spoof_line = _verdict(t("exercise.spoof.who_spoofer", ip=SPOOFER_IP), spoof,
+                                         t("exercise.spoof.relayed_to", domain="yourcompany.test"))
+    staff_ok, staff_line = _verdict(t("exercise.spoof.who_staff", ip=STAFF_IP), staff,
+                                    t("exercise.spoof.accepted_for", rcpt="carol@remote.test"))
+    inbound_ok, inbound_line = _verdict(t("exercise.spoof.who_inbound", ip=INBOUND_IP), inbound,
+                                        t("exercise.spoof.accepted_for", rcpt="bob"))
     problems, facts = [], []
     if spoof_relayed:
-        problems.append(f"problem: {spoof_line} ({len(servers[0].queue)} message(s) waiting in the queue)")
+        problems.append(problem_line(t("exercise.spoof.queued", line=spoof_line, count=len(servers[0].queue))))
     else:
-        facts.append(f"ok: {spoof_line}")
+        facts.append(ok_line(spoof_line))
     if staff_ok:
-        facts.append(f"ok: {staff_line}")
+        facts.append(ok_line(staff_line))
     else:
-        problems.append(f"problem: {staff_line} - staff on the LAN can no longer send out")
+        problems.append(problem_line(t("exercise.spoof.staff_cannot_send", line=staff_line)))
     if inbound_ok:
-        facts.append(f"ok: {inbound_line}")
+        facts.append(ok_line(inbound_line))
     else:
-        problems.append(f"problem: {inbound_line} - the site no longer receives mail from the Internet")
+        problems.append(problem_line(t("exercise.spoof.no_inbound", line=inbound_line)))
     return Feedback(not problems, problems + facts)
 
 
-SOLUTION = """Relay Restriction alone trusts the sender's domain, and the spoofer writes ours. Add the later
-EIMS option "AND if from a valid IP", with the LAN as the valid addresses:
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-    check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True, valid_ips=["192.0.2.0/24"])
 
-(require_valid_ip=True alone means the same: the checker, like the panel, takes the LAN as the
-valid addresses when you do not list any.)
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.spoof.solution")
 
-The thread's dialogue from 203.0.113.50 then gets
 
-    550 Relaying to <user_name@yourcompany.test> not permitted
-
-at RCPT, while bob at 192.0.2.101 still gets 250 for carol@remote.test. Mail *to* the site's own
-users is still accepted from anyone, as it must be.
-
-What does not work: relay_domains=[...] (it widens the sender-domain rule, it does not check the
-client), relay_restriction=False (an open relay), ip_range_restriction on SMTP (it also shuts out
-every server that delivers mail to you - lesson 04), and smtp_auth=True on its own (the spoofer does
-not log in; without "AND if from a valid IP" the sender-domain rule still lets it through).
-
-Staff who send from outside (alice at 198.51.100.77) are not in the valid range: give them SMTP
-AUTH (smtp_auth=True) and have their mail program log in on port 587. (That AUTH on 587 is a
-modelling choice for 1998: the submission port was defined in RFC 2476, December 1998, and SMTP
-AUTH in RFC 2554, 1999; the vendor's notes say EIMS 2.1 and later offered SMTP AUTH.)"""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})

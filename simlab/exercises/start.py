@@ -3,15 +3,19 @@
 The exercise asks for the reply EIMS 2.1 gives, as installed, to ``RCPT TO``
 for a foreign address from outside: the thread's S3 ("anti-relay is off by
 default"). :func:`run_dialogue` is what lesson 00's panel (and lesson 03's)
-sends a student's lines with.
+sends a student's lines with. Its feedback and :data:`SOLUTION` come from the message catalogs
+(ids ``exercise.start.*``) in the language current when they are shown; the SMTP lines and replies they
+quote stay as the server wrote them.
 """
 
 from __future__ import annotations
 
 import re
 
+from simlab import products
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, checker, send_until_closed
+from simlab.exercises.common import Feedback, checker, lazy_constants, send_until_closed
+from simlab.i18n import t
 from simlab.presets import eims_2_1
 
 __all__ = ["dialogue_lines", "run_dialogue", "check_rcpt_reply", "SOLUTION"]
@@ -23,7 +27,8 @@ def dialogue_lines(text: str) -> list[str]:
     while lines and not lines[-1].strip():
         lines.pop()
     if not any(line.strip() for line in lines):
-        raise ConfigError("SMTP lines", text, "has no SMTP command", "one command per line, e.g. 'HELO client.test'")
+        raise ConfigError(t("exercise.start.smtp_lines"), text, t("exercise.start.no_command"),
+                          t("exercise.start.expected_command", example="'HELO client.test'"))
     return lines
 
 
@@ -38,7 +43,8 @@ def run_dialogue(server, client_ip: str, text: str, port: int = 25):
     lines = dialogue_lines(text)
     address = str(client_ip).strip()
     if not address:
-        raise ConfigError("client address", client_ip, "is empty", "an address such as '203.0.113.7'")
+        raise ConfigError(t("exercise.start.client_address"), client_ip, t("exercise.start.empty"),
+                          t("exercise.start.expected_address", example="'203.0.113.7'"))
     session = server.smtp_session(client_ip=address, port=port)
     unsent = send_until_closed(session, lines)
     session.close()
@@ -47,20 +53,16 @@ def run_dialogue(server, client_ip: str, text: str, port: int = 25):
 
 # --- the exercise --------------------------------------------------------------------------------------------
 
-SOLUTION = """Open the panel with the server set to "EIMS 2.1 (as installed)", keep the client address
-203.0.113.7 (an outside host), add the line RCPT TO:<dave@remote.test> below RCPT TO:<bob@example.com>,
-and read the S: line right after C: RCPT TO:<dave@remote.test>:
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-    S: 250 Recipient <dave@remote.test> OK
 
-So the answer is 250:
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.start.solution", choice=_as_installed())
 
-    check_rcpt_reply(250)
 
-A 2xx reply to RCPT for a foreign domain, from a client the server does not know, means the
-server will relay: EIMS 2.1 as installed is still an open relay, because its Relay Restriction
-is off until the admin turns it on (the thread's S3). Postfix answers 454 4.7.1 ... Relay access
-denied, SIMS 550 ... relaying prohibited. Lesson 02 closes the relay."""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 def _rcpt_reply_of_default_eims() -> tuple[int, str]:
@@ -82,14 +84,14 @@ def check_rcpt_reply(answer: object):
     code, line = _rcpt_reply_of_default_eims()
     match = re.match(r"\s*(\d{3})\b", str(answer))
     if isinstance(answer, bool) or match is None:
-        return Feedback(False, [f"{answer!r} is not a reply code: give the three digits at the start of the "
-                                "server's line, e.g. check_rcpt_reply(550)"])
+        return Feedback(False, [t("exercise.start.not_a_code", answer=repr(answer), example="check_rcpt_reply(550)")])
     given = int(match.group(1))
     if given == code:
-        return Feedback(True, [f"EIMS 2.1 as installed answers '{line}': a 2xx to a foreign recipient from an "
-                               "outside client, so it will relay for anyone - an open relay until Relay "
-                               "Restriction is turned on"])
-    hint = (f"{given} is not what EIMS 2.1 answers here: set the panel to 'EIMS 2.1 (as installed)' and client "
-            "203.0.113.7, add the line RCPT TO:<dave@remote.test> under RCPT TO:<bob@example.com>, and read the "
-            "S: line right after it")
-    return Feedback(False, [hint])
+        return Feedback(True, [t("exercise.start.passed", line=line)])
+    return Feedback(False, [t("exercise.start.hint", given=given, choice=_as_installed())])
+
+
+def _as_installed() -> str:
+    """How the panel's server menu names EIMS 2.1 as installed: its product's panel choice with no settings."""
+    product = products.get("eims-2.1")
+    return next((label for label, given in product.panel_choices if not dict(given)), product.label)

@@ -17,6 +17,11 @@ rejected: Access denied`` to each RCPT, logged as ``postfix/submission/smtpd``
 config C) - not RFC 6409's ``530`` at MAIL. A check meant for port 587, such
 as a sender login check, goes on that entry (``-o smtpd_sender_restrictions=
 reject_sender_login_mismatch``), with ``smtpd_sender_login_maps`` in main.cf.
+
+The problems' and dialogues' words, the feedback, the comments of the configuration files shown and
+:data:`SOLUTION` come from the message catalogs (ids ``exercise.today.*``) in the language current when they
+are read (:class:`~simlab.exercises.common.LearnerText` fields); setting names, restriction words, SMTP lines
+and Postfix's replies stay as Postfix spells them.
 """
 
 from __future__ import annotations
@@ -31,7 +36,17 @@ from simlab.addresses.networks import parse_networks
 from simlab.engine.actors import RotatingSpammer, SpoofingSpammer
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.exercises.common import Feedback, auth_plain, checker, parse_switch, send_until_closed, split_list
+from simlab.exercises.common import (
+    Feedback,
+    LearnerText,
+    auth_plain,
+    checker,
+    lazy_constants,
+    parse_switch,
+    send_until_closed,
+    split_list,
+)
+from simlab.i18n import t
 from simlab.restrictions.dnsbl import BlocklistZone, Dns
 from simlab.restrictions.guards import Fail2Ban
 from simlab.restrictions.postfix import parse_restrictions
@@ -65,9 +80,12 @@ SENDER_LOGIN_MAPS = {f"{name}@{DOMAIN}": name for name in ACCOUNTS} | {f"postmas
 
 @dataclass(frozen=True)
 class Dialogue:
-    """A session typed against the lesson's Postfix: who, from where, on which port, which lines."""
+    """A session typed against the lesson's Postfix: who, from where, on which port, which lines.
 
-    label: str
+    ``label`` is text, or a look-up (``lambda: t("id")``) made each time it is read.
+    """
+
+    label: str = LearnerText()
     client_ip: str
     port: int
     lines: tuple[str, ...]
@@ -75,12 +93,15 @@ class Dialogue:
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem of the thread and today's answer to it."""
+    """One problem of the thread and today's answer to it.
+
+    ``label``, ``then`` and ``today`` are text, or look-ups (``lambda: t("id")``) made each time they are read.
+    """
 
     key: str
-    label: str
-    then: str
-    today: str
+    label: str = LearnerText()
+    then: str = LearnerText()
+    today: str = LearnerText()
     controls: tuple[str, ...]
     keys: tuple[str, ...]
     dialogues: tuple[Dialogue, ...]
@@ -93,87 +114,78 @@ _LOCAL_SPAM_KEYS = ("spam_delivered_local", "spam_relayed", "spam_refused", "leg
 
 PROBLEMS: dict[str, Problem] = {p.key: p for p in (
     Problem(
-        "open_relay", "S2/S3: an open relay - who may relay?",
-        "EIMS 1.2 relayed for anyone; SIMS relayed only for its Client Hosts list.",
-        "mynetworks lists the site's own networks; permit_mynetworks lets them relay.",
+        "open_relay", lambda: t("exercise.today.problem.open_relay.label"),
+        lambda: t("exercise.today.problem.open_relay.then"),
+        lambda: t("exercise.today.problem.open_relay.today"),
         ("mynetworks", "permit_mynetworks", "relay_refusal"), _RELAY_KEYS,
-        (Dialogue("the relay survey, from outside", SCANNER_IP, 25,
+        (Dialogue(lambda: t("exercise.today.dialogue.survey_outside"), SCANNER_IP, 25,
                   ("EHLO scanner.survey.test", "MAIL FROM:<sender@survey.test>", "RCPT TO:<rtest@survey.test>",
                    "QUIT")),
-         Dialogue("bob, on the LAN", "192.0.2.101", 25,
+         Dialogue(lambda: t("exercise.today.dialogue.bob_lan"), "192.0.2.101", 25,
                   ("EHLO pc-bob.example.com", "MAIL FROM:<bob@example.com>", "RCPT TO:<carol@remote.test>",
                    "QUIT"))),
         highlight=r"NOQUEUE: reject|survey"),
     Problem(
-        "refuse_relay", "S3/S6: anti-relay - refuse at RCPT, for good or for now?",
-        "EIMS 2.1's Relay Restriction was off as installed, and then trusted the sender's domain.",
-        "smtpd_relay_restrictions ends in reject_unauth_destination (554, permanent) or the default "
-        "defer_unauth_destination (454, try again later).",
+        "refuse_relay", lambda: t("exercise.today.problem.refuse_relay.label"),
+        lambda: t("exercise.today.problem.refuse_relay.then"),
+        lambda: t("exercise.today.problem.refuse_relay.today"),
         ("mynetworks", "permit_mynetworks", "permit_sasl_authenticated", "relay_refusal"), _RELAY_KEYS,
-        (Dialogue("the rotating spammer, from one of its 50 addresses", "203.0.113.17", 25,
+        (Dialogue(lambda: t("exercise.today.dialogue.rotating_spammer"), "203.0.113.17", 25,
                   ("EHLO [203.0.113.17]", "MAIL FROM:<Postmaster@example.com>",
                    "RCPT TO:<user_name@yourcompany.test>", "QUIT")),
-         Dialogue("carol's mail server, delivering to bob", "198.51.100.90", 25,
+         Dialogue(lambda: t("exercise.today.dialogue.carol_server"), "198.51.100.90", 25,
                   ("EHLO mta.remote.test", "MAIL FROM:<carol@remote.test>", "RCPT TO:<bob@example.com>", "QUIT"))),
         highlight=r"NOQUEUE: reject"),
     Problem(
-        "roaming", "Roaming users - staff sending from outside",
-        "EIMS let alice relay because her sender address was local (so did any spoofer); SIMS refused her.",
-        "Port 587 is master.cf's submission entry (Debian ships it commented out; the admin uncomments it): "
-        "its -o lines switch AUTH on and replace main.cf's relay list with smtpd_recipient_restrictions="
-        "permit_sasl_authenticated,reject. Not logged in, MAIL gets 250 and every RCPT 554 5.7.1 Recipient "
-        "address rejected: Access denied (RFC 6409 asks for 530 at MAIL; Debian's Postfix does not do that); "
-        "logged in, alice relays from anywhere.",
+        "roaming", lambda: t("exercise.today.problem.roaming.label"),
+        lambda: t("exercise.today.problem.roaming.then"),
+        lambda: t("exercise.today.problem.roaming.today"),
         ("submission", "smtpd_sasl_auth_enable", "permit_sasl_authenticated", "relay_refusal"),
         ("legit_delivered", "legit_refused", "spam_relayed", "spam_refused"),
-        (Dialogue("alice, away, on the submission port 587, not logged in", ROAMING_IP, 587,
+        (Dialogue(lambda: t("exercise.today.dialogue.alice_587_anonymous"), ROAMING_IP, 587,
                   ("EHLO alice-laptop.example.com", "MAIL FROM:<alice@example.com>", "RCPT TO:<carol@remote.test>",
                    "QUIT")),
-         Dialogue("alice, away, on the submission port 587, logged in", ROAMING_IP, 587,
+         Dialogue(lambda: t("exercise.today.dialogue.alice_587_logged_in"), ROAMING_IP, 587,
                   ("EHLO alice-laptop.example.com", f"AUTH PLAIN {_ALICE}", "MAIL FROM:<alice@example.com>",
                    "RCPT TO:<carol@remote.test>", "QUIT")),
-         Dialogue("alice on port 25, not logged in", ROAMING_IP, 25,
+         Dialogue(lambda: t("exercise.today.dialogue.alice_25"), ROAMING_IP, 25,
                   ("EHLO alice-laptop.example.com", "MAIL FROM:<alice@example.com>", "RCPT TO:<carol@remote.test>",
                    "QUIT"))),
         highlight=r"NOQUEUE: reject|sasl_username"),
     Problem(
-        "spoofed_sender", "S4: the spoofed Postmaster sender",
-        "EIMS 2.1 relayed for MAIL FROM:<Postmaster@...> because it trusted the sender's domain.",
-        "The sender never grants relay; smtpd_sender_login_maps (main.cf) + reject_sender_login_mismatch also "
-        "refuse a local sender address from a client that is not logged in as its owner (553 5.7.1). main.cf's "
-        "smtpd_sender_restrictions serves port 25 only: Debian's submission entry empties it on 587, so the "
-        "check for logged-in users goes on that entry too (-o smtpd_sender_restrictions=...).",
+        "spoofed_sender", lambda: t("exercise.today.problem.spoofed_sender.label"),
+        lambda: t("exercise.today.problem.spoofed_sender.then"),
+        lambda: t("exercise.today.problem.spoofed_sender.today"),
         ("sender_restrictions", "submission_sender_restrictions", "mynetworks"), _LOCAL_SPAM_KEYS,
-        (Dialogue("the spoofer, from outside", SPOOFER_IP, 25,
+        (Dialogue(lambda: t("exercise.today.dialogue.spoofer_outside"), SPOOFER_IP, 25,
                   ("EHLO [203.0.113.50]", "MAIL FROM:<Postmaster@example.com>", "RCPT TO:<bob@example.com>",
                    "RCPT TO:<user_name@yourcompany.test>", "QUIT")),
-         Dialogue("alice, logged in, writing as bob", ROAMING_IP, 587,
+         Dialogue(lambda: t("exercise.today.dialogue.alice_as_bob"), ROAMING_IP, 587,
                   ("EHLO alice-laptop.example.com", f"AUTH PLAIN {_ALICE}", "MAIL FROM:<bob@example.com>",
                    "RCPT TO:<carol@remote.test>", "QUIT")),
-         Dialogue("bob on the LAN, not logged in", "192.0.2.101", 25,
+         Dialogue(lambda: t("exercise.today.dialogue.bob_lan_anonymous"), "192.0.2.101", 25,
                   ("EHLO pc-bob.example.com", "MAIL FROM:<bob@example.com>", "RCPT TO:<carol@remote.test>",
                    "QUIT"))),
         highlight=r"NOQUEUE: reject"),
     Problem(
-        "guessing", "S1: password guessing over POP3",
-        "'POP3 wrong password' lines; the advice was to restrict POP3 by client address.",
-        "fail2ban (dovecot and postfix-sasl jails) bans an address after 5 failures in 10 minutes; Dovecot "
-        "delays each failure (2 s, doubling to 15 s). Neither fixes a weak password.",
+        "guessing", lambda: t("exercise.today.problem.guessing.label"),
+        lambda: t("exercise.today.problem.guessing.then"),
+        lambda: t("exercise.today.problem.guessing.today"),
         ("fail2ban", "bantime", "guesser_ips"),
         ("login_failures", "accounts_compromised", "bans", "legit_logins_refused"),
-        (Dialogue("the guesser, over POP3", GUESSER_IP, 110, ("USER webmaster", "PASS webmaster", "QUIT")),
-         Dialogue("the guesser, over SMTP AUTH on port 587", GUESSER_IP, 587,
+        (Dialogue(lambda: t("exercise.today.dialogue.guesser_pop3"), GUESSER_IP, 110,
+                  ("USER webmaster", "PASS webmaster", "QUIT")),
+         Dialogue(lambda: t("exercise.today.dialogue.guesser_auth"), GUESSER_IP, 587,
                   ("EHLO [203.0.113.226]", f"AUTH PLAIN {auth_plain('webmaster', 'password')}", "QUIT"))),
         highlight=r"auth failed|SASL|Ban |Login: .*rip=203\.0\.113\."),
     Problem(
-        "blocklist", "DNS blocklists (SIMS 1.6 had one)",
-        "SIMS 1.6 could refuse clients listed in a DNS blocklist.",
-        "reject_rbl_client bl.example.test in smtpd_recipient_restrictions (RFC 5782). Postfix does not "
-        "self-test the list: a broken list that answers 'listed' for everything refuses all mail.",
+        "blocklist", lambda: t("exercise.today.problem.blocklist.label"),
+        lambda: t("exercise.today.problem.blocklist.then"),
+        lambda: t("exercise.today.problem.blocklist.today"),
         ("rbl",), ("spam_delivered_local", "spam_refused", "legit_delivered", "legit_refused"),
-        (Dialogue("a spammer the list names", "203.0.113.121", 25,
+        (Dialogue(lambda: t("exercise.today.dialogue.listed_spammer"), "203.0.113.121", 25,
                   ("EHLO [203.0.113.121]", "MAIL FROM:<deals1@bulk.test>", "RCPT TO:<bob@example.com>", "QUIT")),
-         Dialogue("carol's mail server, delivering to bob", "198.51.100.90", 25,
+         Dialogue(lambda: t("exercise.today.dialogue.carol_server"), "198.51.100.90", 25,
                   ("EHLO mta.remote.test", "MAIL FROM:<carol@remote.test>", "RCPT TO:<bob@example.com>", "QUIT"))),
         highlight=r"NOQUEUE: reject"),
 )}
@@ -192,8 +204,8 @@ def effective_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """The values that apply: the chosen problem's own settings; every other setting at its default."""
     problem = PROBLEMS.get(values.get("problem", ""))
     if problem is None:
-        raise ConfigError("problem", values.get("problem"), "is not a problem of the lesson",
-                          f"one of {', '.join(PROBLEMS)}")
+        raise ConfigError("problem", values.get("problem"), t("exercise.today.not_a_problem"),
+                          t("expected.one_of", choices=", ".join(PROBLEMS)))
     own = {k: values[k] for k in (*problem.controls, *ALWAYS) if k in values}
     return DEFAULTS | own
 
@@ -230,7 +242,8 @@ def postfix_settings(values: Mapping[str, Any]) -> dict[str, Any]:
         settings["smtpd_sender_restrictions"] = sender
     rbl = values.get("rbl", "none")
     if rbl not in ("none", "good", "broken"):
-        raise ConfigError("rbl", rbl, "is not a blocklist choice", "'none', 'good' or 'broken'")
+        raise ConfigError("rbl", rbl, t("exercise.today.not_a_blocklist"),
+                          t("exercise.today.expected_blocklist"))
     if rbl != "none":
         zone = BlocklistZone(BLOCKLIST, listed=LISTED_SPAMMERS, answers_everything=rbl == "broken")
         settings["dns"] = Dns([zone])
@@ -255,7 +268,9 @@ def submission_entry(overrides: Mapping[str, Any] | None = None) -> list[str]:
     for name, value in DEBIAN_SUBMISSION.items():
         if name in overrides:
             text = _words(overrides.pop(name), f"master_cf_submission[{name!r}]").replace(", ", ",")
-            lines.append(f"  -o {name}={text}" + ("" if text == value else f"    # Debian's entry: {name}={value}"))
+            debian = f"{name}={value}"
+            note = t("exercise.today.debian_entry", setting=debian)
+            lines.append(f"  -o {name}={text}" + ("" if text == value else f"    # {note}"))
         else:
             lines.append(f"  -o {name}={value}")
     for name, value in overrides.items():
@@ -267,7 +282,7 @@ def main_cf(values: Mapping[str, Any]) -> str:
     """The settings as an admin would write them in ``main.cf``, ``master.cf`` (and ``jail.local``)."""
     s = postfix_settings(values)
     yes = {True: "yes", False: "no"}
-    lines = ["# main.cf (port 25; and every list the submission entry does not override)",
+    lines = ["# " + t("exercise.today.main_cf_heading"),
              f"myhostname = {HOSTNAME}", f"mydestination = $myhostname, {DOMAIN}",
              f"mynetworks = {', '.join(s['mynetworks'])}",
              f"smtpd_relay_restrictions = {s['smtpd_relay_restrictions']}",
@@ -281,14 +296,14 @@ def main_cf(values: Mapping[str, Any]) -> str:
         lines.append(f"smtpd_recipient_restrictions = {s['smtpd_recipient_restrictions']}")
     lines += ["", "# master.cf"]
     if s["submission"]:
-        lines += ["# port 587: Debian's submission entry, uncommented (its TLS lines left out). Its -o lines override",
-                  "# main.cf for this port; its recipient list refuses every RCPT from a client not logged in",
+        lines += [*(f"# {line}" for line in t("exercise.today.submission_open").splitlines()),
                   *submission_entry(s.get("master_cf_submission"))]
     else:
-        lines += ["# port 587 closed: Debian's submission entry left commented out",
+        lines += ["# " + t("exercise.today.submission_closed"),
                   "#submission inet n       -       y       -       -       smtpd"]
     if "smtpd_sender_login_maps" in s:
-        lines += ["", "# /etc/postfix/sender_login (then: postmap /etc/postfix/sender_login)",
+        lines += ["", "# " + t("exercise.today.sender_login_file", file="/etc/postfix/sender_login",
+                                command="postmap /etc/postfix/sender_login"),
                   *(f"{k:<24} {v}" for k, v in SENDER_LOGIN_MAPS.items())]
     if values.get("fail2ban"):
         lines += ["", "# /etc/fail2ban/jail.local", "[dovecot]", "enabled = true", "maxretry = 5", "findtime = 10m",
@@ -311,11 +326,11 @@ def update_exim4_conf(relay_nets: str | list[str] = LAN, other_hostnames: str | 
 
     nets, names, relays = parse_networks(relay_nets, "dc_relay_nets"), items(other_hostnames), items(relay_domains)
     return "\n".join([
-        "# /etc/exim4/update-exim4.conf.conf (Debian; several values are separated by ';'),",
-        "# then run update-exim4.conf and reload exim4",
+        *(f"# {line}" for line in t("exercise.today.exim_heading", file="/etc/exim4/update-exim4.conf.conf",
+                                    command="update-exim4.conf").splitlines()),
         "dc_eximconfig_configtype='internet'", f"dc_other_hostnames='{';'.join(names)}'",
         f"dc_relay_nets='{';'.join(nets)}'", f"dc_relay_domains='{';'.join(relays)}'", "",
-        "# what update-exim4.conf generates (Exim's own names)",
+        "# " + t("exercise.today.exim_generated", command="update-exim4.conf"),
         f"domainlist local_domains = {':'.join(['@', 'localhost', *names])}",
         f"domainlist relay_to_domains = {':'.join(relays)}".rstrip(),
         f"hostlist relay_from_hosts = {' : '.join([*nets, '127.0.0.1', '::1'])}"])
@@ -341,8 +356,10 @@ def run_dialogue(settings: Mapping[str, Any], dialogue: Dialogue, preset: str = 
     else:
         session = server.smtp_session(client_ip=dialogue.client_ip, port=dialogue.port)
     unsent = send_until_closed(session, dialogue.lines)
-    notes = [f"   (the server has closed the connection: '{unsent[0]}' and what follows were not sent)"] if unsent \
-        else []
+    notes = []
+    if unsent:
+        quoted = f"'{unsent[0]}'"
+        notes.append("   (" + t("exercise.today.not_sent", line=quoted) + ")")
     return list(session.transcript) + notes, list(server.log)
 
 
@@ -374,7 +391,8 @@ def _problem_scenario(problem: Problem, values: Mapping[str, Any], settings: dic
                                                local_domain=DOMAIN, victims=("bob@example.com", "alice@example.com"),
                                                messages=20, every=HOUR, sender_mode="bulk"))
     else:  # pragma: no cover - the dropdown offers only PROBLEMS
-        raise ConfigError("problem", key, "is not a problem of the lesson", f"one of {', '.join(PROBLEMS)}")
+        raise ConfigError("problem", key, t("exercise.today.not_a_problem"),
+                          t("expected.one_of", choices=", ".join(PROBLEMS)))
     scenario.settings.update(settings)
     return scenario
 
@@ -395,7 +413,8 @@ def _own_dialogue(values: Mapping[str, Any]) -> Dialogue | None:
     if not text:
         return None
     lines = tuple(line.strip() for line in text.splitlines() if line.strip())
-    return Dialogue("your dialogue", values.get("client", SPOOFER_IP), int(values.get("port", 25)), lines)
+    return Dialogue(t("exercise.today.dialogue.yours"), values.get("client", SPOOFER_IP), int(values.get("port", 25)),
+                    lines)
 
 
 def today_outcome(values: Mapping[str, Any], preset: str = "postfix") -> TodayOutcome:
@@ -425,32 +444,24 @@ def day_log(result: Result, pattern: str) -> tuple[list[str], int]:
 
 # --- the exercise ------------------------------------------------------------------------------------------------
 
-SOLUTION = """smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-    check_relay_restrictions("permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination")
 
-In main.cf. Read it left to right, first match wins, at RCPT TO on port 25:
-* permit_mynetworks - the client's address is in mynetworks (192.0.2.0/24): bob on the LAN relays.
-* permit_sasl_authenticated - the client logged in with SMTP AUTH on port 25. Nobody can here
-  (smtpd_sasl_auth_enable = no in main.cf), so the answer passes without it too; it is the word of
-  Postfix's default and lets logged-in users relay the day AUTH is switched on for port 25.
-* reject_unauth_destination - everyone else may only write to us (mydestination, relay_domains);
-  anything else gets 554 5.7.1 <...>: Relay access denied, a permanent refusal.
-Postfix's default ends in defer_unauth_destination instead (454 4.7.1): a safety net while you
-test, since a wrongly refused client retries instead of bouncing. The sender address (MAIL FROM)
-appears nowhere: it never grants relay, which is what closes the thread's Postmaster trick.
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.today.solution")
 
-alice, logged in on port 587, relays whatever this list says: master.cf's submission entry empties
-it there (-o smtpd_relay_restrictions=) and decides with its own
--o smtpd_recipient_restrictions=permit_sasl_authenticated,reject, which also refuses her
-(554 5.7.1 <...>: Recipient address rejected: Access denied) until she logs in."""
 
 
 @dataclass(frozen=True)
 class Probe:
-    """One client the checker sends, and what it should get at RCPT: ``"relay"`` (2xx) or ``"refuse"`` (5xx)."""
+    """One client the checker sends, and what it should get at RCPT: ``"relay"`` (2xx) or ``"refuse"`` (5xx).
 
-    who: str
+    ``who`` is text, or a look-up (``lambda: t("id")``) made each time it is read.
+    """
+
+    who: str = LearnerText()
     dialogue: Dialogue
     want: str
 
@@ -464,25 +475,33 @@ def _smtp(helo: str, ip: str, port: int, sender: str, rcpt: str, login: tuple[st
 
 
 PROBES = (
-    Probe("the relay survey from outside",
+    Probe(lambda: t("exercise.today.probe.survey"),
           _smtp("scanner.survey.test", SCANNER_IP, 25, "sender@survey.test", "rtest@survey.test"), "refuse"),
-    Probe("the spoofer from outside",
+    Probe(lambda: t("exercise.today.probe.spoofer"),
           _smtp("[203.0.113.50]", SPOOFER_IP, 25, "Postmaster@example.com", "user_name@yourcompany.test"), "refuse"),
-    Probe("bob on the LAN",
+    Probe(lambda: t("exercise.today.probe.bob"),
           _smtp("pc-bob.example.com", "192.0.2.101", 25, "bob@example.com", "carol@remote.test"), "relay"),
-    Probe("alice, roaming, logged in",
+    Probe(lambda: t("exercise.today.probe.alice_logged_in"),
           _smtp("alice-laptop.example.com", ROAMING_IP, 587, "alice@example.com", "carol@remote.test",
                 ("alice", "wonderland42")), "relay"),
-    Probe("alice, roaming, not logged in",
+    Probe(lambda: t("exercise.today.probe.alice_anonymous"),
           _smtp("alice-laptop.example.com", ROAMING_IP, 587, "alice@example.com", "carol@remote.test"), "refuse"),
-    Probe("carol's mail server delivering to bob",
+    Probe(lambda: t("exercise.today.probe.carol"),
           _smtp("mta.remote.test", "198.51.100.90", 25, "carol@remote.test", "bob@example.com"), "relay"),
 )
 
-#: The file each setting of the answer belongs in, in the feedback's words.
+#: The file each setting of the answer belongs in, in the feedback's words (``SUBMISSION_ENTRY``: in the
+#: language current when read, :func:`_submission_entry_words`).
 MAIN_CF = "main.cf"
-SUBMISSION_ENTRY = "master.cf's submission entry"
 _ASKED = "smtpd_relay_restrictions"
+SUBMISSION_ENTRY: str
+
+
+def _submission_entry_words() -> str:
+    return t("exercise.today.submission_entry")
+
+
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution, "SUBMISSION_ENTRY": _submission_entry_words})
 
 
 def _rcpt_reply(transcript: list[str]) -> str | None:
@@ -490,6 +509,11 @@ def _rcpt_reply(transcript: list[str]) -> str | None:
         if line.startswith("C: RCPT TO:"):
             return transcript[i + 1][3:] if i + 1 < len(transcript) else None
     return None
+
+
+def _expected_answer() -> str:
+    line = f"'{_ASKED} = <words>'"
+    return t("exercise.today.expected_answer", main_cf=MAIN_CF, line=line)
 
 
 def _read_answer(answer: str) -> tuple[str | None, dict[str, str]]:
@@ -510,7 +534,7 @@ def _read_answer(answer: str) -> tuple[str | None, dict[str, str]]:
         if text.startswith("-o"):
             name, equals, value = text[2:].strip().partition("=")
             if not equals or not name.strip():
-                raise ConfigError("master.cf", text, "is not a -o line", "'-o name=value'")
+                raise ConfigError("master.cf", text, t("exercise.today.not_an_o_line"), "'-o name=value'")
             entry[name.strip()] = value.strip()
             last = None
         elif raw[:1].isspace() and last == "main":
@@ -519,12 +543,11 @@ def _read_answer(answer: str) -> tuple[str | None, dict[str, str]]:
             name, _, value = text.partition("=")
             name = name.strip()
             if name in DEBIAN_SUBMISSION and name != _ASKED:  # a list the submission entry sets for itself
-                raise ConfigError(name, value.strip(), f"is not the setting this exercise asks for (in {MAIN_CF} it "
-                                  f"serves port 25 only: {SUBMISSION_ENTRY} sets its own -o {name}=... for port 587)",
-                                  f"{MAIN_CF}'s '{_ASKED} = <words>' (or just the words)")
+                raise ConfigError(name, value.strip(), t("exercise.today.submission_list", main_cf=MAIN_CF,
+                                                         entry=_submission_entry_words(), setting=name),
+                                  _expected_answer())
             if name != _ASKED:
-                raise ConfigError(name, value.strip(), "is not the setting this exercise asks for",
-                                  f"{MAIN_CF}'s '{_ASKED} = <words>' (or just the words)")
+                raise ConfigError(name, value.strip(), t("exercise.today.not_asked"), _expected_answer())
             main.append(value.strip())
             last = "main"
         else:
@@ -545,11 +568,12 @@ def check_relay_restrictions(restrictions: str, preset: str = "postfix") -> Feed
     it goes in. Bad input is a failed verdict naming the setting.
     """
     if not isinstance(restrictions, str):
-        raise ConfigError(_ASKED, restrictions, "is not a restriction list",
-                          "the words as text, as in main.cf: 'permit_mynetworks, ...'")
+        raise ConfigError(_ASKED, restrictions, t("exercise.today.not_a_list"),
+                          t("exercise.today.expected_text", example="'permit_mynetworks, ...'"))
     main, entry = _read_answer(restrictions)
     if main is None and not entry:
-        raise ConfigError(_ASKED, restrictions, "lists no restriction", "words such as 'permit_mynetworks, ...'")
+        raise ConfigError(_ASKED, restrictions, t("exercise.today.no_restriction"),
+                          t("exercise.today.expected_words", example="'permit_mynetworks, ...'"))
     settings: dict[str, Any] = {"mynetworks": [LAN]}
     if main is not None:
         settings[_ASKED] = main
@@ -561,20 +585,20 @@ def check_relay_restrictions(restrictions: str, preset: str = "postfix") -> Feed
     refused_ours = False
     for probe in PROBES:
         transcript, _log = run_dialogue(settings, probe.dialogue, preset)
-        reply = _rcpt_reply(transcript) or "(no reply: the session ended before RCPT)"
+        reply = _rcpt_reply(transcript) or "(" + t("exercise.today.no_reply") + ")"
         rcpt = next(line for line in probe.dialogue.lines if line.startswith("RCPT"))
-        where = f"{probe.who} ({probe.dialogue.client_ip}, port {probe.dialogue.port}): {rcpt} got {reply}"
+        where = t("exercise.today.probe_result", who=probe.who, ip=probe.dialogue.client_ip, port=probe.dialogue.port,
+                  rcpt=rcpt, reply=reply)
         if probe.dialogue.port == 587:
-            where += f" - on port 587 {SUBMISSION_ENTRY} decides, not {MAIN_CF}'s list"
+            where = t("exercise.today.port_587_decides", line=where, entry=_submission_entry_words(), main_cf=MAIN_CF)
         code = reply[:3]
         if probe.want == "relay" and not code.startswith("2"):
-            problems.append(f"{where} - it should be accepted")
+            problems.append(t("exercise.today.should_accept", line=where))
             refused_ours = refused_ours or probe.dialogue.port == 25
         elif probe.want == "refuse" and code.startswith("2"):
-            problems.append(f"{where} - an open relay: outsiders must be refused")
+            problems.append(t("exercise.today.open_relay", line=where))
         elif probe.want == "refuse" and code.startswith("4"):
-            problems.append(f"{where} - a temporary refusal (4xx): the client will retry. Which word of your list "
-                            "refused it, and which word says the same thing as a permanent 5xx?")
+            problems.append(t("exercise.today.temporary", line=where))
         else:
             report.append(where)
     problems += _wrong_place(main, entry, refused_ours)
@@ -587,13 +611,13 @@ def _wrong_place(main: str | None, entry: Mapping[str, str], refused_ours: bool)
     """Which file a setting of the answer goes in, when the answer put it in the other one."""
     notes = []
     if _ASKED in entry:
-        notes.append(f"'-o {_ASKED}={entry[_ASKED]}' is a line of {SUBMISSION_ENTRY}: it changes port 587 only. "
-                     f"The survey, the spoofer, bob and carol's server come on port 25, which reads {MAIN_CF}: "
-                     f"write the list there, as '{_ASKED} = ...' (no -o)"
-                     + ("" if main is not None else f"; without it {MAIN_CF} keeps Postfix's default list"))
+        line, main_line = f"'-o {_ASKED}={entry[_ASKED]}'", f"'{_ASKED} = ...'"
+        if main is not None:
+            notes.append(t("exercise.today.o_line_for_587", line=line, entry=_submission_entry_words(),
+                           main_cf=MAIN_CF, main_line=main_line))
+        else:
+            notes.append(t("exercise.today.o_line_for_587_only", line=line, entry=_submission_entry_words(),
+                           main_cf=MAIN_CF, main_line=main_line))
     if main is not None and refused_ours and any(word.name == "reject" for word in parse_restrictions(main, _ASKED)):
-        notes.append(f"a plain 'reject' refuses everyone the list has not permitted. 'permit_sasl_authenticated,"
-                     f"reject' is the list of {SUBMISSION_ENTRY} (-o smtpd_recipient_restrictions=...), for port 587, "
-                     f"where everyone logs in; {MAIN_CF}'s list serves port 25, where bob's PC and other mail servers "
-                     "do not log in")
+        notes.append(t("exercise.today.plain_reject", entry=_submission_entry_words(), main_cf=MAIN_CF))
     return notes
