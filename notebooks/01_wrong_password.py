@@ -211,8 +211,8 @@ for line in locked.log:
 # The panel runs the same day with the defences you tick. "POP3 allowed from" is the list that
 # both the IP Range Restriction and the router filter allow (ranges `A-B`, CIDR blocks such as
 # `192.0.2.0/24` - "the 256 addresses that start with 192.0.2" - or single addresses, separated
-# by commas). The server menu also offers today's servers, Postfix with Dovecot answering POP3
-# and Exim (which has no POP3 server of its own: simlab gives it the plain RFC 1939 replies).
+# by commas). The server menu also offers today's servers, Postfix and Exim, each with Dovecot
+# answering POP3 (neither has a POP3 server of its own; Dovecot is their usual companion).
 # Things to try:
 #
 # 1. Tick IP Range Restriction. Who is refused, and why?

@@ -54,7 +54,7 @@
 # | `yourcompany.test` | mail.yourcompany.co.jp, the other company |
 # | 203.0.113.50 | the participant's machine outside the domain |
 # | 192.0.2.0/24, bob at 192.0.2.101 | the site's LAN and a member of staff on it |
-# | 198.51.100.77, alice | a member of staff sending from outside (not in the thread) |
+# | 198.51.100.77 | the roaming address: a member of staff (alice, or bob when travelling) sending from outside (not in the thread) |
 # | `example.com` | the same site in the day-long runs, which share lesson 02's network |
 #
 # The SMTP lines are the thread's, with the domains replaced. The EIMS and SIMS replies and log
