@@ -73,9 +73,33 @@ def lessons_copy(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def lessons_copy_ja(tmp_path_factory) -> Path:
+    """The Japanese edition with its .simlab-language file (kernels started there speak Japanese)."""
+    target = tmp_path_factory.mktemp("lessons-ja")
+    for path in (ROOT / "notebooks" / "ja").glob("*"):
+        if path.suffix == ".ipynb" or path.name == ".simlab-language":
+            shutil.copy(path, target / path.name)
+    return target
+
+
+@pytest.fixture(scope="session")
 def jupyterlab(lessons_copy, tmp_path_factory):
+    yield from _jupyterlab(lessons_copy, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def jupyterlab_ja(lessons_copy_ja, tmp_path_factory):
+    """JupyterLab in Japanese (its language pack, chosen as `make lab-ja` chooses it) on the Japanese lessons."""
+    yield from _jupyterlab(lessons_copy_ja, tmp_path_factory, locale="ja_JP")
+
+
+def _jupyterlab(lessons_copy: Path, tmp_path_factory, locale: str | None = None):
     port = free_port()
     runtime = tmp_path_factory.mktemp("jupyter-runtime")
+    if locale:
+        translation = runtime / "lab-settings" / "@jupyterlab" / "translation-extension"
+        translation.mkdir(parents=True)
+        (translation / "plugin.jupyterlab-settings").write_text(f'{{"locale": "{locale}"}}')
     settings = runtime / "lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # render every cell (no windowing), so that every output can be checked on the page

@@ -17,11 +17,15 @@ __all__ = ["SCREENSHOTS", "errors_on_page", "open_notebook", "panel", "run_all",
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
+#: The kernel's idle state in the status bar, in JupyterLab's English or Japanese interface.
+IDLE = re.compile(r"Idle|アイドル")
+
+
 def dismiss_dialogs(page: Page) -> None:
     """Answer the kernel chooser (take the preferred kernel) if JupyterLab shows it."""
     dialog = page.locator(".jp-Dialog")
     if dialog.count() and dialog.first.is_visible():
-        dialog.locator("button", has_text=re.compile(r"^Select")).first.click()
+        dialog.locator("button", has_text=re.compile(r"^(Select|選択)")).first.click()
 
 
 def open_notebook(page: Page, base: str, notebook: str, timeout: float = 90.0) -> None:
@@ -32,7 +36,7 @@ def open_notebook(page: Page, base: str, notebook: str, timeout: float = 90.0) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dismiss_dialogs(page)
-        if page.locator("#jp-main-statusbar", has_text="Idle").count():
+        if page.locator("#jp-main-statusbar", has_text=IDLE).count():
             return
         page.wait_for_timeout(500)
     raise TimeoutError(f"the kernel of {notebook} did not start")
@@ -41,13 +45,13 @@ def open_notebook(page: Page, base: str, notebook: str, timeout: float = 90.0) -
 def run_all(page: Page, timeout: float = 240.0) -> None:
     """Run > Run All Cells, then wait until every code cell shows its execution number."""
     page.locator(".jp-NotebookPanel .jp-Cell").first.click()
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^(Run|実行)$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^(Run All Cells|すべてのセルを実行)$")).click()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dismiss_dialogs(page)
         prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        idle = page.locator("#jp-main-statusbar", has_text="Idle").count() > 0
+        idle = page.locator("#jp-main-statusbar", has_text=IDLE).count() > 0
         if prompts and idle and all(re.search(r"\[\d+\]", p) for p in prompts):
             return
         page.wait_for_timeout(500)
