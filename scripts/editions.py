@@ -19,6 +19,9 @@ when a solution cell also does something else (it cannot be removed cleanly), wh
 exercise module's ``SOLUTION`` text (or one of its lines longer than 30 characters) is still somewhere
 in a student notebook (a saved output or widget state, say).
 
+The Japanese edition (``notebooks/ja/``) is built the same way into ``ja/`` beside them, with its
+``.simlab-language`` file; the solution texts searched for are those of every language simlab speaks.
+
 Lessons come from the notebooks git tracks under ``notebooks/`` (the working-tree files; with
 ``--ref REF`` the versions committed at REF, read with ``git show``, which changes nothing).
 
@@ -47,6 +50,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = "notebooks"
+#: Translated editions: notebooks/<code>/ holds a lesson's twin in that language (same file name).
+TRANSLATIONS = ("ja",)
 #: Lines of a SOLUTION text at least this long must not appear in a student notebook.
 LEAK_LINE = 30
 SOLUTION_TAG = "solution"
@@ -157,18 +162,30 @@ def _without_solution_import(source: str, tree: ast.Module, where: str) -> str:
     return "".join(lines)
 
 
-def solution_texts() -> dict[str, str]:
-    """Every exercise module's ``SOLUTION`` text, by module name (``simlab.exercises.*`` and ``simlab.ui.*``)."""
+def solution_texts(language: str | None = None) -> dict[str, str]:
+    """Every exercise module's ``SOLUTION`` text, by module name (``simlab.exercises.*`` and ``simlab.ui.*``).
+
+    In ``language`` (default: every language simlab speaks, keyed ``module`` for English and
+    ``module[ja]`` for the others): a Japanese student edition must not hold the Japanese solutions either.
+    """
     import simlab.exercises
     import simlab.ui
+    from simlab import i18n
 
+    before = i18n.language()
     texts = {}
-    for package in (simlab.exercises, simlab.ui):
-        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-            module = importlib.import_module(info.name)
-            text = getattr(module, "SOLUTION", None)
-            if isinstance(text, str):
-                texts[info.name] = text
+    try:
+        for code in (language,) if language else i18n.LANGUAGES:
+            i18n.set_language(code)
+            suffix = "" if code == i18n.LANGUAGES[0] else f"[{code}]"
+            for package in (simlab.exercises, simlab.ui):
+                for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+                    module = importlib.import_module(info.name)
+                    text = getattr(module, "SOLUTION", None)
+                    if isinstance(text, str):
+                        texts[info.name + suffix] = text
+    finally:
+        i18n.set_language(before)
     return texts
 
 
@@ -256,20 +273,26 @@ def student_edition(nb: nbformat.NotebookNode, name: str = "lesson",
 # --- the lessons, from git ---------------------------------------------------------------------------------
 
 
-def lesson_files(root: Path = ROOT, ref: str | None = None) -> dict[str, bytes]:
-    """The lessons git tracks under notebooks/ (``NN_name.ipynb``), by file name: their bytes in the
-    working tree, or at ``ref``."""
+def lesson_files(root: Path = ROOT, ref: str | None = None) -> dict[str, str | bytes]:
+    """The lessons git tracks under notebooks/ (``NN_name.ipynb``) and the Japanese edition's under
+    notebooks/ja/ (``ja/NN_name.ipynb``), by path inside notebooks/: their bytes in the working tree, or at ``ref``."""
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
 
+    def wanted(name: str) -> bool:
+        inside = Path(name).relative_to(LESSONS)
+        return name.endswith(".ipynb") and (len(inside.parts) == 1 or inside.parts[0] in TRANSLATIONS)
+
     if ref is None:
         names = git("ls-files", "--", f"{LESSONS}/*.ipynb").split()
-        files = {Path(name).name: (root / name).read_bytes() for name in names if (root / name).exists()}
+        files = {Path(name).relative_to(LESSONS).as_posix(): (root / name).read_bytes()
+                 for name in names if wanted(name) and (root / name).exists()}
     else:
-        names = git("ls-tree", "--name-only", ref, f"{LESSONS}/").split()
-        files = {Path(name).name: subprocess.run(["git", "-C", str(root), "show", f"{ref}:{name}"], check=True,
-                                                 capture_output=True).stdout
-                 for name in names if name.endswith(".ipynb")}
+        names = git("ls-tree", "-r", "--name-only", ref, f"{LESSONS}/").split()
+        files = {Path(name).relative_to(LESSONS).as_posix():
+                 subprocess.run(["git", "-C", str(root), "show", f"{ref}:{name}"], check=True,
+                                capture_output=True).stdout
+                 for name in names if wanted(name)}
     if not files:
         raise EditionError(f"no lessons found under {root / LESSONS}")
     return dict(sorted(files.items()))
@@ -287,10 +310,13 @@ def build(out: Path, root: Path = ROOT, ref: str | None = None, quiet: bool = Fa
     solutions = solution_texts()
     editions = {name: student_edition(read_notebook(data), name, solutions) for name, data in files.items()}
     for edition in ("instructor", "student"):
-        folder = out / edition
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.ipynb"):
-            old.unlink()
+        for folder in (out / edition, *(out / edition / code for code in TRANSLATIONS)):
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("*.ipynb"):
+                old.unlink()
+            for code in TRANSLATIONS:  # the kernels of a translated edition speak its language there too
+                if folder.name == code:
+                    (folder / ".simlab-language").write_text(code + "\n", encoding="utf-8")
     for name, data in files.items():
         (out / "instructor" / name).write_bytes(data)
         nbformat.write(editions[name].notebook, out / "student" / name)

@@ -55,6 +55,24 @@ def test_no_solution_text_reaches_the_student_edition(built):
         assert not re.search(r"\bSOLUTION\b", text), name
 
 
+def test_the_japanese_edition_is_built_beside_the_english_one_without_any_solution(built):
+    lessons = sorted(p.name for p in (ROOT / "notebooks" / "ja").glob("[0-9][0-9]_*.ipynb"))
+    assert lessons, "notebooks/ja holds no lesson"
+    for edition in ("student", "instructor"):
+        assert sorted(p.name for p in (built / edition / "ja").glob("*.ipynb")) == lessons
+        assert (built / edition / "ja" / ".simlab-language").read_text(encoding="utf-8").strip() == "ja"
+    solutions = editions.solution_texts()
+    japanese = {module: text for module, text in solutions.items() if module.endswith("[ja]")}
+    assert "simlab.exercises.relay[ja]" in japanese  # the Japanese solutions are searched for too
+    assert japanese["simlab.exercises.relay[ja]"] != solutions["simlab.exercises.relay"]
+    for name, text in _texts(built / "student" / "ja").items():
+        for module, solution in solutions.items():
+            assert solution.strip() not in text, (name, module)
+        assert not re.search(r"\bSOLUTION\b|solution_button", text), name
+    for path in (ROOT / "notebooks" / "ja").glob("[0-9][0-9]_*.ipynb"):
+        assert (built / "instructor" / "ja" / path.name).read_bytes() == path.read_bytes()
+
+
 def test_the_instructor_edition_is_the_lessons_as_they_are(built):
     for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
         assert (built / "instructor" / path.name).read_bytes() == path.read_bytes()
