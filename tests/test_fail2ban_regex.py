@@ -27,11 +27,11 @@ SUMMARY = re.compile(r"Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) m
 
 #: What each filter (and mode) must find in simlab's log: the lines an admin counts as failures.
 DOVECOT_FAIL = re.compile(r"dovecot: pop3-login: Disconnected \(auth failed, \d+ attempts in \d+ secs\)")
-SASL_FAIL = re.compile(r"postfix/(?:submission/)?smtpd\[\d+\]: warning: \S+: SASL \w+ authentication failed: "
+SASL_FAIL = re.compile(r"postfix/(?:submissions?/)?smtpd\[\d+\]: warning: \S+: SASL \w+ authentication failed: "
                        r"\(reason unavailable\)")
-RELAY_REJECT = re.compile(r"postfix/(?:submission/)?smtpd\[\d+\]: NOQUEUE: reject: RCPT from .*: [45]54 [45]\.7\.1 ")
+RELAY_REJECT = re.compile(r"postfix/(?:submissions?/)?smtpd\[\d+\]: NOQUEUE: reject: RCPT from .*: [45]54 [45]\.7\.1 ")
 #: aggressive mode also reads the disconnect line of a session whose AUTH all failed (``auth=0/1``).
-AUTH_DISCONNECT = re.compile(r"postfix/(?:submission/)?smtpd\[\d+\]: disconnect from \S+ .*auth=0/[1-9]")
+AUTH_DISCONNECT = re.compile(r"postfix/(?:submissions?/)?smtpd\[\d+\]: disconnect from \S+ .*auth=0/[1-9]")
 EXIM_RELAY = re.compile(r"rejected RCPT <[^>]+>: relay not permitted")
 
 
@@ -173,3 +173,41 @@ def test_dovecots_own_quit_wording_escapes_the_stock_filter(tmp_path):
     assert figures["matched"] == 1 and "Disconnected (auth failed, 1 attempts" in matched[0]  # the hang-up only
     jail = Fail2Ban(filter="dovecot")
     assert [line for line in server.log if jail.host_in(line)] == matched
+
+
+def _spraying_log() -> list[str]:
+    """A botnet spraying 587, 465 and POP3 (lesson 10), as /var/log/mail.log would hold it."""
+    from simlab.scenarios import password_spraying
+
+    return simlab.run(password_spraying(botnet_size=40, duration=2 * 3600), seed=2).server.log
+
+
+@needs_fail2ban
+@pytest.mark.parametrize(("name", "mode", "kinds"),
+                         [("postfix", "auth", [SASL_FAIL]), ("dovecot", None, [DOVECOT_FAIL])])
+def test_spraying_lines_are_what_the_stock_jails_read(tmp_path, name, mode, kinds):
+    """The spraying lesson's lines (submission and submissions smtpd, pop3-login) against the real fail2ban-regex."""
+    lines = _spraying_log()
+    path = tmp_path / "mail.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    figures, matched = fail2ban_regex(path, name, mode)
+    failures = _failures(lines, kinds)
+    assert any("postfix/submissions/smtpd[" in line for line in failures) or name == "dovecot"
+    assert figures["matched"] == len(failures) > 0 and matched == failures
+    jail = Fail2Ban(filter=name, mode=mode)
+    assert [line for line in lines if jail.host_in(line)] == matched
+
+
+@needs_fail2ban
+def test_the_per_account_filter_reads_with_the_real_fail2ban(tmp_path):
+    """simlab's own per-user filter (``<F-ID>``: the user name) matches the same lines in the real fail2ban-regex."""
+    from simlab.restrictions.logins import USER_FILTER, AccountJail
+
+    lines = _spraying_log()
+    path = tmp_path / "mail.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    figures, matched = fail2ban_regex(path, str(FILTER_DIR / f"{USER_FILTER}.conf"))
+    failures = _failures(lines, [SASL_FAIL, DOVECOT_FAIL])
+    assert figures["matched"] == len(failures) > 0 and matched == failures
+    jail = AccountJail()
+    assert [line for line in lines if jail.user_in(line)] == matched

@@ -64,15 +64,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from simlab.protocol.pop3 import Pop3Session
-from simlab.protocol.reply import Pop3Reply
+from simlab.protocol.reply import Pop3Reply, Reply
 from simlab.protocol.server import MailServer
+from simlab.protocol.smtp import SmtpSession
 from simlab.restrictions.fail2ban_filters import StockFilter
+from simlab.restrictions.logins import LoginGuard, login_checksum
 
 if TYPE_CHECKING:
     from simlab.protocol.policy import Pop3Context
 
 __all__ = ["DOVECOT_VERSION", "DOVECOT_FILTER", "DovecotPop3", "DovecotPop3Session", "DovecotPop3Server",
-           "DovecotMailServer", "session_id"]
+           "DovecotMailServer", "DovecotSaslSmtpSession", "session_id"]
 
 DOVECOT_VERSION = "2.3.19.1"
 
@@ -194,6 +196,7 @@ class DovecotPop3Session(Pop3Session):
         if self._auth_started is None:
             self._auth_started = self.server.clock.now
         self._last_user = user
+        self.ctx.login_checksum = login_checksum(user, password)  # for the auth penalty (LoginGuard)
         return super()._login(user, password=password, digest=digest)
 
     def _quit(self) -> Pop3Reply:
@@ -232,9 +235,54 @@ class DovecotPop3Session(Pop3Session):
 class DovecotPop3Server:
     """Server mixin: POP3 connections go to Dovecot (put it before :class:`MailServer`)."""
 
+    #: Whether SMTP AUTH is Dovecot's too (Postfix's ``smtpd_sasl_type = dovecot``); else only POP3 logins are.
+    dovecot_sasl = False
+
     def pop3_session(self, client_ip: str, port: int = 110) -> DovecotPop3Session:
         return DovecotPop3Session(self, client_ip, port=port)
 
+    def authenticate(self, username: str, password: str | None = None, *, service: str, client_ip: str,
+                     apop_challenge: str | None = None, apop_digest: str | None = None) -> str | None:
+        """The passdb lookup; for a login Dovecot checks, a :class:`~simlab.restrictions.logins.LoginGuard` may
+        deny an account whose password was right (a deny or ``allow_nets`` passdb), which then fails as a wrong
+        password does."""
+        account = super().authenticate(username, password, service=service, client_ip=client_ip,
+                                       apop_challenge=apop_challenge, apop_digest=apop_digest)
+        if account is None or not (service == "pop3" or self.dovecot_sasl):
+            return account
+        now = self.clock.now
+        for restriction in self.restrictions:
+            if isinstance(restriction, LoginGuard) and restriction.denies_login(self, account, client_ip, service,
+                                                                                now):
+                return None
+        return account
+
+
+class DovecotSaslSmtpSession(SmtpSession):
+    """An SMTP connection whose AUTH is checked by Dovecot's auth service (``smtpd_sasl_type = dovecot``).
+
+    Postfix passes the client's address to Dovecot (``rip=``), so the auth service's own guards - the
+    per-address auth penalty and failure delay, a deny passdb (:class:`~simlab.restrictions.logins.LoginGuard`)
+    - act on SMTP AUTH as on POP3: their delay is put on the ``235``/``535`` reply. Without such guards the
+    session is the plain one.
+    """
+
+    def _auth_finish(self, mechanism: str, username: str | None, password: str | None) -> Reply:
+        reply = super()._auth_finish(mechanism, username, password)
+        guards = [r for r in self.server.restrictions if isinstance(r, LoginGuard)]
+        if not guards or username is None:
+            return reply
+        ctx = self.ctx
+        ctx.now = self.server.clock.now
+        ok, checksum = ctx.user is not None, login_checksum(username, password)
+        delay = max(guard.on_login(ctx, username, "smtp", ok, checksum) for guard in guards)
+        return Reply(reply.code, reply.lines, reply.close, reply.delay + delay) if delay else reply
+
 
 class DovecotMailServer(DovecotPop3Server, MailServer):
-    """A :class:`MailServer` whose POP3 side is Dovecot's."""
+    """A :class:`MailServer` whose POP3 side is Dovecot's, and whose SMTP AUTH asks Dovecot too."""
+
+    dovecot_sasl = True
+
+    def smtp_session(self, client_ip: str, port: int = 25, client_name: str = "unknown") -> SmtpSession:
+        return DovecotSaslSmtpSession(self, client_ip, port=port, client_name=client_name)

@@ -96,6 +96,8 @@ class FailureDelay(Restriction):
         self.penalties: dict[str, tuple[int, float]] = {}
 
     def on_pop3_login(self, ctx: Pop3Context, user: str, ok: bool) -> float:
+        if any(getattr(r, "replaces_failure_delay", False) for r in ctx.server.restrictions):
+            return 0.0  # a finer model of the same Dovecot delay is on this server (restrictions.logins)
         ip = str(ctx.client_ip)
         if ok or ctx.client_ip in self.trusted:
             self.penalties.pop(ip, None)

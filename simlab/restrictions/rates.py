@@ -10,7 +10,9 @@ commands. Over a limit it answers (``postconf(5)``, ``smtpd.c``)::
     450 4.7.1 Error: too many recipients from 203.0.113.7
 
 and logs ``warning: Connection rate limit exceeded: 61 from
-unknown[203.0.113.7] for service smtp``. Clients in
+unknown[203.0.113.7] for service smtp``; for AUTH (``smtpd_sasl_auth_cmd_wrapper`` in smtpd.c)
+``warning: AUTH command rate limit exceeded: 4 from unknown[203.0.113.7] for service submission``,
+counted per service (``smtp``, ``submission``, ``submissions``) and client. Clients in
 ``smtpd_client_event_limit_exceptions`` (default ``$mynetworks``) are exempt.
 A limit of 0 means no limit, as in Postfix. Anvil's rate windows start at a
 client's first event and restart when a time unit has passed.
@@ -26,7 +28,11 @@ from simlab.errors import ConfigError
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 
-__all__ = ["Anvil"]
+__all__ = ["Anvil", "SERVICE_NAMES"]
+
+#: ``master.cf`` service names by port (Postfix 3.7's ``smtp``, ``submission`` and ``submissions`` entries): smtpd
+#: asks anvil per ``state->service`` and client address, and logs ``... for service <name>`` (smtpd.c).
+SERVICE_NAMES = {25: "smtp", 587: "submission", 465: "submissions"}
 
 
 def _limit(value: object, setting: str) -> int:
@@ -101,10 +107,11 @@ class Anvil(Restriction):
     def _event(self, ctx: SmtpContext, kind: str, limit: int, label: str) -> Reply | None:
         if not limit or ctx.client_ip in self.exceptions:
             return None
-        count = self._bump(kind, ip_text(ctx.client_ip), ctx.now)
+        service = SERVICE_NAMES.get(ctx.port, "smtp")  # anvil counts per service and client (smtpd.c)
+        count = self._bump(kind if service == "smtp" else f"{kind}/{service}", ip_text(ctx.client_ip), ctx.now)
         if count > limit:
-            ctx.server.log_line(f"warning: {label} rate limit exceeded: {count} from {ctx.client} for service smtp",
-                                "smtpd", ctx.server.smtpd_pid(ctx))
+            ctx.server.log_line(f"warning: {label} rate limit exceeded: {count} from {ctx.client} for service "
+                                f"{service}", "smtpd", ctx.server.smtpd_pid(ctx))
             return ctx.server.persona.rate_limited(kind, ip_text(ctx.client_ip))
         return None
 

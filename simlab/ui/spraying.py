@@ -1,0 +1,129 @@
+"""Lesson 10 panel: a password-spraying botnet against the defences you tick.
+
+Controls: the botnet's size, attempts per address, how often each bot tries, and one tick box per defence of
+:func:`simlab.scenarios.password_spraying`. Views: accounts compromised, staff logins refused and time to
+the first compromise for this botnet (with the comparison line against the starting settings), the
+same three as the botnet grows from 1 to 10,000 addresses (a sweep, run when its tab is opened, once per
+choice of defences and attempts, in the busy state), and the server's log lines. A botnet of 5,000 or more,
+or six attempts per address and more, runs in the busy state too.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ipywidgets as widgets
+
+from simlab.exercises.spraying import DEFENCE_NAMES, SIZES, size_sweep, spraying_day
+from simlab.plots.spraying import spraying_sweep_figure
+from simlab.scenarios import run
+from simlab.scenarios.spraying import first_compromise
+from simlab.ui.common import Panel, bars_html, log_html, summary_html
+from simlab.ui.start import draw_when_shown
+
+__all__ = ["spraying_lab", "KEYS", "BOTNET_SIZES", "SHORT_NAMES", "defence_controls", "ticked", "attack_lines",
+           "FAILURE_LINES"]
+
+KEYS = ("accounts_compromised", "legit_logins_refused", "spray_attempts", "spray_refused_fail2ban",
+        "spray_refused_anvil", "bans", "account_bans", "lockouts")
+#: The botnet sizes the size control offers.
+BOTNET_SIZES = (1, 10, 100, 500, 1000, 2000, 5000, 10000)
+
+
+#: The failure lines Postfix and Dovecot write for a refused login (highlighted in the log view).
+FAILURE_LINES = r"SASL \w+ authentication failed|auth failed|rate limit exceeded"
+_BOTS = re.compile(r"unknown\[(?:203\.0\.113|198\.1[89])\.|rip=(?:203\.0\.113|198\.1[89])\.")
+
+
+def attack_lines(log: list[str], limit: int = 200) -> list[str]:
+    """The first ``limit`` lines the botnet's sessions wrote (its addresses: 203.0.113.x, 198.18.0.0/15)."""
+    return [line for line in log if _BOTS.search(line)][:limit]
+
+
+#: The tick boxes' words: short enough for a panel column (:data:`~simlab.exercises.spraying.DEFENCE_NAMES` in full).
+SHORT_NAMES = {"fail2ban": "fail2ban per address", "anvil": "anvil: AUTH rate limit",
+               "auth_penalty": "Dovecot auth penalty", "account_jail": "fail2ban per account",
+               "lockout": "account lockout", "postscreen": "postscreen (port 25)"}
+#: Row names of the botnet's own counts in the outcome table.
+ROW_NAMES = {"spray_attempts": "attempts made", "spray_refused_fail2ban": "dropped by a per-address ban",
+             "spray_refused_anvil": "refused by anvil (450)", "account_bans": "accounts jailed",
+             "lockouts": "accounts locked"}
+
+
+def defence_controls(on: tuple[str, ...] = ()) -> list[dict]:
+    """One tick box per defence (name ``defence_<key>``), its full name as the tooltip."""
+    return [{"name": f"defence_{key}", "type": "Checkbox", "value": key in on, "description": SHORT_NAMES[key],
+             "tooltip": DEFENCE_NAMES[key]} for key in DEFENCE_NAMES]
+
+
+def ticked(values: dict) -> tuple[str, ...]:
+    """The defences ticked in a panel's values."""
+    return tuple(key for key in DEFENCE_NAMES if values.get(f"defence_{key}"))
+
+
+def _table_html(summary) -> str:
+    """The outcome table: the common counts in the lessons' words, the botnet's own in ours."""
+    html_rows = summary_html(summary, KEYS)
+    for key, name in ROW_NAMES.items():
+        html_rows = html_rows.replace(f"<td style='padding:1px 10px 1px 0'>{key}</td>",
+                                      f"<td style='padding:1px 10px 1px 0'>{name}</td>")
+    return html_rows
+
+
+def _first_html(summary) -> str:
+    seconds = first_compromise(summary)
+    text = "no account fell" if seconds is None else f"first account lost {seconds / 60:.0f} minutes into the attack"
+    return f"<p style='font-size:13px;margin:4px 0'><b>{text}</b></p>"
+
+
+def _draw_sweep(panel: Panel, key: tuple) -> None:
+    """The sweep over botnet sizes for these defences and attempts: six runs, drawn once per choice, in the
+    busy state (about a second)."""
+    defences, attempts, seed, pace = key
+
+    def make():
+        with panel.busy("running 1 to 10,000 bots"):
+            sweep = size_sweep({", ".join(defences) or "no defence": defences}, SIZES, seed=seed,
+                               attempts_per_address=attempts, pace=pace)
+        return spraying_sweep_figure(sweep, title=f"{attempts} attempt(s) per address: what the botnet wins as it "
+                                                  "grows")
+
+    panel.show_picture("as the botnet grows", key, make)
+
+
+def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: int = 1) -> Panel:
+    """A botnet sprays common passwords over the site's account names on 587, 465 and 110."""
+    controls = [
+        {"name": "botnet_size", "type": "Dropdown", "options": [(f"{n:,} addresses", n) for n in BOTNET_SIZES],
+         "value": botnet_size, "description": "botnet size", "fallback": 2000},
+        {"name": "attempts_per_address", "type": "IntSlider", "value": attempts_per_address, "min": 1, "max": 10,
+         "description": "attempts per address"},
+        {"name": "pace", "type": "Dropdown", "value": 600.0, "description": "each bot tries",
+         "options": [("every minute", 60.0), ("every 10 minutes", 600.0), ("every hour", 3600.0)]},
+        *defence_controls(),
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+    ]
+
+    def compute(v: dict):
+        return run(spraying_day(ticked(v), v["botnet_size"], v["attempts_per_address"], pace=v["pace"]),
+                   seed=v["seed"])
+
+    views = {"outcome": widgets.HBox([widgets.HTML(), widgets.HTML()]),
+             "as the botnet grows": widgets.Image(format="png"), "server log": widgets.HTML()}
+
+    def render(panel: Panel, result) -> None:
+        chart, table = panel.views["outcome"].children
+        chosen = [SHORT_NAMES[d] for d in ticked(panel.values())] or ["no defence"]
+        chart.value = bars_html(result.summary, KEYS[:2], title=f"{panel.values()['botnet_size']:,} bots: "
+                                                              f"{', '.join(chosen)}")
+        table.value = _first_html(result.summary) + _table_html(result.summary)
+        values = panel.values()
+        key = (ticked(values), values["attempts_per_address"], values["seed"], values["pace"])
+        draw_when_shown(panel, "as the botnet grows", lambda: _draw_sweep(panel, key))
+        panel.views["server log"].value = log_html(attack_lines(result.log), highlight=FAILURE_LINES)
+
+    def heavy(v: dict) -> bool:
+        return v["botnet_size"] >= 5000 or v["attempts_per_address"] >= 6
+
+    return Panel("Password spraying from a botnet", controls, compute, render, views, compare_keep=("seed",),
+                 cache=32, heavy=heavy)
