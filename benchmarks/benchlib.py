@@ -43,6 +43,13 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value with at least ``share`` % of the values at or below it."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 100))  # ceil(n * share / 100), at least the first
+    return ordered[int(rank) - 1]
+
+
 def runs_text(values: list[float], unit: str = "s", scale: float = 1.0, digits: int = 2) -> str:
     return ", ".join(f"{v * scale:.{digits}f}" for v in values) + f" {unit}"
 

@@ -3,7 +3,8 @@
     python benchmarks/run_all.py [--quick]
 
 1. engine vs SimPy (bench_engine.py)    2. counts-only growth and memory (bench_growth.py)
-3. lesson panels (bench_panels.py)      4. start-up (bench_startup.py)
+3. lesson panels: every control and tab (bench_panels.py)
+4. start-up, and each lesson's first panel (bench_startup.py)
 5. the live lab (bench_live.py, when it exists: it belongs to the live lab)
 
 ``--quick`` runs smaller sizes and fewer runs, for trying the benchmarks out; its figures are not
@@ -61,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     steps = [
         ("1. engine vs SimPy", lambda: bench_engine.main(["--sessions", "10000", "--runs", "3"] if quick else [])),
         ("2. growth", lambda: bench_growth.main(["--largest", "100000", "--runs", "3"] if quick else [])),
-        ("3. panels", lambda: bench_panels.main(["--toggles", "2"] if quick else [])),
-        ("4. start-up", lambda: bench_startup.main([])),
+        ("3. panels", lambda: bench_panels.main(["--rounds", "1"] if quick else [])),
+        ("4. start-up", lambda: bench_startup.main(["--runs", "5", "--panel-runs", "1"] if quick else [])),
         ("5. live lab", lambda: live(quick)),
     ]
     started = time.perf_counter()

@@ -12,6 +12,15 @@ run's result and plain data; a lesson's constants (the flooder's name, the
 staff, the defences' labels) are arguments, which the panel modules in
 :mod:`simlab.ui` fill in. This module imports neither :mod:`simlab.ui` nor
 :mod:`simlab.exercises`.
+
+Every word a figure shows - titles, axis labels, legends, annotations - is
+looked up in the current language (:mod:`simlab.i18n`) when the figure is
+drawn; :data:`LABELS` and :data:`TIMELINE_LABELS` are :class:`LazyLabels`,
+read-only mappings that look their texts up when read, so the names stay
+importable. What a product wrote (a log line, a reply code) is drawn as it is.
+A figure built while the language is Japanese adds a Japanese font to the end
+of matplotlib's font list (:func:`use_language_font`,
+:func:`simlab.plots.fonts.use_japanese_fallback`), so no label shows as boxes.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from simlab import i18n
 from simlab.scenarios.site import DOMAIN, HOSTNAME, PROVIDER, PROVIDER_IP, SERVER_IP, SPOOFER_IP
 
 if TYPE_CHECKING:
@@ -35,26 +45,71 @@ __all__ = ["comparison_bars",
            "outcome_bars", "compare_bars", "timeline", "network_figure", "sequence_diagram", "to_png", "LABELS",
            "PROBE_LINE", "probe_lines_per_hour", "tidy_counts", "guessing_timeline", "mail_paths_figure",
            "MAIL_PATH_PLACES", "pool_sweep_figure", "bans_figure", "costs_figure", "flood_timeline", "FLOOD_COLOURS",
-           "readable_timeline", "TIMELINE_LABELS", "TIMELINE_COLOURS"]
+           "readable_timeline", "TIMELINE_LABELS", "TIMELINE_COLOURS", "flood_series", "LazyLabels", "time_of_day",
+           "use_language_font", "ROLE_LABELS"]
 
-#: Plain words for the summary keys, as lessons show them.
-LABELS = {
-    "legit_delivered": "legitimate mail delivered",
-    "legit_refused": "legitimate mail lost",
-    "spam_relayed": "spam relayed",
-    "spam_refused": "spam refused",
-    "spam_delivered_local": "spam to our users",
-    "bounces_to_postmaster": "bounces to postmaster",
-    "login_failures": "failed logins",
-    "accounts_compromised": "accounts broken into",
-    "legit_logins_refused": "staff logins refused",
-    "bans": "addresses banned",
-    "connections_dropped": "connections unanswered or reset",
-    "connections_refused": "connections refused by the server",
-    "complaints_sent": "'please stop' mails sent",
-    "guess_succeeded": "guesses that worked",
-    "log_lines": "log lines",
-}
+
+class LazyLabels(Mapping[str, str]):
+    """A read-only mapping whose texts are looked up when read: ``{key: lambda: t("id")}``.
+
+    ``LABELS["spam_relayed"]`` is the text in the language current at that moment, however early the
+    mapping was imported (:mod:`simlab.i18n`); keys and order are fixed. ``labels | {...}`` makes a new one.
+    """
+
+    def __init__(self, lookups: Mapping[str, Any]) -> None:
+        self._lookups = dict(lookups)
+
+    def __getitem__(self, key: str) -> str:
+        return self._lookups[key]()
+
+    def __iter__(self):
+        return iter(self._lookups)
+
+    def __len__(self) -> int:
+        return len(self._lookups)
+
+    def __or__(self, other: Mapping[str, Any]) -> LazyLabels:
+        more = other._lookups if isinstance(other, LazyLabels) else {k: (lambda v=v: v) for k, v in other.items()}
+        return LazyLabels({**self._lookups, **more})
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+def use_language_font() -> None:
+    """Before a figure is built: in Japanese, chart text falls back to a Japanese font
+    (:func:`simlab.plots.fonts.use_japanese_fallback`), so no label shows as missing-glyph boxes."""
+    if i18n.language() == "ja":
+        from simlab.plots.fonts import use_japanese_fallback
+
+        use_japanese_fallback()
+
+
+def _width(text: str) -> int:
+    """How many Latin characters ``text`` is as wide as: a Japanese character counts two."""
+    return sum(2 if ord(c) >= 0x2E80 else 1 for c in text)
+
+#: Plain words for the summary keys, as lessons show them (in the current language, looked up when read).
+LABELS = LazyLabels({
+    "legit_delivered": lambda: i18n.t("plots.label.legit_delivered"),
+    "legit_refused": lambda: i18n.t("plots.label.legit_refused"),
+    "spam_relayed": lambda: i18n.t("plots.label.spam_relayed"),
+    "spam_refused": lambda: i18n.t("plots.label.spam_refused"),
+    "spam_delivered_local": lambda: i18n.t("plots.label.spam_delivered_local"),
+    "bounces_to_postmaster": lambda: i18n.t("plots.label.bounces_to_postmaster"),
+    "login_failures": lambda: i18n.t("plots.label.login_failures"),
+    "accounts_compromised": lambda: i18n.t("plots.label.accounts_compromised"),
+    "legit_logins_refused": lambda: i18n.t("plots.label.legit_logins_refused"),
+    "bans": lambda: i18n.t("plots.label.bans"),
+    "connections_dropped": lambda: i18n.t("plots.label.connections_dropped"),
+    "connections_refused": lambda: i18n.t("plots.label.connections_refused"),
+    "complaints_sent": lambda: i18n.t("plots.label.complaints_sent"),
+    "guess_succeeded": lambda: i18n.t("plots.label.guess_succeeded"),
+    "log_lines": lambda: i18n.t("plots.label.log_lines"),
+    # lesson 06's counts of refused connections (simlab.ui.flood): the key is the English text
+    "legitimate connections refused": lambda: i18n.t("plots.label.legit_connections_refused"),
+    "flooder's connections refused": lambda: i18n.t("plots.label.flooder_connections_refused"),
+})
 COLOURS = {"legit_delivered": "#4c9a2a", "legit_refused": "#d1495b", "spam_relayed": "#edae49",
            "spam_refused": "#00798c", "accounts_compromised": "#8f2d56", "legit_logins_refused": "#e07a5f",
            "login_failures": "#30638e", "bans": "#66a182", "bounces_to_postmaster": "#edae49",
@@ -69,6 +124,8 @@ def _figure(width: float = 6.4, height: float = 3.2, layout: str | None = "const
     on save, which panels that redraw on every change cannot afford.
     """
     from matplotlib.figure import Figure
+
+    use_language_font()
 
     class LessonFigure(Figure):
         def _repr_png_(self) -> bytes:
@@ -92,7 +149,7 @@ def outcome_bars(summary: Mapping[str, int], keys: Sequence[str] = ("legit_deliv
     fig = _figure(6.4, height, layout=None)
     labels = [LABELS.get(k, k) for k in keys]
     # fixed margins sized to the longest label (about 0.075 in a character at 10 pt), instead of a layout pass
-    left = min(0.6, (0.075 * max(len(label) for label in labels) + 0.25) / 6.4)
+    left = min(0.6, (0.075 * max(_width(label) for label in labels) + 0.25) / 6.4)
     fig.subplots_adjust(left=left, right=0.95, top=1 - 0.45 / height, bottom=0.12 / height)
     ax = fig.add_subplot()
     values = [summary.get(k, 0) for k in keys]
@@ -156,7 +213,7 @@ def comparison_bars(comparison: Any, keys: Sequence[str] | None = None, title: s
     span = max([abs(float(table.loc[k, c])) for k in keys for c in ("low", "high")] + [1.0])
     ax.set_xlim(-span * 1.35, span * 1.35)
     seeds = comparison.runs["seed"].nunique()
-    ax.set_xlabel(f"change minus baseline, mean over {seeds} seed{'s' if seeds != 1 else ''} (same traffic)")
+    ax.set_xlabel(i18n.tn("plots.comparison.xlabel", seeds))
     ax.spines[["top", "right"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left")
@@ -172,7 +229,7 @@ def timeline(result: Result, what: Sequence[str] = ("spam_relayed", "legit_refus
     for key in what:
         if key in getattr(table, "columns", ()):
             ax.step(table.index, table[key], where="post", label=LABELS.get(key, key), color=COLOURS.get(key))
-    ax.set_ylabel(f"per {freq}")
+    ax.set_ylabel(i18n.t("plots.per", unit=freq))
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.autofmt_xdate()
@@ -184,6 +241,14 @@ def timeline(result: Result, what: Sequence[str] = ("spam_relayed", "legit_refus
 ROLE_COLOURS = {"mail server": "#edae49", "router": "#30638e", "LAN switch": "#9bb1c4", "LAN client": "#66a182",
                 "roaming user": "#66a182", "Internet": "#d9d9d9", "attacker": "#d1495b", "remote MTA": "#00798c",
                 "provider MX": "#00798c", "DNS resolver": "#9bb1c4"}
+#: The roles' names in the network figure's legend (the role names themselves are identifiers of the network).
+ROLE_LABELS = LazyLabels({
+    "mail server": lambda: i18n.t("plots.role.mail_server"), "router": lambda: i18n.t("plots.role.router"),
+    "LAN switch": lambda: i18n.t("plots.role.lan_switch"), "LAN client": lambda: i18n.t("plots.role.lan_client"),
+    "roaming user": lambda: i18n.t("plots.role.roaming_user"), "Internet": lambda: i18n.t("plots.role.internet"),
+    "attacker": lambda: i18n.t("plots.role.attacker"), "remote MTA": lambda: i18n.t("plots.role.remote_mta"),
+    "provider MX": lambda: i18n.t("plots.role.provider_mx"), "DNS resolver": lambda: i18n.t("plots.role.dns_resolver"),
+})
 
 
 def network_figure(network: Network, title: str = "") -> Figure:
@@ -205,7 +270,8 @@ def network_figure(network: Network, title: str = "") -> Figure:
                             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.5})
     shown = [role for role in ROLE_COLOURS if role in roles]
     ax.legend([Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=ROLE_COLOURS[r],
-                      markeredgecolor="#333333") for r in shown], shown, loc="upper left", fontsize=7,
+                      markeredgecolor="#333333") for r in shown], [ROLE_LABELS.get(r, r) for r in shown],
+              loc="upper left", fontsize=7,
               frameon=False, ncols=2)
     ax.margins(0.12)
     ax.set_axis_off()
@@ -214,9 +280,12 @@ def network_figure(network: Network, title: str = "") -> Figure:
     return fig
 
 
-def sequence_diagram(transcript: Sequence[str], client: str = "client", server: str = "server",
+def sequence_diagram(transcript: Sequence[str], client: str | None = None, server: str | None = None,
                      title: str = "", max_lines: int = 30) -> Figure:
-    """A session as a sequence diagram: client and server lanes, one arrow per line (``C:``/``S:``)."""
+    """A session as a sequence diagram: client and server lanes, one arrow per line (``C:``/``S:``); the lanes
+    are named ``client`` and ``server`` (by default the words "client" and "server" in the current language)."""
+    client = i18n.t("plots.sequence.client") if client is None else client
+    server = i18n.t("plots.sequence.server") if server is None else server
     lines = [line for line in transcript if line[:3] in ("C: ", "S: ")][:max_lines]
     fig = _figure(7.0, 0.32 * len(lines) + 1.0)
     ax = fig.add_subplot()
@@ -256,11 +325,11 @@ def probe_lines_per_hour(result: Result, title: str = "") -> Figure:
     fig = _figure(7.0, 3.0)
     ax = fig.add_subplot()
     xs = list(range(hours))
-    ax.bar(xs, other, color="#9bb1c4", label="everyone else's lines")
-    ax.bar(xs, probe, bottom=other, color="#d1495b", label="the probe's lines")
+    ax.bar(xs, other, color="#9bb1c4", label=i18n.t("plots.probe.others_lines"))
+    ax.bar(xs, probe, bottom=other, color="#d1495b", label=i18n.t("plots.probe.probe_lines"))
     ax.set_xticks(xs[::2], [f"{(start.hour + h) % 24}:00" for h in xs[::2]], rotation=45, ha="right", fontsize=8)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("log lines per hour")
+    ax.set_ylabel(i18n.t("plots.probe.ylabel"))
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     if title:
@@ -305,6 +374,7 @@ def guessing_timeline(result: Result, staff: Iterable[str], breaches: Iterable[A
     from matplotlib.figure import Figure
 
     staff = tuple(staff)
+    use_language_font()
     fig = Figure(figsize=(7.0, 2.8), layout="constrained")
     ax = fig.add_subplot()
     midnight = result.start.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -320,9 +390,9 @@ def guessing_timeline(result: Result, staff: Iterable[str], breaches: Iterable[A
         failed = (site.command == "PASS") & (site.reply_code == "-ERR")
         stopped = (site.command == "CONNECT") & ((site.outcome != "greeting") | (site.reply_code == "-ERR"))
         series = {
-            "guesser: wrong password": (site[guesser & failed], "#30638e"),
-            "guesser: refused before login": (site[guesser & stopped], "#66a182"),
-            "staff: wrong password or refused": (site[site.actor.isin(staff) & (failed | stopped)], "#d1495b"),
+            i18n.t("plots.guessing.guesser_wrong"): (site[guesser & failed], "#30638e"),
+            i18n.t("plots.guessing.guesser_refused"): (site[guesser & stopped], "#66a182"),
+            i18n.t("plots.guessing.staff_refused"): (site[site.actor.isin(staff) & (failed | stopped)], "#d1495b"),
         }
         for label, (rows, colour) in series.items():
             per_hour = Counter(int(h) for h in hours(rows.time))
@@ -331,11 +401,11 @@ def guessing_timeline(result: Result, staff: Iterable[str], breaches: Iterable[A
                 ax.step(edges, counts, where="post", label=label, color=colour)
     for n, when in enumerate(_ban_times(result)):
         ax.axvline((result.start - midnight).total_seconds() / 3600 + when / 3600, color=COLOURS["bans"], ls="--",
-                   lw=1, label="fail2ban ban" if n == 0 else None)
+                   lw=1, label=i18n.t("plots.guessing.ban") if n == 0 else None)
     for n, breach in enumerate(breaches):
         [x] = hours([breach.time])
         ax.plot([x], [0], marker="X", ms=10, color=COLOURS["accounts_compromised"], ls="none",
-                label="broken into" if n == 0 else None)
+                label=i18n.t("plots.guessing.broken_into") if n == 0 else None)
         ax.annotate(f"{breach.account} {breach.time:%H:%M}", (x, 0), textcoords="offset points",
                     xytext=(6, 8 + 14 * n), fontsize=8, color=COLOURS["accounts_compromised"],
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
@@ -343,7 +413,7 @@ def guessing_timeline(result: Result, staff: Iterable[str], breaches: Iterable[A
     ax.set_xticks(ticks, [f"{h % 24:02d}:00" for h in ticks], fontsize=8)
     ax.set_xlim(edges[0], edges[-1])
     ax.set_ylim(bottom=-0.6)
-    ax.set_ylabel("per hour")
+    ax.set_ylabel(i18n.t("plots.per_hour"))
     if ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False, fontsize=8, loc="upper right")
     ax.spines[["top", "right"]].set_visible(False)
@@ -378,11 +448,12 @@ def mail_paths_figure(result: Result, title: str = "") -> Figure:
     names = {SERVER_IP: f"{HOSTNAME}\n{SERVER_IP}"}
     paths: dict[tuple[str, str], dict[int, int]] = {}
     for actor, ip, host, code in zip(smtp.actor, smtp.client_ip, smtp.host, smtp.reply_code, strict=True):
-        who = "provider" if actor.endswith("(relay)") else actor
+        who = i18n.t("plots.paths.provider") if actor.endswith("(relay)") else actor
         names.setdefault(ip, f"{who}\n{ip}")
         target = SERVER_IP if host == HOSTNAME else PROVIDER_IP
         names.setdefault(target, f"{PROVIDER}\n{PROVIDER_IP}" if target == PROVIDER_IP else names[SERVER_IP])
         paths.setdefault((ip, target), {220: 0, 554: 0})[int(code)] += 1
+    use_language_font()
     fig = Figure(figsize=(7.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
     ax.set_xlim(-0.45, 2.45)
@@ -405,8 +476,7 @@ def mail_paths_figure(result: Result, title: str = "") -> Figure:
             ax.text(x, y, names[ip], ha="center", va="center", fontsize=8,
                     bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "#333333"})
     mx = result.world.dns.mx[DOMAIN][0]
-    ax.set_title(title or f"SMTP connections of the day (MX: {mx}); 220 = welcome, 554 = Access denied", loc="left",
-                 fontsize=10)
+    ax.set_title(title or i18n.t("plots.paths.title", mx=mx), loc="left", fontsize=10)
     return fig
 
 
@@ -422,6 +492,7 @@ def pool_sweep_figure(sweep: Mapping[str, Mapping[int, Mapping[str, int]]], sent
     from matplotlib.figure import Figure
 
     labels = labels or {}
+    use_language_font()
     fig = Figure(figsize=(7.0, 3.6), layout="constrained")
     ax = fig.add_subplot()
     colours = ["#d1495b", "#00798c", "#edae49", "#30638e", "#66a182"]
@@ -438,17 +509,16 @@ def pool_sweep_figure(sweep: Mapping[str, Mapping[int, Mapping[str, int]]], sent
                         textcoords="offset points", ha="center", fontsize=8, color=colour)
     if sent:
         ax.axhline(sent, color="#777777", ls=":", lw=1)
-        ax.text(0.01, sent, f"spam sent ({sent})", va="bottom", fontsize=8, color="#777777",
+        ax.text(0.01, sent, i18n.t("plots.sweep.sent", sent=sent), va="bottom", fontsize=8, color="#777777",
                 transform=ax.get_yaxis_transform())
     ax.set_xticks(range(len(sizes)), [str(size) for size in sizes])
     ax.set_xlim(-0.4, len(sizes) - 0.6)
     ax.set_ylim(-0.12 * top, top * 1.25)
-    ax.set_xlabel("addresses in the spammer's pool (evenly spaced, not to scale)")
-    ax.set_ylabel("spam relayed in one day")
+    ax.set_xlabel(i18n.t("plots.sweep.xlabel"))
+    ax.set_ylabel(i18n.t("plots.sweep.ylabel"))
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.76))
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(title or "More addresses, more spam past per-address bans; none past an allow-list", loc="left",
-                 fontsize=10)
+    ax.set_title(title or i18n.t("plots.sweep.title"), loc="left", fontsize=10)
     return fig
 
 
@@ -463,6 +533,7 @@ def bans_figure(result: Result, bans: Sequence[tuple[float, str, str]], title: s
     from matplotlib.dates import DateFormatter
     from matplotlib.figure import Figure
 
+    use_language_font()
     fig = Figure(figsize=(7.0, 4.4), layout="constrained")
     ax, below = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.4]})
     start = result.start
@@ -472,7 +543,8 @@ def bans_figure(result: Result, bans: Sequence[tuple[float, str, str]], title: s
     for axis, times, key in ((ax, relayed, "spam_relayed"), (below, lost, "legit_refused")):
         clock = [start, *(start + timedelta(seconds=t) for t in times), end]
         counts = [0, *range(1, len(times) + 1), len(times)]
-        axis.step(clock, counts, where="post", color=COLOURS[key], label=f"{LABELS[key]} so far ({len(times)})")
+        axis.step(clock, counts, where="post", color=COLOURS[key],
+                   label=i18n.t("plots.bans.so_far", what=LABELS[key], count=len(times)))
         axis.legend(frameon=False, fontsize=8, loc="upper left")
         axis.spines[["top", "right"]].set_visible(False)
     top = max(len(relayed), 1)
@@ -481,19 +553,19 @@ def bans_figure(result: Result, bans: Sequence[tuple[float, str, str]], title: s
         ax.plot([start + timedelta(seconds=t)] * 2, [-0.06 * top, -0.01 * top], color="#b00020" if staff else "#777777",
                 lw=2.5 if staff else 1)
         if staff:
-            ax.annotate(f"{ip} banned ({by})", (start + timedelta(seconds=t), -0.06 * top), xytext=(0, -14),
-                        textcoords="offset points", ha="center", fontsize=8, color="#b00020")
+            ax.annotate(i18n.t("plots.bans.banned", ip=ip, by=by), (start + timedelta(seconds=t), -0.06 * top),
+                        xytext=(0, -14), textcoords="offset points", ha="center", fontsize=8, color="#b00020")
     if bans:
-        ax.plot([], [], color="#777777", label=f"a ban ({len(bans)} in all)")
+        ax.plot([], [], color="#777777", label=i18n.tn("plots.bans.a_ban", len(bans)))
         ax.legend(frameon=False, fontsize=8, loc="upper left")
     ax.set_ylim(-0.16 * top, top * 1.08)
     ax.set_yticks([tick for tick in ax.get_yticks() if 0 <= tick <= top * 1.08])
-    ax.set_ylabel("spam messages")
+    ax.set_ylabel(i18n.t("plots.bans.spam_messages"))
     below.set_ylim(0, max(len(lost), 1) * 1.3)
-    below.set_ylabel("mail lost")
+    below.set_ylabel(i18n.t("plots.bans.mail_lost"))
     below.yaxis.get_major_locator().set_params(integer=True)
     below.xaxis.set_major_formatter(DateFormatter("%H:%M"))
-    ax.set_title(title or f"{result.preset}: spam relayed and bans over the day", loc="left", fontsize=10)
+    ax.set_title(title or i18n.t("plots.bans.title", preset=result.preset), loc="left", fontsize=10)
     return fig
 
 
@@ -519,63 +591,101 @@ def costs_figure(rows: Mapping[str, Result], title: str = "") -> Figure:
     return fig
 
 
-def flood_timeline(result: Result, flooder: str, minutes: int = 10, title: str = "") -> Figure:
-    """Per ``minutes``: legitimate connections refused, mail lost and logins refused; the refusals of the
-    actor named ``flooder`` on the right-hand axis; the attack shaded. Lesson 06."""
+def flood_series(result: Result, flooder: str, minutes: int = 10) -> dict[str, Any]:
+    """What :func:`flood_timeline` draws, counted from the run's raw events (no table is built): ``series`` (the
+    three counts per bin, by name), ``flooded`` (the flooder's refusals per bin), ``count`` bins of ``step``
+    seconds from the run's start, their ``edges`` (clock times) and the ``attack``'s first and last clock time."""
     import numpy as np
-    from matplotlib.dates import DateFormatter
-    from matplotlib.figure import Figure
 
-    events = result.events
-    refused = events[(events.command == "CONNECT") & (events.host == "mail.example.com")
-                     & ((events.outcome == "refused") | (events.reply_code == 421))]
-    start = result.start
     step = minutes * 60.0
     count = int(result.world.loop.now // step) + 1
-    edges = [start + timedelta(seconds=n * step) for n in range(count)]
 
-    def binned(seconds) -> np.ndarray:
+    def binned(seconds: Iterable[float]) -> np.ndarray:
         slots = np.asarray([int(t // step) for t in seconds], dtype=int)
         return np.bincount(slots[slots < count], minlength=count)
 
-    def offsets(times) -> list[float]:
-        return [(t - start).total_seconds() for t in times]
-
+    others, flooder_refused, attack = [], [], []
+    for t, host, _ip, actor, command, code, outcome in result._events:
+        if actor == flooder:
+            attack.append(t)
+        if command == "CONNECT" and host == HOSTNAME and (outcome == "refused" or code == 421):
+            (flooder_refused if actor == flooder else others).append(t)
     series = {
-        "legitimate connections refused": binned(offsets(refused[refused.actor != flooder].time)),
+        "legitimate connections refused": binned(others),
         "legit_refused": binned([t for t, w in result.timeline if w == "legit_refused"]),
         "legit_logins_refused": binned([t for t, w in result.timeline if w == "legit_logins_refused"]),
     }
-    flooded = binned(offsets(refused[refused.actor == flooder].time))
-    fig = Figure(figsize=(7.0, 3.2), layout="constrained")
-    ax = fig.add_subplot()
-    attack = events[events.actor == flooder].time
-    if len(attack):
-        ax.axvspan(attack.min(), attack.max(), color="#d1495b", alpha=0.07, label="the flood")
-    width = timedelta(minutes=minutes) / (len(series) + 1)
-    for i, (name, values) in enumerate(series.items()):
-        ax.bar([edge + width * (i + 0.5) for edge in edges], values, width=width, align="edge",
-               color=FLOOD_COLOURS[name], label=LABELS.get(name, name))
-    ax.set_ylabel(f"per {minutes} minutes")
-    right = ax.twinx()
-    right.step(edges, flooded, where="post", color="#7d7d7d",
-               lw=1, ls="--", label="flooder's connections refused (right axis)")
-    right.set_ylabel("flooder refused", color="#7d7d7d")
-    right.set_ylim(0, max(1, flooded.max()) * 1.15)
+    start = result.start
+    return {"series": series, "flooded": binned(flooder_refused), "count": count, "step": step,
+            "edges": [start + timedelta(seconds=n * step) for n in range(count)],
+            "attack": (start + timedelta(seconds=min(attack)), start + timedelta(seconds=max(attack))) if attack
+            else None}
+
+
+def flood_timeline(result: Result, flooder: str, minutes: int = 10, title: str = "",
+                   figure: Figure | None = None) -> Figure:
+    """Per ``minutes``: legitimate connections refused, mail lost and logins refused; the refusals of the
+    actor named ``flooder`` on the right-hand axis; the attack shaded. Lesson 06.
+
+    ``figure``: a figure this function drew before; when the run has as many bins, its artists get the new
+    counts in place and it is returned (no new figure, and fixed margins: no layout pass), else a new one.
+    """
+    from matplotlib.dates import DateFormatter
+
+    data = flood_series(result, flooder, minutes)
+    title = title or i18n.t("plots.flood.title", preset=result.preset, minutes=minutes)
+    drawn = getattr(figure, "_simlab_flood", None)
+    if drawn is None or drawn["count"] != data["count"] or drawn["step"] != data["step"]:
+        figure = _figure(7.0, 3.2, layout=None)
+        figure.subplots_adjust(left=0.1, right=0.9, top=0.9, bottom=0.1)
+        ax = figure.add_subplot()
+        width = timedelta(minutes=minutes) / (len(data["series"]) + 1)
+        bars = {}
+        for i, (name, values) in enumerate(data["series"].items()):
+            bars[name] = ax.bar([edge + width * (i + 0.5) for edge in data["edges"]], values, width=width,
+                                align="edge", color=FLOOD_COLOURS[name], label=LABELS.get(name, name))
+        ax.set_ylabel(i18n.t("plots.per_minutes", minutes=minutes))
+        right = ax.twinx()
+        (step_line,) = right.step(data["edges"], data["flooded"], where="post", color="#7d7d7d", lw=1, ls="--",
+                                  label=i18n.t("plots.flood.flooder_refused_right"))
+        right.set_ylabel(i18n.t("plots.flood.flooder_refused"), color="#7d7d7d")
+        ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+        ax.spines[["top"]].set_visible(False)
+        drawn = {"count": data["count"], "step": data["step"], "ax": ax, "right": right, "bars": bars,
+                 "step_line": step_line, "span": None, "width": width}
+        figure._simlab_flood = drawn
+        _flood_span(drawn, data["attack"])
+        ax.set_title(title, loc="left", fontsize=10)
+    else:
+        ax, right, width = drawn["ax"], drawn["right"], drawn["width"]
+        for i, (name, values) in enumerate(data["series"].items()):
+            for bar, edge, value in zip(drawn["bars"][name], data["edges"], values, strict=True):
+                bar.set_height(value)
+                bar.set_x(ax.convert_xunits(edge + width * (i + 0.5)))
+        drawn["step_line"].set_data(data["edges"], data["flooded"])
+        _flood_span(drawn, data["attack"])
+        ax.set_title(title, loc="left", fontsize=10)
+    right.set_ylim(0, max(1, int(data["flooded"].max())) * 1.15)
     handles, labels = ax.get_legend_handles_labels()
     more, more_labels = right.get_legend_handles_labels()
     ax.legend(handles + more, labels + more_labels, frameon=False, fontsize=7.5, loc="upper right")
-    ax.set_ylim(0, max([1, *(int(v.max()) for v in series.values())]) * 1.9)
-    ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
-    ax.spines[["top"]].set_visible(False)
-    ax.set_title(title or f"{result.preset}: what the flood cost, {minutes} minutes at a time", loc="left",
-                 fontsize=10)
-    return fig
+    ax.set_ylim(0, max([1, *(int(v.max()) for v in data["series"].values())]) * 1.9)
+    return figure
+
+
+def _flood_span(drawn: dict[str, Any], attack: tuple[Any, Any] | None) -> None:
+    """The shaded attack of :func:`flood_timeline`, drawn again for a new run (one patch)."""
+    if drawn["span"] is not None:
+        drawn["span"].remove()
+        drawn["span"] = None
+    if attack is not None:
+        drawn["span"] = drawn["ax"].axvspan(attack[0], attack[1], color="#d1495b", alpha=0.07,
+                                              label=i18n.t("plots.flood.the_flood"))
 
 
 #: Plain words for :func:`readable_timeline`'s series, beyond :data:`LABELS`.
-TIMELINE_LABELS = LABELS | {"guess_succeeded": "break-ins (guessed passwords)",
-                            "guesser_blocked": "guesser's connections refused"}
+TIMELINE_LABELS = LABELS | LazyLabels({"guess_succeeded": lambda: i18n.t("plots.timeline.guess_succeeded"),
+                                        "guesser_blocked": lambda: i18n.t("plots.timeline.guesser_blocked")})
 #: One clearly different colour per series (spam orange, losses red, break-ins purple, as elsewhere).
 TIMELINE_COLOURS = {"spam_relayed": "#edae49", "spam_refused": "#00798c", "legit_refused": "#d1495b",
                     "legit_delivered": "#4c9a2a", "guess_succeeded": "#8f2d56", "guesser_blocked": "#66a182",
@@ -603,9 +713,17 @@ def readable_timeline(result: Result, what: tuple[str, ...], title: str = "", fr
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("center")
     start = getattr(result, "start", None)
-    ax.set_xlabel(f"time of day{f' ({start:%d %B %Y})' if hasattr(start, 'strftime') else ''}")
-    ax.set_ylabel(f"per {'hour' if freq == '1h' else freq}")
+    ax.set_xlabel(time_of_day(start))
+    ax.set_ylabel(i18n.t("plots.per_hour") if freq == "1h" else i18n.t("plots.per", unit=freq))
     return figure
+
+
+def time_of_day(start: Any) -> str:
+    """The time axis' label: ``"time of day (05 March 1998)"``, or ``"time of day"`` without a date."""
+    if not hasattr(start, "strftime"):
+        return i18n.t("plots.time_of_day")
+    date_format = i18n.t("plots.date_format")  # a strftime format: "%d %B %Y", "%Y年%m月%d日"
+    return i18n.t("plots.time_of_day_on", date=start.strftime(date_format))
 
 
 def class_overview_figure(overview: Any, title: str = "") -> Figure:
@@ -616,12 +734,12 @@ def class_overview_figure(overview: Any, title: str = "") -> Figure:
     exercises = sorted(set(overview["exercise"]))
     solved = [int(overview[(overview.exercise == e) & overview.solved].shape[0]) for e in exercises]
     tried = [int(overview[(overview.exercise == e) & ~overview.solved].shape[0]) for e in exercises]
-    bars = ax.bar(exercises, solved, color="#2e7d32", label="solved")
+    bars = ax.bar(exercises, solved, color="#2e7d32", label=i18n.t("plots.overview.solved"))
     ax.bar_label(bars, labels=[str(n) if n else "" for n in solved], label_type="center", color="white", fontsize=8)
-    bars = ax.bar(exercises, tried, bottom=solved, color="#b00020", label="tried, not yet solved")
+    bars = ax.bar(exercises, tried, bottom=solved, color="#b00020", label=i18n.t("plots.overview.tried"))
     ax.bar_label(bars, labels=[str(n) if n else "" for n in tried], label_type="center", color="white", fontsize=8)
-    ax.set_ylabel("students")
-    ax.set_xlabel("exercise")
+    ax.set_ylabel(i18n.t("plots.overview.students"))
+    ax.set_xlabel(i18n.t("plots.overview.exercise"))
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

@@ -23,11 +23,22 @@ from simlab.exercises.flood import (
     flood_day,
     refused_connections,
 )
-from simlab.plots import costs_figure, outcome_bars
+from simlab.i18n import t, tn
+from simlab.plots import costs_figure
 from simlab.scenarios import run
-from simlab.ui.common import Panel, enable_by_product, log_html, product_menu, summary_html
+from simlab.ui.charts import Bars, Steps, binned_svg
+from simlab.ui.common import (
+    Panel,
+    bars_html,
+    enable_by_product,
+    event_rows,
+    log_html,
+    product_menu,
+    summary_html,
+)
 
-__all__ = ["flood_lab", "costs_figure", "flood_timeline", "flood_log_html", "outcome_counts", "outcome_line", "KEYS"]
+__all__ = ["flood_lab", "costs_figure", "flood_timeline", "flood_timeline_svg", "flood_log_html", "outcome_counts",
+           "outcome_line", "KEYS"]
 
 #: What the outcome chart shows: three of the run's summary keys, and two counts of refused connections.
 KEYS = ("legit_delivered", "legit_refused", "legit_logins_refused", "legitimate connections refused",
@@ -48,14 +59,42 @@ def outcome_line(result) -> str:
     """The counts in one line of words."""
     c = outcome_counts(result)
     flooder = c["flooder's connections refused"]
-    return (f"mail delivered {c['legit_delivered']}, lost {c['legit_refused']}; staff logins refused "
-            f"{c['legit_logins_refused']}; legitimate connections refused {c['legitimate connections refused']}, "
-            f"the flooder's {flooder}")
+    return t("ui.flood.outcome_line", delivered=c["legit_delivered"], lost=c["legit_refused"],
+             logins=c["legit_logins_refused"], connections=c["legitimate connections refused"], flooder=flooder)
 
 
-def flood_timeline(result, minutes: int = 10, title: str = ""):
-    """What the flood cost, ``minutes`` at a time: :func:`simlab.plots.flood_timeline` with lesson 06's flooder."""
-    return plots.flood_timeline(result, flooder=FLOODER, minutes=minutes, title=title)
+def flood_timeline(result, minutes: int = 10, title: str = "", figure=None):
+    """What the flood cost, ``minutes`` at a time: :func:`simlab.plots.flood_timeline` with lesson 06's flooder
+    (``figure``: one it drew before, updated in place)."""
+    return plots.flood_timeline(result, flooder=FLOODER, minutes=minutes, title=title, figure=figure)
+
+def flood_timeline_svg(result, minutes: int = 10, title: str = "") -> str:
+    """:func:`flood_timeline` as the browser draws it (SVG, for the panel): the same bars, colours, right-hand
+    axis, shaded attack and legend, made in a millisecond or two instead of a quarter of a second."""
+    data = plots.flood_series(result, FLOODER, minutes)
+    start, step, count = result.start, data["step"], data["count"]
+    half_hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=30)
+    while half_hour < start:
+        half_hour += timedelta(minutes=30)
+    ticks = []
+    while (half_hour - start).total_seconds() <= count * step:
+        ticks.append(((half_hour - start).total_seconds() / step, f"{half_hour:%H:%M}"))
+        half_hour += timedelta(minutes=30)
+    attack = data["attack"]
+    shade = tuple((moment - start).total_seconds() / step for moment in attack) if attack else None
+    bars = [Bars(plots.LABELS.get(name, name), values, plots.FLOOD_COLOURS[name])
+            for name, values in data["series"].items()]
+    right = Steps(t("plots.flood.flooder_refused_right"), list(range(count)), list(data["flooded"]), "#7d7d7d")
+    return binned_svg(bars, count, ticks, ylabel=t("plots.per_minutes", minutes=minutes), right=right,
+                      right_label=t("plots.flood.flooder_refused"), shade=shade,
+                      shade_label=t("plots.flood.the_flood"),
+                      title=title or t("plots.flood.title", preset=result.preset, minutes=minutes))
+
+
+#: Runs the panel keeps, by their settings: a toggle back is not run again.
+KEPT_RUNS = 32
+#: From this many flooder's connections a run takes a tenth of a second or more: the panel shows its busy state.
+BUSY_FROM_CONNECTIONS = 250
 
 
 def flood_log_html(result, lines: int = 200) -> str:
@@ -65,41 +104,48 @@ def flood_log_html(result, lines: int = 200) -> str:
     lines after it ended, with their clock time, so that they are not taken for the flood's.
     """
     records = result.server.log_records
-    attack = result.events[result.events.actor == FLOODER].time
-    end = (attack.max() - result.start).total_seconds() if len(attack) else ATTACK_START
-    begin_clock = f"{result.start + timedelta(seconds=ATTACK_START):%H:%M}"
-    end_clock = f"{result.start + timedelta(seconds=end):%H:%M}"
-    during = [line for t, line in records if ATTACK_START - 1.0 <= t <= end]
-    head = (f"<p style='font-size:12px;margin:2px 0'>{len(records)} log lines in four hours (the run starts at "
-            f"{result.start:%H:%M}), {len(during)} of them during the flood ({begin_clock} to {end_clock})")
+    attack = [row.time for row in event_rows(result, actor=FLOODER)]
+    # in whole microseconds, as the events table's clock times have it
+    end = timedelta(seconds=max(attack)).total_seconds() if attack else ATTACK_START
+    begin_clock = (result.start + timedelta(seconds=ATTACK_START)).strftime("%H:%M")
+    end_clock = (result.start + timedelta(seconds=end)).strftime("%H:%M")
+    during = [line for moment, line in records if ATTACK_START - 1.0 <= moment <= end]
+    counts = t("ui.flood.log_counts", lines=len(records), start=result.start.strftime("%H:%M"), during=len(during),
+               begin=begin_clock, end=end_clock)
+    head = "<p style='font-size:12px;margin:2px 0'>" + html.escape(counts)
     if during:
         shown = during[:lines]
-        head += f"; here the first {len(shown)} from its start.</p>"
+        head += html.escape(t("ui.flood.log_first_of_flood", count=len(shown))) + "</p>"
     else:
-        shown = [line for t, line in records if t > end][:lines]
-        head += ".</p>"
-        head += ("<p style='font-size:12px;margin:2px 0;color:#b00020'>The server wrote nothing while it was "
-                 "flooded: silent connections and connections refused at the process limit leave no line in "
-                 "this product's log. The admin hears about it from the users.</p>")
+        shown = [line for moment, line in records if moment > end][:lines]
+        head += html.escape(t("ui.flood.log_end")) + "</p>"
+        head += ("<p style='font-size:12px;margin:2px 0;color:#b00020'>" + t("ui.flood.log_silent")
+                 + "</p>")
         if shown:
-            head += (f"<p style='font-size:12px;margin:2px 0'>Below: the first {len(shown)} lines <b>after</b> the "
-                     f"flood ended ({end_clock}).</p>")
+            after = "<b>" + t("ui.flood.after") + "</b>"
+            head += ("<p style='font-size:12px;margin:2px 0'>"
+                     + t("ui.flood.log_after", count=len(shown), after=after, end=end_clock) + "</p>")
     return head + log_html(shown, highlight=r"too many connections|refused|[Ll]imit", limit=lines)
 
 
 def _details_html(result, limit_used: bool, connection_limit: int, process_limit: int) -> str:
     refused = refused_connections(result)
     burst_refused, minutes = burst_delivery(result)
-    rows = [f"<li>process limit: {process_limit} connections at once</li>",
-            f"<li>per-client limit: {connection_limit or 'none (0)'}</li>" if limit_used else
-            f"<li>per-client limit: not a setting of {html.escape(result.preset)}</li>"]
-    rows += [f"<li>{html.escape(who)}: {n} connection(s) refused</li>" for who, n in sorted(refused.items())
-             if who not in (FLOODER,)]
-    if burst_refused:
-        rows.append(f"<li><b style='color:#b00020'>the provider's 10 parallel deliveries were refused "
-                    f"{burst_refused} time(s)</b>; its last message arrived {minutes:.0f} min late</li>")
+    if limit_used:
+        none = t("ui.flood.no_client_limit")
+        limit = t("ui.flood.client_limit", limit=connection_limit or none)
     else:
-        rows.append("<li>the provider's 10 parallel deliveries went straight in</li>")
+        limit = t("ui.flood.client_limit_not_setting", product=result.preset)
+    rows = ["<li>" + html.escape(t("ui.flood.process_limit_row", limit=process_limit)) + "</li>",
+            "<li>" + html.escape(limit) + "</li>"]
+    rows += ["<li>" + html.escape(tn("ui.flood.refused_row", n, who=who)) + "</li>"
+             for who, n in sorted(refused.items()) if who not in (FLOODER,)]
+    if burst_refused:
+        late = tn("ui.flood.burst_refused", burst_refused)
+        rows.append("<li>" + t("ui.flood.burst_late", refused="<b style='color:#b00020'>" + late + "</b>",
+                               minutes=round(minutes)) + "</li>")
+    else:
+        rows.append("<li>" + t("ui.flood.burst_ok") + "</li>")
     return f"<ul style='font-size:12px;margin:6px 0 0;padding-left:18px'>{''.join(rows)}</ul>"
 
 
@@ -111,7 +157,8 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     for the products without one; 0 means no limit), the process limit (reset to the product's own
     when you change the product),
     and the seed. Views: the outcome chart, the timeline of the attack (drawn when its tab
-    is opened), and the server log.
+    is opened, as an SVG the browser draws), and the server log. Runs are kept by
+    their settings (a toggle back is not run again).
     """
     limited = products.CLIENT_CONNECTION_LIMIT
 
@@ -120,54 +167,56 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
 
     # a preset the menu lacks: the panel says so (Panel refuses it) and starts on its default
     start = preset if preset in products.names() else "eims-2.1"
+    owners = "; ".join(f"{p.label} {p.setting_label(p.connection_limit_setting)}"
+                       for p in products.with_capability(limited))
 
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server",
-         "fallback": "eims-2.1"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
+         "description": t("ui.common.server"), "fallback": "eims-2.1"},
         {"name": "connections", "type": "IntSlider", "value": 150, "min": 10, "max": 400, "step": 10,
-         "description": "flooder's connections"},
+         "description": t("ui.flood.connections")},
         {"name": "flooder_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50,
-         "description": "flooder's addresses"},
+         "description": t("ui.flood.flooder_ips")},
         {"name": "connection_limit", "type": "IntSlider", "value": POSTFIX_CONNECTION_LIMIT, "min": 0, "max": 200,
-         "description": "per-client limit (" + "; ".join(
-             f"{p.label} {p.setting_label(p.connection_limit_setting)}" for p in products.with_capability(limited))
-                        + ")"},
+         "description": t("ui.flood.connection_limit", settings=owners)},
         {"name": "process_limit", "type": "IntSlider", "value": process_limit_of(start), "min": 1, "max": 300,
-         "description": "process limit (connections at once)"},
-        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+         "description": t("ui.flood.process_limit")},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
-    shown = {"preset": start, "result": None}
+    shown = {"result": None}
+    runs: dict[tuple, tuple] = {}
 
     def compute(v: dict):
         name = v["preset"]
-        process_limit = v["process_limit"]
-        if name != shown["preset"]:  # a new product brings its own process limit (the slider follows below)
-            process_limit = process_limit_of(name)
-            shown["preset"] = name
+        process_limit = v["process_limit"]  # a new product has set it to its own already (preset_changed below)
         limit_used = products.get(name).can(limited)
         key = (name, v["connections"], v["flooder_ips"], v["connection_limit"] if limit_used else None,
                process_limit, v["seed"])
-        if shown.get("key") != key:
-            scenario = flood_day(*key[:5])
-            shown["key"], shown["last"] = key, (run(scenario, seed=v["seed"]), limit_used, v["connection_limit"],
-                                                process_limit)
-        return shown["last"]
+        # the runs are kept by what they ran with (the process limit as used): a toggle back is not run again
+        if key not in runs:
+            runs[key] = (run(flood_day(*key[:5]), seed=v["seed"]), limit_used, v["connection_limit"],
+                         process_limit)
+            while len(runs) > KEPT_RUNS:
+                runs.pop(next(iter(runs)))
+        return runs[key]
 
-    views = {"outcome": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),
-             "timeline": widgets.Image(format="png"), "server log": widgets.HTML()}
+    views = {"outcome": widgets.HBox([widgets.HTML(), widgets.HTML()]),
+             "timeline": widgets.HTML(), "server log": widgets.HTML()}
+    titles = {"outcome": t("ui.common.tab.outcome"), "timeline": t("ui.flood.tab.timeline"),
+              "server log": t("ui.common.tab.server_log")}
     timeline_tab = list(views).index("timeline")
 
     def draw_timeline(panel: Panel) -> None:
-        if shown["result"] is not None:
-            panel.set_figure(panel.views["timeline"], flood_timeline(shown["result"]))
+        if shown["result"] is not None:  # drawn by the browser: a millisecond or two, not a quarter of a second
+            panel.views["timeline"].value = flood_timeline_svg(shown["result"])
             shown["result"] = None
 
     def render(panel: Panel, outcome) -> None:
         result, limit_used, connection_limit, process_limit = outcome
         counts = outcome_counts(result)
         chart, table = panel.views["outcome"].children
-        panel.set_figure(chart, outcome_bars(counts, KEYS, title=f"{result.preset}: four hours, a flood of "
-                                                                  f"{panel.controls['connections'].value}"))
+        chart.value = bars_html(counts, KEYS, title=t("ui.flood.chart_title", preset=result.preset,
+                                                      connections=panel.controls["connections"].value))
         table.value = (summary_html(counts, KEYS)
                        + _details_html(result, limit_used, connection_limit, process_limit))
         panel.views["server log"].value = flood_log_html(result)
@@ -177,18 +226,18 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
 
     # the process limit follows the product, so the comparison keeps it too: it shows what the attack's size and
     # the per-client limit change on the same server
-    panel = Panel("Knocked offline: a connection flood", controls, compute, render, views,
-                  compare_keep=("preset", "seed", "process_limit"))
+    panel = Panel(t("ui.flood.title"), controls, compute, render, views,
+                  compare_keep=("preset", "seed", "process_limit"),
+                  heavy=lambda v: v["connections"] >= BUSY_FROM_CONNECTIONS, titles=titles)
 
-    def preset_changed(change) -> None:
-        with panel.quietly():  # the run above already used the product's own process limit
-            panel.controls["process_limit"].value = process_limit_of(change["new"])
+    def preset_changed(change) -> None:  # before the panel's run: a new product brings its own process limit
+        panel.controls["process_limit"].value = process_limit_of(change["new"])
 
     def tab_opened(change) -> None:
         if change["new"] == timeline_tab:
             draw_timeline(panel)
 
     enable_by_product(panel, {"connection_limit": lambda p: p.can(limited)})
-    panel.controls["preset"].observe(preset_changed, names="value")
+    panel.follow("preset", preset_changed)
     panel.tabs.observe(tab_opened, names="selected_index")
     return panel

@@ -76,6 +76,7 @@ from simlab import products
 from simlab.errors import ConfigError
 from simlab.exercises.common import split_list
 from simlab.exercises.spoof import MY_SITE
+from simlab.i18n import t, tn
 from simlab.live.server import LiveLab, check_client_map, serve
 from simlab.protocol import Pop3Session
 from simlab.protocol.server import MailServer
@@ -119,8 +120,8 @@ def parse_client_map(text: str) -> dict[str, str]:
     for item in split_list(str(text).replace("->", "=").replace(";", " ").replace(" = ", "=")):
         real, sep, shown = item.partition("=")
         if not sep or not real or not shown:
-            raise ConfigError("client map", item, "is not a pair of addresses",
-                              "LOOPBACK=SHOWN, e.g. 127.0.0.2=203.0.113.50")
+            raise ConfigError(t("ui.live.client_map_setting"), item, t("ui.live.not_a_pair"),
+                              t("ui.live.expected_pair", example="127.0.0.2=203.0.113.50"))
         table[real] = shown
     return check_client_map(table)
 
@@ -133,7 +134,7 @@ def parse_port(value: object, setting: str) -> int:
     except ValueError:
         port = -1
     if not 0 <= port <= 65535:
-        raise ConfigError(setting, text, "is not a port", "0 (any free port) or 1-65535")
+        raise ConfigError(setting, text, t("ui.live.not_a_port"), t("ui.live.expected_port"))
     return port
 
 
@@ -186,7 +187,7 @@ def plan_from(values: Mapping[str, Any]) -> LivePlan:
     smtp_port = parse_port(values.get("smtp_port", 0), "smtp_port")
     pop3_port = parse_port(values.get("pop3_port", 0), "pop3_port")
     if smtp_port and smtp_port == pop3_port:
-        raise ConfigError("pop3_port", pop3_port, "is the SMTP port too", "another port, or 0")
+        raise ConfigError("pop3_port", pop3_port, t("ui.live.same_port"), t("ui.live.expected_other_port"))
     plan = LivePlan(product.name, settings, client_map, smtp_port, pop3_port)
     plan.build()
     return plan
@@ -263,75 +264,86 @@ def _seen_as(client_map: Mapping[str, str]) -> dict[str, str]:
 
 def sessions_html(state: LiveState, client_map: Mapping[str, str]) -> str:
     if not state.sessions:
-        return "<p>No session yet: connect with one of the commands in <i>how to connect</i>.</p>"
+        tab = "<i>" + t("ui.live.tab.connect") + "</i>"
+        return "<p>" + t("ui.live.no_session", tab=tab) + "</p>"
     reverse = _seen_as(client_map)
-    parts = [f"<p style='margin:2px 0;font-size:12px'>{state.session_count} session(s) so far, newest first"
-             + (f" (the newest {len(state.sessions)})" if state.session_count > len(state.sessions) else "")
-             + "</p>"]
+    newest = t("ui.live.newest", count=len(state.sessions)) if state.session_count > len(state.sessions) else ""
+    so_far = tn("ui.live.sessions_count", state.session_count)
+    parts = ["<p style='margin:2px 0;font-size:12px'>" + t("ui.live.sessions_head", sessions=so_far) + newest + "</p>"]
     for s in state.sessions:
-        via = f" (connected from {reverse[s.client_ip]})" if s.client_ip in reverse else ""
-        status = "ended" if s.ended else "<b>open</b>"
-        parts.append(f"<div class='simlab-session' style='margin:6px 0 2px;font-size:12px'>{s.service} session "
-                     f"{s.number} from {html.escape(s.client_ip)}{html.escape(via)} - {status}</div>"
+        via = t("ui.live.connected_from", ip=reverse[s.client_ip]) if s.client_ip in reverse else ""
+        status = t("ui.live.ended") if s.ended else "<b>" + t("ui.live.open") + "</b>"
+        heading = t("ui.live.session_heading", service=s.service, number=s.number,
+                    ip=html.escape(s.client_ip) + html.escape(via), status=status)
+        parts.append(f"<div class='simlab-session' style='margin:6px 0 2px;font-size:12px'>{heading}</div>"
                      + transcript_html(s.transcript, height=180))
     return "".join(parts)
 
 
 def server_log_html(state: LiveState) -> str:
     earlier = state.log_count - len(state.log)
-    note = f"<p style='margin:2px 0;font-size:12px'>{earlier} earlier line(s) not shown</p>" if earlier > 0 else ""
+    note = ("<p style='margin:2px 0;font-size:12px'>" + tn("ui.live.earlier_lines", earlier) + "</p>"
+            if earlier > 0 else "")
     return note + log_html(state.log, highlight=HIGHLIGHT, limit=SHOWN_LOG_LINES, height=320)
 
 
 def mailboxes_html(state: LiveState) -> str:
     if not state.mailboxes:
-        return "<p>No mail in a local mailbox yet.</p>"
+        return "<p>" + t("ui.live.no_mail") + "</p>"
     rows = [(account, *message) for account, box in state.mailboxes for message in box]
-    return _table(("mailbox", "queue id", "sender (MAIL FROM)", "subject", "from client"), rows)
+    return _table((t("ui.live.column.mailbox"), t("ui.live.column.queue_id"), t("ui.live.column.sender"),
+                   t("ui.live.column.subject"), t("ui.live.column.client")), rows)
 
 
 def queue_html(state: LiveState) -> str:
     if not state.queue:
-        return "<p>The relay queue is empty: no message is waiting to go to another server.</p>"
-    return (f"<p style='margin:2px 0;font-size:12px'>{len(state.queue)} message(s) accepted for relaying, waiting "
-            "to go elsewhere:</p>" + _table(("queue id", "sender (MAIL FROM)", "recipients (RCPT TO)", "from client"),
-                                            state.queue))
+        return "<p>" + t("ui.live.queue_empty") + "</p>"
+    head = tn("ui.live.queue_waiting", len(state.queue))
+    return (f"<p style='margin:2px 0;font-size:12px'>{head}</p>"
+            + _table((t("ui.live.column.queue_id"), t("ui.live.column.sender"), t("ui.live.column.recipients"),
+                      t("ui.live.column.client")), state.queue))
 
 
 def connect_html(lab: LiveLab | None, plan: LivePlan | None) -> str:
     """Where the server listens and the commands to try (``lab=None``: how to start)."""
     if lab is None or plan is None:
-        return ("<p>Press <b>Start</b>: the server listens on loopback ports (127.0.0.1 only; nothing leaves this "
-                "computer), and this tab then shows the commands to try.</p>")
+        start = "<b>" + t("ui.live.button.start") + "</b>"
+        return "<p>" + t("ui.live.press_start", start=start) + "</p>"
     smtp, pop3 = lab.smtp_port, lab.pop3_port
     outside = next(iter(plan.client_map), None)
-    mapped = ", ".join(f"{real} appears as {shown}" for real, shown in plan.client_map.items()) or "no client map"
+    mapped = t("exercise.common.list_separator").join(
+        t("ui.live.appears_as", real=real, shown=shown) for real, shown in plan.client_map.items()) \
+        or t("ui.live.no_client_map")
     local = plan.client_map.get(HOST, HOST)
     domain = SITE.domain
     source = f', source_address=("{outside}", 0)' if outside else ""
-    seen = f"  # seen as {plan.client_map[outside]}" if outside else ""
+    seen = "  # " + t("ui.live.seen_as", ip=plan.client_map[outside]) if outside else ""
     steps = "\n".join(f'        "{line}",' for line in THREAD_DIALOGUE[:-1])
     python = (f"import smtplib\n\n"
               f"with smtplib.SMTP(\"{HOST}\", {smtp}{source}, timeout=10) as client:{seen}\n"
               f"    for line in [\n{steps}\n    ]:\n"
               f"        print(line, \"->\", client.docmd(line))")
-    shell = [(f"telnet {HOST} {smtp}", f"you are {local}; then type the dialogue below"),
-             (f"nc -C {HOST} {smtp}", "the same; -C sends CRLF line ends, as SMTP wants")]
+    shell = [(f"telnet {HOST} {smtp}", t("ui.live.comment.telnet", ip=local)),
+             (f"nc -C {HOST} {smtp}", t("ui.live.comment.nc"))]
     if outside:
-        shell.append((f"nc -C -s {outside} {HOST} {smtp}", f"from {outside}: seen as {plan.client_map[outside]}"))
-    shell.append((f"telnet {HOST} {pop3}", "POP3: USER webmaster, then PASS (a wrong one, then the right one)"))
+        shell.append((f"nc -C -s {outside} {HOST} {smtp}",
+                      t("ui.live.comment.from", outside=outside, ip=plan.client_map[outside])))
+    shell.append((f"telnet {HOST} {pop3}", t("ui.live.comment.pop3")))
     width = max(len(command) for command, _ in shell)
     lines = [f"{command.ljust(width)}   # {comment}" for command, comment in shell]
     swaks = f"swaks --server {HOST}:{smtp} --from Postmaster@{domain} --to user_name@yourcompany.test"
     lines.insert(-1, swaks + (f" --local-interface {outside}" if outside else ""))
     pre = "<pre style='font-size:12px;background:#fafafa;border:1px solid #ddd;padding:6px;margin:2px 0'>{}</pre>"
-    return (f"<p style='font-size:13px'>{html.escape(plan.label)} as {SITE.hostname} for {domain}: "
-            f"<b>SMTP on {HOST}:{smtp}</b>, <b>POP3 on {HOST}:{pop3}</b> (the sessions see ports 25 and 110).<br>"
-            f"Clients: {html.escape(mapped)}; any other loopback address is seen as itself.</p>"
-            "<p style='margin:2px 0'>In a terminal:</p>" + pre.format(html.escape("\n".join(lines)))
-            + "<p style='margin:2px 0'>The thread's test, typed line by line:</p>"
+    smtp_on = "<b>" + t("ui.live.smtp_on", address=HOST + ":" + str(smtp)) + "</b>"
+    pop3_on = "<b>" + t("ui.live.pop3_on", address=HOST + ":" + str(pop3)) + "</b>"
+    where = t("ui.live.listening", label=html.escape(plan.label), hostname=SITE.hostname, domain=domain,
+              smtp=smtp_on, pop3=pop3_on)
+    clients = t("ui.live.clients", mapped=html.escape(mapped))
+    return (f"<p style='font-size:13px'>{where}<br>{clients}</p>"
+            "<p style='margin:2px 0'>" + t("ui.live.in_a_terminal") + "</p>" + pre.format(html.escape("\n".join(lines)))
+            + "<p style='margin:2px 0'>" + t("ui.live.thread_test") + "</p>"
             + pre.format(html.escape("\n".join(THREAD_DIALOGUE)))
-            + "<p style='margin:2px 0'>Or from Python (a notebook cell, or another program):</p>"
+            + "<p style='margin:2px 0'>" + t("ui.live.from_python") + "</p>"
             + pre.format(html.escape(python)))
 
 
@@ -391,11 +403,15 @@ class LiveLabPanel(Panel):
         self.status = widgets.HTML()
         views = {"how to connect": widgets.HTML(), "sessions": widgets.HTML(), "server log": widgets.HTML(),
                  "mailboxes": widgets.HTML(), "relay queue": widgets.HTML()}
-        super().__init__("Live lab: the server on real sockets (lesson 09)", controls, plan_from,
-                         LiveLabPanel._render_plan, views)
-        self.buttons = {"start": widgets.Button(description="Start", button_style="success", icon="play"),
-                        "stop": widgets.Button(description="Stop", icon="stop", disabled=True),
-                        "refresh": widgets.Button(description="Refresh", icon="refresh", disabled=True)}
+        titles = {"how to connect": t("ui.live.tab.connect"), "sessions": t("ui.live.tab.sessions"),
+                  "server log": t("ui.common.tab.server_log"), "mailboxes": t("ui.live.tab.mailboxes"),
+                  "relay queue": t("ui.live.tab.queue")}
+        super().__init__(t("ui.live.title"), controls, plan_from, LiveLabPanel._render_plan, views, titles=titles)
+        self.buttons = {"start": widgets.Button(description=t("ui.live.button.start"), button_style="success",
+                                                icon="play"),
+                        "stop": widgets.Button(description=t("ui.live.button.stop"), icon="stop", disabled=True),
+                        "refresh": widgets.Button(description=t("ui.live.button.refresh"), icon="refresh",
+                                                  disabled=True)}
         self.buttons["start"].on_click(lambda _b: self.start())
         self.buttons["stop"].on_click(lambda _b: self.stop())
         self.buttons["refresh"].on_click(lambda _b: self.refresh_views())
@@ -419,10 +435,10 @@ class LiveLabPanel(Panel):
         try:
             plan = plan_from(self.values())
         except ConfigError as exc:
-            self._show_error(f"{exc} - the server was not started")
+            self._show_error(t("ui.live.not_started", error=exc))
             return None
         except Exception as exc:  # never a traceback in a panel
-            self._show_error(f"simlab could not build this server: {exc}")
+            self._show_error(t("ui.live.could_not_build", error=exc))
             return None
         with self._run_lock:
             restarting = self.lab is not None
@@ -432,9 +448,9 @@ class LiveLabPanel(Panel):
             except ConfigError as exc:  # ListenError included: a port in use or not allowed
                 return self._not_started(str(exc), restarting)
             except OSError as exc:
-                return self._not_started(f"cannot listen on {HOST}: {exc.strerror or exc}", restarting)
+                return self._not_started(t("ui.live.cannot_listen", host=HOST, error=exc.strerror or exc), restarting)
             except Exception as exc:  # never a traceback in a panel
-                return self._not_started(f"simlab could not start this server: {exc}", restarting)
+                return self._not_started(t("ui.live.could_not_start", error=exc), restarting)
             self._generation += 1
             generation = self._generation
             self._kernel_loop = _running_loop()
@@ -477,7 +493,7 @@ class LiveLabPanel(Panel):
         try:
             state = lab.call(snapshot, lab, timeout=2.0)
         except Exception as exc:
-            self._show_error(f"the server did not answer in time ({exc or type(exc).__name__}); try again")
+            self._show_error(t("ui.live.no_answer", error=exc or type(exc).__name__))
             return
         self._apply(generation, state)
         self._show_status()
@@ -489,8 +505,8 @@ class LiveLabPanel(Panel):
         super().close()
 
     def _not_started(self, text: str, restarting: bool = False) -> None:
-        stopped = " (the previous one has been stopped)" if restarting else ""
-        self._show_error(f"{text} - the server was not started{stopped}")
+        error = t("ui.live.not_started", error=text)
+        self._show_error(error + t("ui.live.previous_stopped") if restarting else error)
         self._set_buttons(running=False)
         self._show_status()
 
@@ -534,21 +550,24 @@ class LiveLabPanel(Panel):
         self.redraws += 1
 
     def _set_buttons(self, running: bool) -> None:
-        self.buttons["start"].description = "Restart" if running else "Start"
+        self.buttons["start"].description = t("ui.live.button.restart") if running else t("ui.live.button.start")
         self.buttons["stop"].disabled = not running
         self.buttons["refresh"].disabled = not running
 
     def _show_status(self) -> None:
         lab, plan, state = self.lab, self.plan, self.state
         if lab is None:
-            text = ("<b>Stopped.</b> " if plan is not None else "<b>Not started.</b> ") + \
-                   "Choose the server and the client map, then press Start."
+            state_word = t("ui.live.stopped") if plan is not None else t("ui.live.not_started_yet")
+            text = "<b>" + state_word + "</b> " + t("ui.live.choose_then_start")
         else:
-            text = (f"<b style='color:#2e7d32'>Running</b> {html.escape(plan.label)} on {HOST}: "
-                    f"SMTP port <b>{lab.smtp_port}</b>, POP3 port <b>{lab.pop3_port}</b>; "
-                    f"{state.connections} client(s) connected, {state.session_count} session(s) so far.")
+            running = "<b style='color:#2e7d32'>" + t("ui.live.running") + "</b>"
+            clients = tn("ui.live.clients_count", state.connections)
+            sessions = tn("ui.live.sessions_count", state.session_count)
+            text = t("ui.live.status_running", running=running, label=html.escape(plan.label), host=HOST,
+                     smtp="<b>" + str(lab.smtp_port) + "</b>", pop3="<b>" + str(lab.pop3_port) + "</b>",
+                     clients=clients, sessions=sessions)
             if self.outcome is not None and self.outcome != plan:
-                text += " <i>Changed settings apply at the next Start (a restart, with an empty server).</i>"
+                text += " <i>" + t("ui.live.changed_settings") + "</i>"
         self.status.value = f"<div class='simlab-live-status' style='font-size:13px;margin:2px 0'>{text}</div>"
 
     @staticmethod
@@ -601,19 +620,19 @@ def live_lab(preset: str = "eims-2.1", relay_restriction: bool = True, client_ma
     by_sender = products.RELAY_BY_SENDER_DOMAIN
     allowlists = allowlist_controls(SITE.lan)
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server",
-         "fallback": "eims-2.1"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
+         "description": t("ui.common.server"), "fallback": "eims-2.1"},
         {"name": "relay_restriction", "type": "Checkbox", "value": bool(relay_restriction),
          "description": setting_description(by_sender, lambda p: "relay_restriction")},
         {"name": "relay_domains", "type": "Text", "value": "", "placeholder": "partner.test",
          "description": setting_description(by_sender, lambda p: "relay_domains")},
         *allowlists,
         {"name": "client_map", "type": "Text", "value": str(client_map), "placeholder": "127.0.0.2=203.0.113.50",
-         "description": "client map (loopback=seen as)"},
-        {"name": "smtp_port", "type": "Text", "value": str(smtp_port), "placeholder": "0 (any free port)",
-         "description": "SMTP port (0: any free)"},
-        {"name": "pop3_port", "type": "Text", "value": str(pop3_port), "placeholder": "0 (any free port)",
-         "description": "POP3 port (0: any free)"},
+         "description": t("ui.live.client_map")},
+        {"name": "smtp_port", "type": "Text", "value": str(smtp_port), "placeholder": t("ui.live.any_free_port"),
+         "description": t("ui.live.smtp_port")},
+        {"name": "pop3_port", "type": "Text", "value": str(pop3_port), "placeholder": t("ui.live.any_free_port"),
+         "description": t("ui.live.pop3_port")},
     ]
     panel = LiveLabPanel(controls, refresh_interval=refresh_interval)
     enable_by_product(panel, {"relay_restriction": lambda p: p.can(by_sender),

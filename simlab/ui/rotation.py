@@ -17,14 +17,25 @@ import ipywidgets as widgets
 from simlab import plots, products
 from simlab.addresses.networks import parse_networks
 from simlab.exercises.rotation import DEFENCES, SPAMMER, allowlist_used, bans_in_order, lost_by_sender, rotation_day
-from simlab.plots import outcome_bars
+from simlab.i18n import t, tn
 from simlab.scenarios import HOUR, run
-from simlab.ui.common import Panel, choice_label, log_html, product_menu, summary_html, transcript_html
+from simlab.ui.common import (
+    Panel,
+    bars_html,
+    choice_label,
+    event_rows,
+    log_html,
+    product_menu,
+    summary_html,
+    transcript_html,
+)
 
 __all__ = ["rotation_lab", "pool_sweep_figure", "bans_figure", "spammer_sessions_html", "KEYS", "LAB_HOURS"]
 KEYS = ("spam_relayed", "spam_refused", "legit_refused", "legit_logins_refused", "bans")
 #: The panel replays half a day, so that it answers quickly; the notebook runs whole days.
 LAB_HOURS = 12
+#: From this pool size a run takes a tenth of a second or more: the panel shows its busy state meanwhile.
+BUSY_FROM_POOL = 150
 
 
 def pool_sweep_figure(sweep, sent: int | None = None, title: str = ""):
@@ -40,32 +51,36 @@ def bans_figure(result, title: str = ""):
 
 def spammer_sessions_html(result) -> str:
     """How the spammer's connections went, and the dialogue of its first and of its last session."""
-    events = result.events
-    connects = events[(events.actor == SPAMMER) & (events.command == "CONNECT")]
-    ended = events[(events.actor == SPAMMER) & (events.command == ".")]
-    dropped = int(connects.outcome.isin(["filtered", "dropped", "refused"]).sum())
-    addresses = connects.client_ip.nunique()
-    sent = int((ended.reply_code == 250).sum())
-    parts = [f"<p>The spammer connected {len(connects)} times from {addresses} addresses: {sent} messages "
-             f"accepted, {len(connects) - dropped - sent} refused in the dialogue, {dropped} connections dropped "
-             "by a ban before any banner.</p>"]
-    sessions = [t for t in result.transcripts if t.actor == SPAMMER]
-    for label, record in (("first", sessions[:1]), ("last", sessions[-1:] if len(sessions) > 1 else [])):
-        for t in record:
-            when = result.start + timedelta(seconds=t.start)
-            parts.append(f"<p><b>The {label} session</b>, from {t.client_ip} at {when:%H:%M:%S}:</p>")
-            parts.append(transcript_html(t.lines, height=200))
+    connects = event_rows(result, actor=SPAMMER, command="CONNECT")  # no events table: no pandas to import
+    dropped = sum(row.outcome in ("filtered", "dropped", "refused") for row in connects)
+    addresses = len({row.client_ip for row in connects})
+    sent = sum(row.reply_code == 250 for row in event_rows(result, actor=SPAMMER, command="."))
+    parts = ["<p>" + html.escape(t("ui.rotation.spammer_connected", connections=len(connects), addresses=addresses,
+                                   sent=sent, refused=len(connects) - dropped - sent, dropped=dropped)) + "</p>"]
+    sessions = [s for s in result.transcripts if s.actor == SPAMMER]
+    for heading, record in ((t("ui.rotation.first_session"), sessions[:1]),
+                            (t("ui.rotation.last_session"), sessions[-1:] if len(sessions) > 1 else [])):
+        for s in record:
+            when = result.start + timedelta(seconds=s.start)
+            bold = "<b>" + html.escape(heading) + "</b>"
+            parts.append("<p>" + t("ui.rotation.session_from", session=bold, ip=s.client_ip,
+                                   time=when.strftime("%H:%M:%S")) + "</p>")
+            parts.append(transcript_html(s.lines, height=200))
     return "".join(parts)
 
 
 def _costs_html(result) -> str:
     lost = lost_by_sender(result)
-    staff_bans = [(t, ip, by) for t, ip, by in bans_in_order(result) if not ip.startswith("203.0.113.")]
-    items = [f"<li>{html.escape(who)}: {n} message(s) lost</li>" for who, n in lost.items()]
-    items += [f"<li><b style='color:#b00020'>{ip} banned by {by}</b> at "
-              f"{result.start + timedelta(seconds=t):%H:%M} - not the spammer</li>" for t, ip, by in staff_bans]
-    return ("<p style='font-size:12px;margin:6px 0 0'>what it cost:</p><ul style='font-size:12px;margin:0'>"
-            f"{''.join(items) or '<li>nothing</li>'}</ul>")
+    staff_bans = [(moment, ip, by) for moment, ip, by in bans_in_order(result) if not ip.startswith("203.0.113.")]
+    items = ["<li>" + html.escape(tn("ui.rotation.lost", n, who=who)) + "</li>" for who, n in lost.items()]
+    for moment, ip, by in staff_bans:
+        banned = "<b style='color:#b00020'>" + html.escape(t("ui.rotation.banned_by", ip=ip, by=by)) + "</b>"
+        when = (result.start + timedelta(seconds=moment)).strftime("%H:%M")
+        items.append("<li>" + t("ui.rotation.staff_banned", banned=banned, time=when) + "</li>")
+    nothing = "<li>" + html.escape(t("ui.rotation.nothing")) + "</li>"
+    cost = html.escape(t("ui.rotation.what_it_cost"))
+    return (f"<p style='font-size:12px;margin:6px 0 0'>{cost}</p>"
+            f"<ul style='font-size:12px;margin:0'>{''.join(items) or nothing}</ul>")
 
 
 def _menu_label(product: products.Product) -> str:
@@ -91,40 +106,44 @@ def rotation_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     """
     controls = [
         {"name": "preset", "type": "Dropdown", "options": product_menu(label=_menu_label), "value": preset,
-         "description": "server", "fallback": "eims-2.1"},
+         "description": t("ui.common.server"), "fallback": "eims-2.1"},
         {"name": "defence", "type": "Dropdown", "options": [(label, key) for key, label in DEFENCES.items()],
-         "value": "per_ip_ban"},
+         "value": "per_ip_ban", "description": t("ui.rotation.defence")},
         {"name": "pool_size", "type": "IntSlider", "value": 50, "min": 1, "max": 250,
-         "description": "spammer's addresses (pool size)"},
+         "description": t("ui.rotation.pool_size")},
         {"name": "ban_after", "type": "IntSlider", "value": 3, "min": 1, "max": 10,
-         "description": "ban after this many relayed messages"},
+         "description": t("ui.rotation.ban_after")},
         {"name": "switch", "type": "Dropdown", "value": "session",
-         "options": [("new address for every message", "session"), ("new address only when refused", "refusal")],
-         "description": "the spammer switches"},
+         "options": [(t("ui.rotation.switch.session"), "session"), (t("ui.rotation.switch.refusal"), "refusal")],
+         "description": t("ui.rotation.switch")},
         {"name": "relay_networks", "type": "Text", "value": "192.0.2.0/24",
-         "description": f"may relay ({_allowlist_names()})"},
-        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+         "description": t("ui.rotation.may_relay_from", names=_allowlist_names())},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
 
     def compute(v: dict):
-        networks = parse_networks(v["relay_networks"], "may relay")
+        networks = parse_networks(v["relay_networks"], t("ui.rotation.may_relay"))
         scenario = rotation_day(v["preset"], v["defence"], v["pool_size"], v["ban_after"], v["switch"],
                                 relay_networks=networks if allowlist_used(v["preset"], v["defence"]) else None,
                                 duration=LAB_HOURS * HOUR)
         return run(scenario, seed=v["seed"])
 
-    views = {"outcome": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),
+    views = {"outcome": widgets.HBox([widgets.HTML(), widgets.HTML()]),
              "server log": widgets.HTML(), "the spammer's sessions": widgets.HTML()}
+    titles = {"outcome": t("ui.common.tab.outcome"), "server log": t("ui.common.tab.server_log"),
+              "the spammer's sessions": t("ui.rotation.tab.sessions")}
 
     def render(panel: Panel, result) -> None:
         chart, table = panel.views["outcome"].children
         defence = DEFENCES[panel.controls["defence"].value]
-        panel.set_figure(chart, outcome_bars(result.summary, KEYS, title=f"{result.preset}, {defence}: 12 hours"))
+        chart.value = bars_html(result.summary, KEYS, title=tn("ui.rotation.chart_title", LAB_HOURS,
+                                                                  preset=result.preset, defence=defence))
         table.value = summary_html(result.summary, KEYS) + _costs_html(result)
         if not allowlist_used(result.preset, panel.controls["defence"].value):
-            table.value += ("<p style='font-size:12px;color:#777'>The 'may relay' list is not used here: EIMS "
-                            "checks it only with the allow-list defence (EIMS 1.2 has none).</p>")
+            table.value += ("<p style='font-size:12px;color:#777'>"
+                            + t("ui.rotation.may_relay_unused") + "</p>")
         panel.views["server log"].value = log_html(result.log, highlight=r"198\.51\.100\.77|refused|prohibited|reject")
         panel.views["the spammer's sessions"].value = spammer_sessions_html(result)
 
-    return Panel("A spammer rotating IP addresses", controls, compute, render, views, compare_keep=("preset", "seed"))
+    return Panel(t("ui.rotation.title"), controls, compute, render, views, compare_keep=("preset", "seed"),
+                 cache=32, heavy=lambda v: v["pool_size"] >= BUSY_FROM_POOL, titles=titles)

@@ -14,8 +14,10 @@ import html
 import inspect
 import sys
 import types
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import ipywidgets as widgets
@@ -27,16 +29,20 @@ from simlab.errors import ConfigError
 from simlab.exercises.common import NETWORK_SETTINGS as _CHECKED_NETWORKS
 from simlab.exercises.common import parse_switch, split_list
 from simlab.exercises.sandbox import sandbox_scenario
-from simlab.plots import TIMELINE_COLOURS, TIMELINE_LABELS, outcome_bars, readable_timeline
+from simlab.i18n import t
+from simlab.plots import TIMELINE_COLOURS, TIMELINE_LABELS, readable_timeline, time_of_day
 from simlab.restrictions.access import SERVICES
 from simlab.scenarios import run
 from simlab.scenarios.site import ACCOUNTS, LAN, site_server
 from simlab.scenarios.site import site_settings as _site_settings
-from simlab.ui.common import Panel, log_html, product_menu, summary_html
+from simlab.ui.charts import Steps, steps_svg
+from simlab.ui.common import Panel, bars_html, log_html, product_menu, summary_html
+from simlab.ui.start import draw_when_shown
 
 __all__ = ["sandbox", "SettingSpec", "setting_specs", "parse_setting", "product_settings", "sandbox_outcome",
            "SUMMARY_KEYS", "CHART_KEYS", "NETWORK_SETTINGS", "readable_timeline",
-           "TIMELINE_LABELS", "TIMELINE_COLOURS"]
+           "TIMELINE_LABELS", "TIMELINE_COLOURS", "heavy_run", "BUSY_AFTER_HOURS", "readable_timeline_svg",
+           "TIMELINE_KEYS"]
 
 #: Settings that hold client addresses: checked here too, since a preset may keep one unused (and so
 #: unchecked) while the setting that reads it is off - EIMS 2.1's ``valid_ips`` without Relay Restriction.
@@ -46,7 +52,21 @@ SUMMARY_KEYS = ("spam_relayed", "spam_refused", "spam_delivered_local", "bounces
                 "connections_dropped")
 CHART_KEYS = ("spam_relayed", "spam_refused", "spam_delivered_local", "legit_delivered", "legit_refused",
               "accounts_compromised", "legit_logins_refused", "bans")
-BANTIMES = [("10 minutes (fail2ban's default)", 600), ("1 hour", 3600), ("1 day", 86400)]
+
+
+def _bantimes() -> list[tuple[str, int]]:
+    """fail2ban's ``bantime`` choices, in the current language."""
+    return [(t("ui.bantime.default"), 600), (t("ui.bantime.hour"), 3600), (t("ui.bantime.day"), 86400)]
+
+
+#: Days longer than this many hours, and any day with the flooder, run in the panel's busy state (controls
+#: disabled, a progress bar) - a 24-hour flood takes about half a second on a classroom laptop.
+BUSY_AFTER_HOURS = 6
+
+
+def heavy_run(values: Mapping[str, Any]) -> bool:
+    """Whether the sandbox's ``values`` make a run long enough to show progress for."""
+    return int(values.get("duration_hours", 6)) > BUSY_AFTER_HOURS or bool(values.get("flooder"))
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,8 @@ def parse_setting(spec: SettingSpec, value: Any) -> Any:
         try:
             return int(text)
         except ValueError:
-            raise ConfigError(spec.name, text, "is not a whole number", f"e.g. {spec.default}") from None
+            raise ConfigError(spec.name, text, t("setting.error.not_whole_number"),
+                              t("ui.sandbox.expected_like", example=spec.default)) from None
     if spec.name == "ip_range_restriction":
         if not text:
             return None
@@ -120,8 +141,8 @@ def parse_setting(spec: SettingSpec, value: Any) -> Any:
                 service, colon, items = part.partition(":")
                 service = service.strip().lower()
                 if not colon or service not in SERVICES:
-                    raise ConfigError(spec.name, part.strip(), "is not 'service: ranges'",
-                                      "e.g. 'pop3: 192.0.2.0/24' (services: smtp, pop3)")
+                    raise ConfigError(spec.name, part.strip(), t("ui.sandbox.not_service_ranges"),
+                                      t("ui.sandbox.expected_service_ranges"))
                 ranges[service] = parse_networks(items, f"{spec.name}[{service!r}]")
             return ranges
     if spec.name in NETWORK_SETTINGS:
@@ -169,11 +190,45 @@ def sandbox_outcome(values: Mapping[str, Any]) -> SandboxOutcome:
                                 correspondents=bool(values.get("correspondents", True)),
                                 correspondents_per_day=values.get("correspondents_per_day", 24), **attack)
     result = run(scenario, seed=int(values.get("seed", 1)))
-    description = [f"server: {result.server.persona.product} - {r.describe()}" for r in result.server.restrictions] \
-        or [f"server: {result.server.persona.product}, no restriction at all"]
-    description += [f"router: {f.describe()}" for f in scenario.router_filters]
-    description += [f"actor: {actor.name}" for actor in scenario.actors]
+    product = result.server.persona.product
+    description = [t("ui.sandbox.setup.restriction", product=product, restriction=r.describe())
+                   for r in result.server.restrictions] or [t("ui.sandbox.setup.no_restriction", product=product)]
+    description += [t("ui.sandbox.setup.router", filter=f.describe()) for f in scenario.router_filters]
+    description += [t("ui.sandbox.setup.actor", actor=actor.name) for actor in scenario.actors]
     return SandboxOutcome(result, settings, description, hours)
+
+
+#: What the sandbox's timeline shows.
+TIMELINE_KEYS = ("spam_relayed", "spam_refused", "legit_refused", "bans", "log_lines")
+
+
+def readable_timeline_svg(result: Result, what: tuple[str, ...] = TIMELINE_KEYS, title: str = "") -> str:
+    """:func:`simlab.plots.readable_timeline` as the browser draws it (SVG, for the panel): counts per clock hour
+    of each timeline item and of the log lines, with the same words and colours, the legend below.
+
+    Counted without the pandas table, by clock hour as :meth:`simlab.engine.result.Result.series` bins them:
+    every hour from the first with a count to the last.
+    """
+    counts: dict[str, Counter[datetime]] = {}
+    moments = [(moment, item) for moment, item in result.timeline]
+    if result.world is not None:
+        moments += [(moment, "log_lines") for moment, _line in result.server.log_records]
+    for moment, item in moments:
+        hour = (result.start + timedelta(seconds=moment)).replace(minute=0, second=0, microsecond=0)
+        counts.setdefault(item, Counter())[hour] += 1
+    hours_seen = [hour for by_hour in counts.values() for hour in by_hour]
+    if not hours_seen:
+        return steps_svg([], (0, 1), [], ylabel=t("plots.per_hour"), title=title, legend="below")
+    first, last = min(hours_seen), max(hours_seen)
+    hours = [first + timedelta(hours=n) for n in range(int((last - first).total_seconds() // 3600) + 1)]
+    xs = [(hour - first).total_seconds() / 3600 for hour in hours]
+    series = [Steps(TIMELINE_LABELS.get(key, key), xs, [counts[key].get(hour, 0) for hour in hours],
+                    TIMELINE_COLOURS.get(key, "#30638e")) for key in what if key in counts]
+    every = max(1, -(-len(hours) // 8))
+    ticks = [(x, f"{hour:%H:%M}") for x, hour in zip(xs, hours, strict=True)][::every]
+    span = (0.0, max(xs[-1], 1.0))
+    return steps_svg(series, span, ticks, ylabel=t("plots.per_hour"), title=title, legend="below",
+                     xlabel=time_of_day(result.start))
 
 
 def _events_html(result: Result, rows: int = 40) -> str:
@@ -183,8 +238,8 @@ def _events_html(result: Result, rows: int = 40) -> str:
     chosen = (interesting if not interesting.empty else events).head(rows).copy()
     chosen["time"] = chosen["time"].dt.strftime("%H:%M:%S")
     table = chosen.to_html(index=False, border=0, na_rep="")
-    return (f"<p style='margin:2px 0'>{len(events)} events; the first {len(chosen)} of the attackers' "
-            f"(all in <code>result.events</code>)</p><div style='max-height:300px;overflow:auto;"
+    head = t("ui.sandbox.events_head", events=len(events), shown=len(chosen), table="<code>result.events</code>")
+    return (f"<p style='margin:2px 0'>{head}</p><div style='max-height:300px;overflow:auto;"
             f"font-size:11px'>{table}</div>")
 
 
@@ -210,73 +265,74 @@ def sandbox(preset: str = "eims-2.1", seed: int = 1) -> Panel:
                     control["placeholder"] = "pop3: 192.0.2.0/24"
             setting_controls.append(control)
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server",
-         "fallback": "eims-2.1"},
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
+         "description": t("ui.common.server"), "fallback": "eims-2.1"},
         *setting_controls,
-        {"name": "staff", "type": "Checkbox", "value": True, "description": "staff (bob on the LAN, alice roaming)"},
+        {"name": "staff", "type": "Checkbox", "value": True, "description": t("ui.sandbox.staff")},
         {"name": "staff_per_day", "type": "IntSlider", "value": 12, "min": 1, "max": 48,
-         "description": "messages each sends a day"},
-        {"name": "correspondents", "type": "Checkbox", "value": True, "description": "correspondents' servers"},
+         "description": t("ui.sandbox.staff_per_day")},
+        {"name": "correspondents", "type": "Checkbox", "value": True, "description": t("ui.sandbox.correspondents")},
         {"name": "correspondents_per_day", "type": "IntSlider", "value": 24, "min": 1, "max": 96,
-         "description": "messages each delivers a day"},
-        {"name": "relay_scanner", "type": "Checkbox", "value": False, "description": "relay survey (S2)"},
-        {"name": "scanner_probes", "type": "IntSlider", "value": 1, "min": 1, "max": 10, "description": "probes"},
-        {"name": "spoofing_spammer", "type": "Checkbox", "value": True, "description": "spoofing spammer (S4)"},
+         "description": t("ui.sandbox.correspondents_per_day")},
+        {"name": "relay_scanner", "type": "Checkbox", "value": False, "description": t("ui.sandbox.relay_scanner")},
+        {"name": "scanner_probes", "type": "IntSlider", "value": 1, "min": 1, "max": 10,
+         "description": t("ui.sandbox.scanner_probes")},
+        {"name": "spoofing_spammer", "type": "Checkbox", "value": True,
+         "description": t("ui.sandbox.spoofing_spammer")},
         {"name": "spoof_per_day", "type": "IntSlider", "value": 10, "min": 1, "max": 100,
-         "description": "spams a day"},
-        {"name": "rotating_spammer", "type": "Checkbox", "value": True, "description": "rotating spammer"},
+         "description": t("ui.sandbox.spams_a_day")},
+        {"name": "rotating_spammer", "type": "Checkbox", "value": True,
+         "description": t("ui.sandbox.rotating_spammer")},
         {"name": "rotating_per_day", "type": "IntSlider", "value": 100, "min": 10, "max": 500,
-         "description": "spams a day"},
-        {"name": "pool_size", "type": "IntSlider", "value": 50, "min": 1, "max": 250, "description": "its addresses"},
-        {"name": "guesser", "type": "Checkbox", "value": True, "description": "POP3 guesser (S1)"},
-        {"name": "guesser_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50, "description": "its addresses"},
-        {"name": "flooder", "type": "Checkbox", "value": False, "description": "connection flooder"},
+         "description": t("ui.sandbox.spams_a_day")},
+        {"name": "pool_size", "type": "IntSlider", "value": 50, "min": 1, "max": 250,
+         "description": t("ui.sandbox.its_addresses")},
+        {"name": "guesser", "type": "Checkbox", "value": True, "description": t("ui.sandbox.guesser")},
+        {"name": "guesser_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50,
+         "description": t("ui.sandbox.its_addresses")},
+        {"name": "flooder", "type": "Checkbox", "value": False, "description": t("ui.sandbox.flooder")},
         {"name": "flood_connections", "type": "IntSlider", "value": 150, "min": 10, "max": 300,
-         "description": "connections"},
-        {"name": "fail2ban", "type": "Checkbox", "value": False, "description": "fail2ban (POP3 jail)"},
-        {"name": "bantime", "type": "Dropdown", "options": BANTIMES, "value": 600, "description": "bantime"},
+         "description": t("ui.sandbox.flood_connections")},
+        {"name": "fail2ban", "type": "Checkbox", "value": False, "description": t("ui.sandbox.fail2ban")},
+        {"name": "bantime", "type": "Dropdown", "options": _bantimes(), "value": 600, "description": "bantime"},
         {"name": "lockout", "type": "IntSlider", "value": 0, "min": 0, "max": 10,
-         "description": "lock an account after N failures (0: off)"},
+         "description": t("ui.sandbox.lockout")},
         {"name": "router_filter", "type": "Text", "value": "", "placeholder": LAN,
-         "description": "router: POP3 only from (empty: no filter)"},
-        {"name": "duration_hours", "type": "IntSlider", "value": 6, "min": 1, "max": 24, "description": "hours"},
-        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+         "description": t("ui.sandbox.router_filter")},
+        {"name": "duration_hours", "type": "IntSlider", "value": 6, "min": 1, "max": 24,
+         "description": t("ui.sandbox.hours")},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
 
-    views = {"summary": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]), "server log": widgets.HTML(),
-             "events": widgets.HTML(), "timeline": widgets.Image(format="png"), "the setup": widgets.HTML()}
+    views = {"summary": widgets.HBox([widgets.HTML(), widgets.HTML()]), "server log": widgets.HTML(),
+             "events": widgets.HTML(), "timeline": widgets.HTML(), "the setup": widgets.HTML()}
+    titles = {"summary": t("ui.sandbox.tab.summary"), "server log": t("ui.common.tab.server_log"),
+              "events": t("ui.sandbox.tab.events"), "timeline": t("ui.flood.tab.timeline"),
+              "the setup": t("ui.sandbox.tab.setup")}
 
-    def draw_timeline(panel: Panel) -> None:
-        result = panel.outcome.result
-        panel.set_figure(panel.views["timeline"], readable_timeline(
-            result, what=("spam_relayed", "spam_refused", "legit_refused", "bans", "log_lines"),
-            title=f"{result.preset}: per hour"))
+    def draw_timeline(panel: Panel, result: Result) -> None:
+        # drawn by the browser (SVG): a millisecond or two, where the matplotlib picture took a tenth of a second
+        title = t("ui.sandbox.timeline_title", preset=result.preset)
+        panel.views["timeline"].value = readable_timeline_svg(result, title=title)
         panel.timeline_drawn = panel.runs
 
     def render(panel: Panel, outcome: SandboxOutcome) -> None:
         result = outcome.result
         chart, table = panel.views["summary"].children
-        panel.set_figure(chart, outcome_bars(result.summary, CHART_KEYS,
-                                                title=f"{result.preset}: {outcome.hours:g} hours"))
+        chart.value = bars_html(result.summary, CHART_KEYS, title=t("ui.sandbox.chart_title", preset=result.preset,
+                                                                    hours=format(outcome.hours, "g")))
         table.value = summary_html(result.summary, SUMMARY_KEYS)
         panel.views["server log"].value = log_html(
             result.log, highlight=r"wrong password|relay|refused|reject|prohibited|failed|Access denied")
-        panel.views["events"].value = _events_html(result)
         panel.views["the setup"].value = "<pre style='font-size:12px'>" + html.escape("\n".join(
             outcome.description)) + "</pre>"
-        if list(panel.views).index("timeline") == panel.tabs.selected_index:
-            draw_timeline(panel)
+        # the events table and the timeline are drawn when their tab is opened (each picture once per setting)
+        draw_when_shown(panel, "events", lambda: setattr(panel.views["events"], "value", _events_html(result)))
+        draw_when_shown(panel, "timeline", lambda: draw_timeline(panel, result))
 
-    panel = Panel("Sandbox: your server, your attackers, your defences", controls, sandbox_outcome, render, views,
-                  columns=3)
+    panel = Panel(t("ui.sandbox.title"), controls, sandbox_outcome, render, views,
+                  columns=3, cache=16, heavy=heavy_run, titles=titles)
     panel.timeline_drawn = -1
-
-    def tab_opened(change: dict) -> None:
-        if change["new"] == list(panel.views).index("timeline") and panel.outcome is not None \
-                and panel.timeline_drawn != panel.runs:
-            draw_timeline(panel)
-
-    panel.tabs.observe(tab_opened, names="selected_index")
 
     def show_product(_change: dict | None = None) -> None:
         chosen = panel.controls["preset"].value

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import ipywidgets as widgets
 
-from simlab.exercises.common import auth_plain
+from simlab.exercises.common import auth_plain, lazy_constants
 from simlab.exercises.today import (
     ALWAYS,
     BLOCKLIST,
@@ -48,9 +48,10 @@ from simlab.exercises.today import (
     run_dialogue,
     today_outcome,
 )
-from simlab.plots import outcome_bars, tidy_counts
+from simlab.i18n import t, tn
+from simlab.plots import tidy_counts
 from simlab.scenarios.site import ROAMING_IP, SPOOFER_IP
-from simlab.ui.common import Panel, log_html, summary_html, transcript_html
+from simlab.ui.common import Panel, bars_html, log_html, summary_html, transcript_html
 
 __all__ = ["today_lab", "today_outcome", "effective_values", "PROBLEMS", "Problem", "Dialogue", "postfix_settings",
            "main_cf", "run_dialogue", "auth_plain", "DEFAULTS", "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS",
@@ -72,8 +73,9 @@ def join_multiline_replies(transcript: Sequence[str], keep: str = "AUTH") -> lis
             continue
         if pending and line.startswith("S: ") and text[:3].isdigit():
             texts = [p[7:] for p in pending]
-            parts = [texts[0], *[t for t in texts[1:] if keep and keep in t], text[4:]]
-            joined.append(f"S: {text[:3]} {' … '.join(parts)} ({len(pending) + 1} lines)")
+            parts = [texts[0], *[other for other in texts[1:] if keep and keep in other], text[4:]]
+            count = tn("ui.today.reply_lines", len(pending) + 1)
+            joined.append(f"S: {text[:3]} {' … '.join(parts)} ({count})")
             pending = []
             continue
         joined.extend(pending)
@@ -82,28 +84,51 @@ def join_multiline_replies(transcript: Sequence[str], keep: str = "AUTH") -> lis
     return joined + pending
 
 
-#: Who a typed dialogue comes from.
-CLIENTS = [("an outsider (203.0.113.50)", SPOOFER_IP), ("bob's PC on the LAN (192.0.2.101)", "192.0.2.101"),
-           ("alice, roaming (198.51.100.77)", ROAMING_IP), ("carol's mail server (198.51.100.90)", "198.51.100.90"),
-           ("a listed spammer (203.0.113.121)", "203.0.113.121")]
-
-SENDER_CHOICES = [("(none: the default)", ""), ("reject_sender_login_mismatch", "reject_sender_login_mismatch"),
-                  ("permit_mynetworks, reject_sender_login_mismatch",
-                   "permit_mynetworks, reject_sender_login_mismatch"),
-                  ("reject_authenticated_sender_login_mismatch", "reject_authenticated_sender_login_mismatch")]
+#: Who a typed dialogue comes from (labels in the language current at each access: the module's ``__getattr__``).
+CLIENTS: list[tuple[str, str]]
+#: main.cf's ``smtpd_sender_restrictions`` choices (port 25).
+SENDER_CHOICES: list[tuple[str, str]]
 #: The submission entry's ``-o smtpd_sender_restrictions=`` (port 587; Debian's entry leaves it empty).
-SUBMISSION_SENDER_CHOICES = [("(empty: Debian's entry)", ""),
-                             ("reject_sender_login_mismatch", "reject_sender_login_mismatch")]
-RBL_CHOICES = [("none", "none"), (f"reject_rbl_client {BLOCKLIST} (a working list)", "good"),
-               (f"reject_rbl_client {BLOCKLIST} (a broken list: 'listed' for everything)", "broken")]
-BANTIMES = [("10 minutes (fail2ban's default)", 600), ("1 hour", 3600), ("1 day", 86400)]
+SUBMISSION_SENDER_CHOICES: list[tuple[str, str]]
+
+
+def _clients() -> list[tuple[str, str]]:
+    return [(t("ui.today.client.outsider", ip=SPOOFER_IP), SPOOFER_IP),
+            (t("ui.today.client.bob", ip="192.0.2.101"), "192.0.2.101"),
+            (t("ui.today.client.alice", ip=ROAMING_IP), ROAMING_IP),
+            (t("ui.today.client.carol", ip="198.51.100.90"), "198.51.100.90"),
+            (t("ui.today.client.listed", ip="203.0.113.121"), "203.0.113.121")]
+
+
+def _sender_choices() -> list[tuple[str, str]]:
+    return [(t("ui.today.sender.none"), ""), ("reject_sender_login_mismatch", "reject_sender_login_mismatch"),
+            ("permit_mynetworks, reject_sender_login_mismatch", "permit_mynetworks, reject_sender_login_mismatch"),
+            ("reject_authenticated_sender_login_mismatch", "reject_authenticated_sender_login_mismatch")]
+
+
+def _submission_sender_choices() -> list[tuple[str, str]]:
+    return [(t("ui.today.sender.debian"), ""), ("reject_sender_login_mismatch", "reject_sender_login_mismatch")]
+
+
+def _rbl_choices() -> list[tuple[str, str]]:
+    return [(t("ui.today.rbl.none"), "none"), (t("ui.today.rbl.good", list=BLOCKLIST), "good"),
+            (t("ui.today.rbl.broken", list=BLOCKLIST), "broken")]
+
+
+def _bantimes() -> list[tuple[str, int]]:
+    return [(t("ui.bantime.default"), 600), (t("ui.bantime.hour"), 3600), (t("ui.bantime.day"), 86400)]
+
+
+__getattr__ = lazy_constants(__name__, {"CLIENTS": _clients, "SENDER_CHOICES": _sender_choices,
+                                        "SUBMISSION_SENDER_CHOICES": _submission_sender_choices})
 
 
 def _transcripts(outcome: TodayOutcome) -> list[str]:
     lines: list[str] = []
     items = [*outcome.dialogues, *([outcome.own] if outcome.own else [])]
     for dialogue, transcript, _log in items:
-        lines += [f"## {dialogue.label} ({dialogue.client_ip}, port {dialogue.port})", *transcript, ""]
+        heading = t("ui.today.dialogue_heading", label=dialogue.label, ip=dialogue.client_ip, port=dialogue.port)
+        lines += ["## " + heading, *transcript, ""]
     return lines
 
 
@@ -117,7 +142,7 @@ def today_lab(problem: str = "open_relay", seed: int = 1) -> Panel:
     """
     controls = [
         {"name": "problem", "type": "Dropdown", "options": [(p.label, p.key) for p in PROBLEMS.values()],
-         "value": problem, "description": "1998 problem"},
+         "value": problem, "description": t("ui.today.problem")},
         {"name": "mynetworks", "type": "Text", "value": DEFAULTS["mynetworks"], "description": "mynetworks"},
         {"name": "permit_mynetworks", "type": "Checkbox", "value": True, "description": "permit_mynetworks"},
         {"name": "permit_sasl_authenticated", "type": "Checkbox", "value": True,
@@ -125,60 +150,64 @@ def today_lab(problem: str = "open_relay", seed: int = 1) -> Panel:
         {"name": "relay_refusal", "type": "ToggleButtons", "value": "defer_unauth_destination",
          "options": [("defer_unauth_destination (454)", "defer_unauth_destination"),
                      ("reject_unauth_destination (554)", "reject_unauth_destination")],
-         "description": "then refuse with"},
+         "description": t("ui.today.relay_refusal")},
         {"name": "submission", "type": "Checkbox", "value": True,
-         "description": "master.cf: submission entry uncommented (port 587, AUTH)"},
+         "description": t("ui.today.submission")},
         {"name": "smtpd_sasl_auth_enable", "type": "Checkbox", "value": False,
-         "description": "smtpd_sasl_auth_enable (AUTH on port 25 too)"},
-        {"name": "sender_restrictions", "type": "Dropdown", "options": SENDER_CHOICES, "value": "",
-         "description": "main.cf smtpd_sender_restrictions (port 25, with sender_login_maps)"},
-        {"name": "submission_sender_restrictions", "type": "Dropdown", "options": SUBMISSION_SENDER_CHOICES,
-         "value": "", "description": "master.cf submission: -o smtpd_sender_restrictions= (port 587)"},
-        {"name": "fail2ban", "type": "Checkbox", "value": False, "description": "fail2ban [dovecot] jail"},
-        {"name": "bantime", "type": "Dropdown", "options": BANTIMES, "value": 600, "description": "bantime"},
+         "description": t("ui.today.sasl_auth_enable")},
+        {"name": "sender_restrictions", "type": "Dropdown", "options": _sender_choices(), "value": "",
+         "description": t("ui.today.sender_restrictions")},
+        {"name": "submission_sender_restrictions", "type": "Dropdown", "options": _submission_sender_choices(),
+         "value": "", "description": t("ui.today.submission_sender_restrictions")},
+        {"name": "fail2ban", "type": "Checkbox", "value": False, "description": t("ui.today.fail2ban")},
+        {"name": "bantime", "type": "Dropdown", "options": _bantimes(), "value": 600, "description": "bantime"},
         {"name": "guesser_ips", "type": "IntSlider", "value": 1, "min": 1, "max": 50,
-         "description": "guesser's addresses"},
-        {"name": "rbl", "type": "Dropdown", "options": RBL_CHOICES, "value": "none", "description": "blocklist"},
-        {"name": "client", "type": "Dropdown", "options": CLIENTS, "value": SPOOFER_IP,
-         "description": "your dialogue from"},
-        {"name": "port", "type": "Dropdown", "options": [("25 (SMTP)", 25), ("587 (submission)", 587),
-                                                         ("110 (POP3)", 110)], "value": 25, "description": "port"},
+         "description": t("ui.today.guesser_ips")},
+        {"name": "rbl", "type": "Dropdown", "options": _rbl_choices(), "value": "none",
+         "description": t("ui.today.rbl")},
+        {"name": "client", "type": "Dropdown", "options": _clients(), "value": SPOOFER_IP,
+         "description": t("ui.today.client")},
+        {"name": "port", "type": "Dropdown", "options": [("25 (SMTP)", 25), (t("ui.today.port.submission"), 587),
+                                                         ("110 (POP3)", 110)], "value": 25,
+         "description": t("ui.today.port")},
         {"name": "my_dialogue", "type": "Textarea", "value": "",
          "placeholder": "EHLO outside.test\nMAIL FROM:<Postmaster@example.com>\nRCPT TO:<bob@example.com>\nQUIT",
-         "description": "your dialogue (one command a line)"},
-        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+         "description": t("ui.today.my_dialogue")},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
 
     def compute(values: dict) -> TodayOutcome:
         return today_outcome(values)
 
-    views = {"chart": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),
+    views = {"chart": widgets.HBox([widgets.HTML(), widgets.HTML()]),
              "transcript": widgets.HTML(), "Postfix log": widgets.HTML(), "main.cf": widgets.HTML(),
              "1998 → today": widgets.HTML()}
+    titles = {"chart": t("ui.today.tab.chart"), "transcript": t("ui.today.tab.transcript"),
+              "Postfix log": t("ui.today.tab.log"), "1998 → today": t("ui.today.tab.then_today")}
 
     def render(panel: Panel, outcome: TodayOutcome) -> None:
         problem_ = outcome.problem
         result = outcome.result
         chart, table = panel.views["chart"].children
-        panel.set_figure(chart, outcome_bars(result.summary, problem_.keys, title=f"Postfix, one day: "
-                                                                                  f"{problem_.label}"))
+        chart.value = bars_html(result.summary, problem_.keys, title=t("ui.today.chart_title", problem=problem_.label))
         table.value = summary_html(result.summary, problem_.keys)
         panel.views["transcript"].value = transcript_html(_transcripts(outcome), height=360)
         dialogue_log = [line for _d, _t, log in [*outcome.dialogues, *([outcome.own] if outcome.own else [])]
                         for line in log]
         day, total = day_log(result, problem_.highlight)
+        day_heading = "<b>" + t("ui.today.log_day", shown=len(day), total=total) + "</b>"
         panel.views["Postfix log"].value = (
-            "<p style='margin:2px 0'><b>The dialogues above</b></p>"
+            "<p style='margin:2px 0'><b>" + t("ui.today.log_dialogues") + "</b></p>"
             + log_html(dialogue_log, highlight=r"reject|warning|auth failed", height=160)
-            + f"<p style='margin:6px 0 2px'><b>The day: {len(day)} of {total} lines</b> - refusals, warnings, "
-              f"bans and the attackers' lines</p>"
+            + "<p style='margin:6px 0 2px'>" + t("ui.today.log_day_more", day=day_heading) + "</p>"
             + log_html(day, highlight=r"reject|warning|Ban", height=220))
         panel.views["main.cf"].value = f"<pre style='font-size:12px'>{html.escape(outcome.main_cf)}</pre>"
+        then_word, today_word = t("ui.today.then"), t("ui.today.today")
         panel.views["1998 → today"].value = (
-            f"<p><b>{html.escape(problem_.label)}</b></p><p><b>1998:</b> {html.escape(problem_.then)}</p>"
-            f"<p><b>Today:</b> {html.escape(problem_.today)}</p>")
+            f"<p><b>{html.escape(problem_.label)}</b></p><p><b>{then_word}</b> {html.escape(problem_.then)}</p>"
+            f"<p><b>{today_word}</b> {html.escape(problem_.today)}</p>")
 
-    panel = Panel("From 1998 to today: Postfix settings for each problem", controls, compute, render, views)
+    panel = Panel(t("ui.today.title"), controls, compute, render, views, cache=32, titles=titles)
     def show_relevant(_change: dict | None = None) -> None:
         shown = set(ALWAYS) | set(PROBLEMS[panel.controls["problem"].value].controls)
         for name, control in panel.controls.items():
