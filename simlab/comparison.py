@@ -11,6 +11,10 @@ baseline and under the change, the mean paired difference, and a 95 %
 interval for that difference over the seeds (Student's t; with one seed the
 interval is the difference itself).
 
+The sentence speaks the learner's language (:mod:`simlab.i18n`, ids ``comparison.*``): its words are
+looked up when it is made. The table's row and column names (``"spam_relayed"``, ``"difference"``) are
+names for code, not words for a reader, and stay as they are.
+
 >>> import simlab
 >>> c = simlab.compare(simlab.scenarios.relay_probe, baseline={"preset": "eims-2.1"},
 ...                    change={"relay_restriction": True}, seeds=range(1, 3))
@@ -24,11 +28,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,12 +46,40 @@ __all__ = ["Comparison", "compare", "change_between", "describe_change", "T_975"
 T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
          2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 
-#: Figures a lesson reads first, in the words a sentence uses for them.
-HEADLINE = {"spam_relayed": "spam relayed", "spam_refused": "spam refused",
-            "bounces_to_postmaster": "bounces to postmaster", "accounts_compromised": "accounts broken into",
-            "login_failures": "failed logins", "bans": "bans", "connections_refused": "connections refused",
-            "legit_logins_refused": "staff logins refused", "legit_pending": "legitimate still queued",
-            "legit_refused": "legitimate lost"}
+
+
+class _Words(Mapping[str, str]):
+    """A read-only mapping whose words are looked up when read (in the language current at that moment)."""
+
+    def __init__(self, lookups: Mapping[str, Callable[[], str]]) -> None:
+        self._lookups = dict(lookups)
+
+    def __getitem__(self, key: str) -> str:
+        return self._lookups[key]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lookups)
+
+    def __len__(self) -> int:
+        return len(self._lookups)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+#: Figures a lesson reads first, in the words a sentence uses for them (looked up when read; the order is fixed).
+HEADLINE: Mapping[str, str] = _Words({
+    "spam_relayed": lambda: t("comparison.headline.spam_relayed"),
+    "spam_refused": lambda: t("comparison.headline.spam_refused"),
+    "bounces_to_postmaster": lambda: t("comparison.headline.bounces_to_postmaster"),
+    "accounts_compromised": lambda: t("comparison.headline.accounts_compromised"),
+    "login_failures": lambda: t("comparison.headline.login_failures"),
+    "bans": lambda: t("comparison.headline.bans"),
+    "connections_refused": lambda: t("comparison.headline.connections_refused"),
+    "legit_logins_refused": lambda: t("comparison.headline.legit_logins_refused"),
+    "legit_pending": lambda: t("comparison.headline.legit_pending"),
+    "legit_refused": lambda: t("comparison.headline.legit_refused"),
+})
 
 
 def describe_change(differences: Mapping[str, float], moved: Iterable[str] | None = None,
@@ -66,8 +99,9 @@ def describe_change(differences: Mapping[str, float], moved: Iterable[str] | Non
     for key in keys:
         value = float(differences.get(key, 0))
         number = "0" if value == 0 else f"{value:+.0f}" if value == round(value) else f"{value:+.1f}"
-        parts.append(f"{number} {HEADLINE.get(key, key.replace('_', ' '))}")
-    return ", ".join(parts)
+        what = HEADLINE[key] if key in HEADLINE else key.replace("_", " ")
+        parts.append(t("comparison.part", number=number, what=what))
+    return t("comparison.separator").join(parts)
 
 
 def change_between(baseline: Mapping[str, float], change: Mapping[str, float],

@@ -60,7 +60,7 @@ def test_cli_compare_prints_what_moved(capsys):
     assert main(["compare", "relay_probe", "--preset", "eims-2.1", "--change", "relay_restriction=yes",
                  "--seeds", "1,2"]) == 0
     out = capsys.readouterr().out
-    assert "2 seed(s), same traffic" in out
+    assert "2 seeds, same traffic" in out
     assert "spam_relayed" in out and "legit_delivered" not in out
     assert out.rstrip().endswith("-1 spam relayed, +1 spam refused, -1 bounces to postmaster, 0 legitimate lost")
 

@@ -44,8 +44,10 @@ from simlab.addresses.networks import ClientNetworks, parse_ip
 from simlab.addresses.routing import PostfixResolver, domain_list
 from simlab.clock import ManualClock
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import (
     CLIENT_CONNECTION_LIMIT,
+    DKIM_SIGNING,
     DNSBL,
     POP3,
     RELAY_BY_CLIENT_IP,
@@ -101,6 +103,7 @@ class PostfixPersona(DovecotPop3, Persona):
         # the smtpd "processes" (one per session) of submission sessions, for the log's syslog name; one number
         # per session on port 587, kept for the server's life (its lines may be written after the session ended)
         self._submission_pids: set[int] = set()
+        self._submissions_pids: set[int] = set()
 
     def rejects_unlisted_recipient(self, ctx: SmtpContext) -> bool:
         """``smtpd_reject_unlisted_recipient``: yes (main.cf's default), no on the submission port."""
@@ -233,13 +236,15 @@ class PostfixPersona(DovecotPop3, Persona):
     # --- log ---------------------------------------------------------------------------
     def format_log(self, when: datetime, process: str, pid: int, text: str, server: MailServer) -> str:
         if process == "smtpd" and pid in self._submission_pids:
-            process = "submission/smtpd"  # syslog_name=postfix/submission
+            process = "submissions/smtpd" if pid in self._submissions_pids else "submission/smtpd"  # syslog_name
         prefix = "dovecot" if process.startswith("dovecot") or process == "pop3" else f"postfix/{process}[{pid}]"
         return f"{_syslog_stamp(when, when.tzinfo, server.hostname)} {prefix}: {text}"
 
     def log_connect(self, ctx: SmtpContext) -> str:
         if ctx.port in self.submission_ports:
             self._submission_pids.add(ctx.server.smtpd_pid(ctx))
+            if ctx.port == 465:  # master.cf's submissions entry: syslog_name=postfix/submissions
+                self._submissions_pids.add(ctx.server.smtpd_pid(ctx))
         return f"connect from {ctx.client}"
 
     def log_disconnect(self, ctx: SmtpContext, counts: dict[str, list[int]]) -> str:
@@ -401,6 +406,7 @@ def postfix(myhostname: str = "mail.example.com",
             accounts: Mapping[str, str] | None = None, aliases: Mapping[str, str] | None = None,
             inet_interfaces: Iterable[str] | str = ("192.0.2.25",), mydomain: str | None = None,
             myorigin: str = "$myhostname", smtpd_sasl_auth_enable: bool = False, submission: bool = True,
+            submissions: bool = False,
             master_cf_submission: Mapping[str, Iterable[str] | str] | None = None,
             smtpd_client_connection_count_limit: int = 50, smtpd_client_connection_rate_limit: int = 0,
             smtpd_client_message_rate_limit: int = 0, smtpd_client_recipient_rate_limit: int = 0,
@@ -409,17 +415,26 @@ def postfix(myhostname: str = "mail.example.com",
             smtpd_hard_error_limit: int = 20, smtpd_soft_error_limit: int = 10, smtpd_error_sleep_time: float = 1.0,
             message_size_limit: int = 10_240_000, dns: Dns | None = None, auth_failure_delay: float = 2.0,
             login_trusted_networks: Iterable[str] | str = (), clock: ManualClock | None = None,
-            restrictions: Iterable[Restriction] | None = None) -> MailServer:
+            restrictions: Iterable[Restriction] | None = None,
+            policyd_spf: Mapping[str, str] | bool | None = None, smtpd_milters: Iterable[str] | str = (),
+            opendkim: Mapping[str, object] | None = None, opendmarc: Mapping[str, object] | None = None,
+            virtual_alias_maps: Mapping[str, str] | None = None, auth_dns: object = None) -> MailServer:
     """Postfix 3.7 with its defaults, settings named as in ``main.cf``.
 
     ``submission`` uncomments the submission entry of Debian 12's ``master.cf`` (port 587, see
-    :mod:`simlab.restrictions.submission`); ``master_cf_submission`` changes that entry's ``-o``
+    :mod:`simlab.restrictions.submission`); ``submissions`` uncomments the ``submissions`` entry too (port 465,
+    RFC 8314 implicit TLS - TLS itself not simulated - with ``syslog_name=postfix/submissions`` and the same
+    ``-o`` lists as 587 in Postfix 3.7's ``master.cf``); ``master_cf_submission`` changes that entry's ``-o``
     restriction lists (``{"smtpd_sender_restrictions": "reject_sender_login_mismatch"}``: Debian's entry
     empties main.cf's client, HELO, sender and relay lists on 587).
     ``mynetworks`` defaults to ``mynetworks_style = host``: loopback and the
     server's own addresses. ``accounts`` are the mailbox users (``local_recipient_maps``)
     and their passwords (Dovecot, SASL). ``restrictions`` adds defences outside
     Postfix (fail2ban, a router filter), checked before Postfix's own.
+    Sender checks as Debian 12 packages them (:mod:`simlab.products.milters`): ``policyd_spf`` (True, or
+    policyd-spf.conf lines) adds ``check_policy_service unix:private/policyd-spf``; ``smtpd_milters``
+    (``["opendkim", "opendmarc"]``) with ``opendkim``/``opendmarc`` (their .conf lines); ``auth_dns`` is the
+    DNS they ask (a mapping, or the world's); ``virtual_alias_maps`` forwards an address elsewhere.
     """
     if not isinstance(myhostname, str) or "." not in myhostname:
         raise ConfigError("myhostname", myhostname, "is not a fully-qualified host name", "e.g. 'mail.example.com'")
@@ -455,7 +470,8 @@ def postfix(myhostname: str = "mail.example.com",
     }
     smtpd = PostfixRestrictions(networks, lists, smtpd_sender_login_maps=smtpd_sender_login_maps,
                                 access_maps=access_maps, dns=dns)
-    if submission:  # master.cf's submission entry as Debian 12 ships it, uncommented: its -o lines override main.cf
+    entry_ports = (*((587,) if submission else ()), *((465,) if submissions else ()))
+    if entry_ports:  # master.cf's submission entry as Debian 12 ships it, uncommented: its -o lines override main.cf
         overrides = {k: v for k, v in DEBIAN_SUBMISSION.items() if k in lists}
         for key, value in (master_cf_submission or {}).items():  # the admin's own -o lines on that entry
             if key not in lists:
@@ -466,23 +482,35 @@ def postfix(myhostname: str = "mail.example.com",
                                                smtpd_sender_login_maps=smtpd_sender_login_maps,
                                                access_maps=access_maps, dns=dns)
         chain.append(anvil)
-        chain.append(MasterServices(smtpd, {587: submission_smtpd}))
+        if not submission:
+            chain.append(ClosedPorts((587,)))
+        if not submissions:
+            chain.append(ClosedPorts((465,)))  # the submissions entry stays commented out: nothing listens
+        chain.append(MasterServices(smtpd, {port: submission_smtpd for port in entry_ports}))
     else:
-        chain.append(ClosedPorts((587,)))  # no submission entry in master.cf: nothing listens
+        chain.append(ClosedPorts((587, 465)))  # no submission entry in master.cf: nothing listens
         chain.append(anvil)
         chain.append(smtpd)
     chain.append(FailureDelay(base=auth_failure_delay, trusted=login_trusted_networks))
-    ports = {587} if submission else set()
+    ports = set(entry_ports)
     if smtpd_sasl_auth_enable:
         ports.add(25)
     persona = PostfixPersona(smtpd_hard_error_limit, smtpd_soft_error_limit, smtpd_error_sleep_time, interfaces[0],
-                             submission_ports=(587,) if submission else ())
+                             submission_ports=entry_ports)
     settings = {"myhostname": myhostname, "mydestination": destinations, "mynetworks": str(networks),
                 "relay_domains": relays, "myorigin": origin, "inet_interfaces": interfaces,
                 "smtpd_relay_restrictions": smtpd_relay_restrictions, "smtpd_sasl_auth_enable": smtpd_sasl_auth_enable}
-    return DovecotMailServer(persona=persona, hostname=myhostname, resolver=resolver, accounts=accounts,
+    server_class, extra = DovecotMailServer, {}
+    if policyd_spf or smtpd_milters or virtual_alias_maps or opendkim is not None or opendmarc is not None:
+        from simlab.products.milters import sender_checks  # sender authentication (lesson 11)
+
+        server_class, extra = sender_checks(persona, chain, networks, policyd_spf=policyd_spf,
+                                            smtpd_milters=smtpd_milters, opendkim=opendkim, opendmarc=opendmarc,
+                                            virtual_alias_maps=virtual_alias_maps, auth_dns=auth_dns,
+                                            submission_ports=persona.submission_ports)
+    return server_class(persona=persona, hostname=myhostname, resolver=resolver, accounts=accounts,
                              aliases=aliases, restrictions=chain, clock=clock, message_size_limit=message_size_limit,
-                             auth_ports=ports, settings=settings)
+                             auth_ports=ports, settings=settings, **extra)
 
 
 # --- what simlab knows about Postfix, for the registry --------------------------------------------
@@ -525,17 +553,23 @@ class PostfixProduct(Product):
     def idle_timeout_reply(self, server):
         return Reply.of(421, f"4.4.2 {server.hostname} Error: timeout exceeded", close=True)
 
+    def dkim_signing(self, domain, selector, networks):
+        self.require(DKIM_SIGNING, "dkim")
+        # the opendkim milter in smtpd_milters, signing for InternalHosts (simlab.products.opendkim)
+        return {"smtpd_milters": ["opendkim"],
+                "opendkim": {"Domain": [domain], "Selector": selector, "InternalHosts": list(networks)}}
+
     def why_relayed(self, server, client_ip, sender):
-        return (f"the client {client_ip} is in mynetworks ({server.settings.get('mynetworks')}) or logged in",
-                "relayed: a trusted client")
+        return (t("product.postfix.why_relayed", client_ip=client_ip, mynetworks=server.settings.get("mynetworks")),
+                t("product.why_relayed.trusted.short"))
 
     def why_refused(self, server, client_ip, sender, reply):
         rules = server.settings.get("smtpd_relay_restrictions")
         rules = rules if isinstance(rules, str) else ", ".join(rules)
         word = "defer_unauth_destination" if reply.code == 454 else "reject_unauth_destination"
-        kind = "a temporary refusal: the client may try again" if reply.code < 500 else "a permanent refusal"
-        return (f"The client {client_ip} is neither in mynetworks nor logged in, so {word} "
-                f"(smtpd_relay_restrictions = {rules}) answered {reply.code} {reply.text} - {kind}.")
+        kind = t("product.postfix.refusal.temporary") if reply.code < 500 else t("product.postfix.refusal.permanent")
+        said = f"{reply.code} {reply.text}"
+        return t("product.postfix.why_refused", client_ip=client_ip, word=word, rules=rules, said=said, kind=kind)
 
 
 #: Postfix's queue defaults (postconf(5) of 3.7): ``maximal_queue_lifetime = 5d``, ``bounce_queue_lifetime = 5d``,
@@ -564,7 +598,7 @@ PRODUCTS = (
     PostfixProduct(
         name="postfix", label="Postfix 3.7", factory=postfix, year=2023,
         capabilities=frozenset({POP3, RELAY_CONTROL, RELAY_BY_CLIENT_IP, SMTP_AUTH, SUBMISSION, DNSBL,
-                                CLIENT_CONNECTION_LIMIT, SENDER_LOGIN_CHECK}),
+                                CLIENT_CONNECTION_LIMIT, SENDER_LOGIN_CHECK, DKIM_SIGNING}),
         smtp_process_limit=100, pop3_label="Dovecot", relay_allowlist_setting="mynetworks",
         connection_limit_setting="smtpd_client_connection_count_limit", smtp_auth_setting="smtpd_sasl_auth_enable",
         log_patterns={"pop3_failure": POSTFIX_FILTERS["dovecot"], "auth_failure": POSTFIX_FILTERS["postfix-sasl"],
@@ -575,7 +609,8 @@ PRODUCTS = (
             "access_maps", "smtpd_sender_login_maps", "message_size_limit", "smtpd_error_sleep_time",
             "auth_failure_delay", "smtpd_helo_restrictions", "smtpd_data_restrictions",
             "smtpd_client_event_limit_exceptions", "login_trusted_networks", "smtpd_hard_error_limit",
-            "smtpd_soft_error_limit", "master_cf_submission"}),
+            "smtpd_soft_error_limit", "master_cf_submission", "policyd_spf", "smtpd_milters", "opendkim",
+            "opendmarc", "virtual_alias_maps", "auth_dns"}),
         notes="default_process_limit = 100 (postconf(5)); Postfix 3.7 as Debian 12 ships it (2023).",
         pop3_limit=DOVECOT_POP3_LOGIN_LIMIT, pop3_limit_source=DOVECOT_POP3_LIMIT_SOURCE, queue=POSTFIX_QUEUE),
 )

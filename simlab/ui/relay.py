@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 
 from simlab import products
 from simlab.addresses.networks import parse_networks
 from simlab.exercises.common import split_list
-from simlab.plots import PROBE_LINE, outcome_bars, probe_lines_per_hour
+from simlab.i18n import t
+from simlab.plots import PROBE_LINE, probe_lines_per_hour
 from simlab.scenarios import relay_probe, run
 from simlab.ui.common import (
     Panel,
     allowlist_controls,
+    bars_html,
     enable_by_product,
     log_html,
     product_menu,
@@ -44,15 +48,15 @@ def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:
     allowlists = allowlist_controls("192.0.2.0/24")
     controls = [
         {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
-         "description": "server", "fallback": "eims-1.2"},
+         "description": t("ui.common.server"), "fallback": "eims-1.2"},
         {"name": "relay_restriction", "type": "Checkbox", "value": False,
          "description": setting_description(by_sender, lambda p: "relay_restriction")},
         {"name": "relay_domains", "type": "Text", "value": "", "placeholder": "partner.test",
          "description": setting_description(by_sender, lambda p: "relay_domains")},
         *allowlists,
         {"name": "queue_hours", "type": "IntSlider", "value": 4, "min": 1, "max": 12,
-         "description": "hours before mail is returned"},
-        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+         "description": t("ui.relay.queue_hours")},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
 
     def compute(v: dict):
@@ -67,22 +71,25 @@ def relay_lab(preset: str = "eims-1.2", seed: int = 1) -> Panel:
             scenario.settings.update(product.relay_allowlist(parse_networks(v[setting], setting)))
         return run(scenario, seed=v["seed"])
 
-    views = {"outcome": widgets.HBox([widgets.Image(format="png"), widgets.HTML()]),
+    views = {"outcome": widgets.HBox([widgets.HTML(), widgets.HTML()]),
              "server log": widgets.HTML(), "the probe's dialogue": widgets.HTML(),
              "postmaster's mailbox": widgets.HTML()}
+    titles = {"outcome": t("ui.common.tab.outcome"), "server log": t("ui.common.tab.server_log"),
+              "the probe's dialogue": t("ui.relay.tab.dialogue"), "postmaster's mailbox": t("ui.relay.tab.postmaster")}
 
     def render(panel: Panel, result) -> None:
         chart, table = panel.views["outcome"].children
-        panel.set_figure(chart, outcome_bars(result.summary, KEYS, title=f"{result.preset}: one day"))
+        chart.value = bars_html(result.summary, KEYS, title=t("ui.relay.chart_title", preset=result.preset))
         table.value = summary_html(result.summary, KEYS)
         panel.views["server log"].value = log_html(result.log, highlight=r"timed out|[Rr]elay|survey|returned")
         panel.views["the probe's dialogue"].value = transcript_html(result.transcript("relay survey"))
         box = result.server.mailboxes.get("postmaster", [])
         panel.views["postmaster's mailbox"].value = (
             transcript_html([f"   {line}" for line in box[0].lines[:60]]) if box else
-            "<p>postmaster's mailbox is empty: no bounce came back.</p>")
+            "<p>" + html.escape(t("ui.relay.postmaster_empty"), quote=False) + "</p>")
 
-    panel = Panel("The open-relay probe (S2, S3)", controls, compute, render, views, compare_keep=("preset", "seed"))
+    panel = Panel(t("ui.relay.title"), controls, compute, render, views, compare_keep=("preset", "seed"),
+                  cache=32, titles=titles)
     enable_by_product(panel, {"relay_restriction": lambda p: p.can(by_sender),
                               "relay_domains": lambda p: p.can(by_sender),
                               **{c["name"]: (lambda p, s=c["name"]: p.relay_allowlist_setting == s

@@ -21,14 +21,17 @@ import ipywidgets as widgets
 from simlab import products
 from simlab.addresses.networks import parse_networks
 from simlab.exercises.common import auth_plain_line as auth_plain
+from simlab.exercises.common import lazy_constants
 from simlab.exercises.spoof import MY_DOMAIN, THREAD_DIALOGUE, mycompany_server, reply_to, sender_login_map, spoof_day
 from simlab.exercises.start import run_dialogue
-from simlab.plots import outcome_bars, sequence_diagram
+from simlab.i18n import t
 from simlab.scenarios import run
 from simlab.scenarios.site import ACCOUNTS, LAN
+from simlab.ui.charts import sequence_svg
 from simlab.ui.common import (
     Panel,
     allowlist_controls,
+    bars_html,
     enable_by_product,
     log_html,
     product_menu,
@@ -36,13 +39,21 @@ from simlab.ui.common import (
     summary_html,
     transcript_html,
 )
-from simlab.ui.start import REFUSALS, draw_when_shown
+from simlab.ui.start import REFUSALS
 
 __all__ = ["spoof_lab", "auth_plain", "SENDER_CHECKS", "THREAD_LINES", "BOB_LOGIN_LINES"]
 
 _BY_SENDER = products.RELAY_BY_SENDER_DOMAIN
-SENDER_CHECKS = [("off", ""), ("reject_sender_login_mismatch", "reject_sender_login_mismatch"),
-                 ("reject_authenticated_sender_login_mismatch", "reject_authenticated_sender_login_mismatch")]
+#: The sender login check's menu: Postfix's own words, and "off" in the language current at each access.
+SENDER_CHECKS: list[tuple[str, str]]
+
+
+def _sender_checks() -> list[tuple[str, str]]:
+    return [(t("ui.common.off"), ""), ("reject_sender_login_mismatch", "reject_sender_login_mismatch"),
+            ("reject_authenticated_sender_login_mismatch", "reject_authenticated_sender_login_mismatch")]
+
+
+__getattr__ = lazy_constants(__name__, {"SENDER_CHECKS": _sender_checks})
 KEYS = ("spam_relayed", "spam_refused", "legit_delivered", "legit_refused")
 #: The thread's five lines, as the Textarea starts.
 THREAD_LINES = "\n".join(THREAD_DIALOGUE)
@@ -76,46 +87,47 @@ def _server_settings(v: dict) -> dict:
 def _notes(v: dict) -> list[str]:
     product, notes = products.get(v["preset"]), []
     if not product.can(products.RELAY_CONTROL):
-        notes.append(f"{product.label} has no relay settings at all: the controls below do nothing here.")
+        notes.append(t("ui.spoof.no_relay_settings", product=product.label))
     if _valid_ip_rule(product) and v["require_valid_ip"] and not v["relay_restriction"]:
-        notes.append("'AND if from a valid IP' is part of Relay Restriction: with Relay Restriction off it does "
-                     "nothing.")
+        notes.append(t("ui.spoof.valid_ip_needs_restriction"))
     if not product.can(products.SENDER_LOGIN_CHECK) and v["sender_login_check"]:
-        owners = ", ".join(p.label for p in products.with_capability(products.SENDER_LOGIN_CHECK))
-        notes.append(f"The sender login check is a setting of {owners}: not applied here.")
+        owners = t("ui.common.list_separator").join(
+            p.label for p in products.with_capability(products.SENDER_LOGIN_CHECK))
+        notes.append(t("ui.spoof.sender_check_not_here", owners=owners))
     if product.can(products.RELAY_CONTROL) and not product.can(products.SMTP_AUTH) and v["smtp_auth"]:
-        owners = " and ".join(p.label for p in products.with_capability(products.SMTP_AUTH))
-        notes.append(f"SMTP AUTH is offered by {owners} only.")
+        owners = t("ui.common.and_separator").join(p.label for p in products.with_capability(products.SMTP_AUTH))
+        notes.append(t("ui.spoof.smtp_auth_only", owners=owners))
     return notes
 
 
 def _verdict_html(session) -> str:
     mail, answer = reply_to(session, "MAIL"), reply_to(session, "RCPT")
     if session.greeting is None:
-        text, colour = "The connection was dropped: no banner.", "#b00020"
+        text, colour = t("ui.spoof.verdict.dropped"), "#b00020"
     elif session.greeting.code >= 400:
-        text, colour = f"Refused at connect: {session.greeting.text}", "#2e7d32"
+        text, colour = t("ui.spoof.verdict.refused_at_connect", banner=session.greeting.text), "#2e7d32"
     elif mail is not None and mail[:1] != "2":
-        text, colour = f"MAIL FROM was refused ({mail}): the message never got as far as RCPT.", "#2e7d32"
+        text, colour = t("ui.spoof.verdict.mail_refused", reply=mail), "#2e7d32"
     elif answer is None:
-        text, colour = "No RCPT TO was answered.", "#7d7d7d"
+        text, colour = t("ui.spoof.verdict.no_rcpt"), "#7d7d7d"
     elif answer[:1] == "2":
-        text, colour = f"At RCPT the server said {answer} - it takes the message.", "#8f2d56"
+        text, colour = t("ui.spoof.verdict.taken", reply=answer), "#8f2d56"
     else:
-        text, colour = f"At RCPT the server said {answer} - refused.", "#2e7d32"
+        text, colour = t("ui.spoof.verdict.refused", reply=answer), "#2e7d32"
     return f"<p style='margin:4px 0;color:{colour}'><b>{html.escape(text)}</b></p>"
 
 
 def _queue_html(server) -> str:
     if not server.queue:
-        return "<p>The relay queue is empty: nothing is waiting to go to another site.</p>"
+        return "<p>" + html.escape(t("ui.spoof.queue_empty"), quote=False) + "</p>"
     rows = "".join(f"<tr><td>{html.escape(m.queue_id)}</td><td>{html.escape(m.sender or '<>')}</td>"
                    f"<td>{html.escape(', '.join(m.recipients))}</td><td>{html.escape(m.client_ip)}</td>"
                    f"<td>{html.escape(m.authenticated_user or '-')}</td></tr>" for m in server.queue)
-    head = "".join(f"<th style='text-align:left;padding-right:12px'>{h}</th>"
-                   for h in ("queue id", "sender (as claimed)", "to", "client address", "logged in as"))
-    return (f"<table style='font-size:12px'><tr>{head}</tr>{rows}</table><p style='font-size:12px'>Each of these "
-            "will be sent on to another site, from our server's address, in our server's name.</p>")
+    head = "".join(f"<th style='text-align:left;padding-right:12px'>{html.escape(h, quote=False)}</th>"
+                   for h in (t("ui.spoof.column.queue_id"), t("ui.spoof.column.sender"), t("ui.spoof.column.to"),
+                             t("ui.common.client_address"), t("ui.spoof.column.logged_in_as")))
+    onward = html.escape(t("ui.spoof.queue_onward"), quote=False)
+    return f"<table style='font-size:12px'><tr>{head}</tr>{rows}</table><p style='font-size:12px'>{onward}</p>"
 
 
 #: The two lines that log in as bob: paste them *above* the thread's lines on port 587.
@@ -132,15 +144,20 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
     trick (spam relayed against legitimate mail lost).
     """
     allowlists = allowlist_controls("192.0.2.0/24")
+    too = t("ui.spoof.on_port_25_too")
+    auth_products = "; ".join(p.label + ("" if p.auth_submission_port() is None else too)
+                              for p in products.with_capability(products.SMTP_AUTH))
+    check_owners = t("ui.common.list_separator").join(
+        p.label for p in products.with_capability(products.SENDER_LOGIN_CHECK))
     controls = [
-        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset, "description": "server",
-         "fallback": "eims-2.1"},
-        {"name": "client_ip", "type": "Text", "value": client_ip, "description": "client address",
+        {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
+         "description": t("ui.common.server"), "fallback": "eims-2.1"},
+        {"name": "client_ip", "type": "Text", "value": client_ip, "description": t("ui.common.client_address"),
          "placeholder": "203.0.113.50"},
         {"name": "port", "type": "Dropdown", "options": [("25 (smtp)", 25), ("587 (submission)", 587)], "value": 25,
-         "description": "port"},
-        {"name": "lines", "type": "Textarea", "value": lines, "description": "you type",
-         "placeholder": "one SMTP command per line, e.g. MAIL FROM:<Postmaster@mycompany.test>",
+         "description": t("ui.spoof.port")},
+        {"name": "lines", "type": "Textarea", "value": lines, "description": t("ui.common.you_type"),
+         "placeholder": t("ui.spoof.lines_placeholder", example="MAIL FROM:<Postmaster@mycompany.test>"),
          "layout": widgets.Layout(width="100%", height="130px")},
         {"name": "relay_restriction", "type": "Checkbox", "value": True,
          "description": setting_description(_BY_SENDER, lambda p: "relay_restriction")},
@@ -150,12 +167,9 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
          "description": setting_description(_BY_SENDER, lambda p: p.relay_allowlist_setting)},
         *allowlists,
         {"name": "smtp_auth", "type": "Checkbox", "value": False,
-         "description": "SMTP AUTH (" + "; ".join(
-             p.label + ("" if p.auth_submission_port() is None else ": on port 25 too")
-             for p in products.with_capability(products.SMTP_AUTH)) + ")"},
-        {"name": "sender_login_check", "type": "Dropdown", "options": SENDER_CHECKS, "value": "",
-         "description": "sender login check ("
-                        + ", ".join(p.label for p in products.with_capability(products.SENDER_LOGIN_CHECK)) + ")"},
+         "description": t("ui.spoof.smtp_auth", products=auth_products)},
+        {"name": "sender_login_check", "type": "Dropdown", "options": _sender_checks(), "value": "",
+         "description": t("ui.spoof.sender_login_check", owners=check_owners)},
     ]
     days: dict[tuple, object] = {}
 
@@ -183,32 +197,35 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
                 "notes": _notes(v), "client": v["client_ip"].strip()}
 
     views = {"the dialogue": widgets.HBox([widgets.HTML(layout=widgets.Layout(width="62%")), widgets.HTML()]),
-             "sequence diagram": widgets.Image(format="png"), "server log": widgets.HTML(),
-             "the queue": widgets.HTML(), "a day of it": widgets.Image(format="png")}
+             "sequence diagram": widgets.HTML(), "server log": widgets.HTML(),
+             "the queue": widgets.HTML(), "a day of it": widgets.HTML()}
+    titles = {"the dialogue": t("ui.common.tab.the_dialogue"), "sequence diagram": t("ui.spoof.tab.sequence"),
+              "server log": t("ui.common.tab.server_log"), "the queue": t("ui.spoof.tab.queue"),
+              "a day of it": t("ui.spoof.tab.day")}
 
     def render(panel: Panel, outcome: dict) -> None:
         session, server, day = outcome["session"], outcome["server"], outcome["day"]
         dialogue, side = panel.views["the dialogue"].children
         notes = "".join(f"<p style='font-size:12px;color:#7d7d7d;margin:2px 0'>{html.escape(n)}</p>"
                         for n in outcome["notes"])
-        unsent = (f"<p style='font-size:12px'>The server had closed the connection: {len(outcome['unsent'])} "
-                  "line(s) were never read.</p>" if outcome["unsent"] else "")
+        unread = t("ui.spoof.never_read", count=len(outcome["unsent"])) if outcome["unsent"] else ""
+        unsent = f"<p style='font-size:12px'>{html.escape(unread, quote=False)}</p>" if unread else ""
         dialogue.value = _verdict_html(session) + transcript_html(session.transcript) + unsent + notes
-        side.value = (f"<p style='font-size:12px;margin:4px 0'><b>A day of the same trick</b><br>"
-                      f"({html.escape(day.preset)}, at the simlab site)</p>"
+        heading = html.escape(t("ui.spoof.day_heading"), quote=False)
+        where = html.escape(t("ui.spoof.day_where", preset=day.preset), quote=False)
+        side.value = (f"<p style='font-size:12px;margin:4px 0'><b>{heading}</b><br>{where}</p>"
                       + summary_html(day.summary, KEYS))
         panel.views["server log"].value = log_html(server.log, highlight=REFUSALS)
         panel.views["the queue"].value = _queue_html(server)
-        client, product = outcome["client"], server.persona.product
-        draw_when_shown(panel, "sequence diagram", lambda: panel.set_figure(
-            panel.views["sequence diagram"], sequence_diagram(session.transcript, client=client,
-                                                              server=product)))
-        draw_when_shown(panel, "a day of it", lambda: panel.set_figure(
-            panel.views["a day of it"], outcome_bars(day.summary, KEYS, title=f"{day.preset}: a day of the trick")))
+        # drawn by the browser (SVG): about a millisecond, where the matplotlib picture took a tenth of a second
+        panel.views["sequence diagram"].value = sequence_svg(session.transcript, client=outcome["client"],
+                                                             server=server.persona.product)
+        panel.views["a day of it"].value = bars_html(day.summary, KEYS,
+                                                     title=t("ui.spoof.chart_title", preset=day.preset))
 
     # the day's comparison keeps what only the typed dialogue uses
-    panel = Panel("The spoofed Postmaster (S4)", controls, compute, render, views,
-                  compare_keep=("preset", "client_ip", "port", "lines"))
+    panel = Panel(t("ui.spoof.title"), controls, compute, render, views,
+                  compare_keep=("preset", "client_ip", "port", "lines"), cache=32, titles=titles)
     enable_by_product(panel, {
         "relay_restriction": lambda p: p.can(_BY_SENDER), "require_valid_ip": _valid_ip_rule,
         "valid_ips": _valid_ip_rule, "smtp_auth": lambda p: p.can(products.SMTP_AUTH),

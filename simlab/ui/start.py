@@ -20,6 +20,7 @@ import importlib.util
 import ipywidgets as widgets
 
 from simlab.exercises.start import SOLUTION, check_rcpt_reply, run_dialogue
+from simlab.i18n import t
 from simlab.plots import ROLE_COLOURS, network_figure
 from simlab.scenarios.site import site_server
 from simlab.ui.common import Panel, choice_label, log_html, product_menu, transcript_html
@@ -48,17 +49,18 @@ def kept_html(server) -> str:
     rows = []
     for account, box in sorted(server.mailboxes.items()):
         for message in box:
-            rows.append(("mailbox of " + account, message.sender or "<>", ", ".join(message.recipients),
-                         message.client_ip))
+            rows.append((t("ui.start.mailbox_of", account=account), message.sender or "<>",
+                         ", ".join(message.recipients), message.client_ip))
     for message in server.queue:
-        rows.append(("relay queue (to go elsewhere)", message.sender or "<>", ", ".join(message.recipients),
+        rows.append((t("ui.start.relay_queue"), message.sender or "<>", ", ".join(message.recipients),
                      message.client_ip))
     if not rows:
-        return "<p>The server kept nothing: no message was accepted.</p>"
+        return "<p>" + html.escape(t("ui.start.kept_nothing"), quote=False) + "</p>"
     cells = "".join("<tr>" + "".join(f"<td style='padding:1px 10px 1px 0'>{html.escape(c)}</td>" for c in row)
                     + "</tr>" for row in rows)
-    head = "".join(f"<th style='text-align:left;padding-right:10px'>{h}</th>"
-                   for h in ("where", "sender (MAIL FROM)", "recipients (RCPT TO)", "from client"))
+    head = "".join(f"<th style='text-align:left;padding-right:10px'>{html.escape(h, quote=False)}</th>"
+                   for h in (t("ui.start.column.where"), t("ui.start.column.sender"), t("ui.start.column.recipients"),
+                             t("ui.start.column.client")))
     return f"<table style='font-size:12px'><tr>{head}</tr>{cells}</table>"
 
 
@@ -72,10 +74,10 @@ def session_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.7", lines:
     """
     controls = [
         {"name": "preset", "type": "Dropdown", "options": product_menu(label=choice_label), "value": preset,
-         "description": "server", "fallback": "eims-2.1"},
-        {"name": "client_ip", "type": "Text", "value": client_ip, "description": "client address",
+         "description": t("ui.common.server"), "fallback": "eims-2.1"},
+        {"name": "client_ip", "type": "Text", "value": client_ip, "description": t("ui.common.client_address"),
          "placeholder": "203.0.113.7"},
-        {"name": "lines", "type": "Textarea", "value": lines, "description": "you type",
+        {"name": "lines", "type": "Textarea", "value": lines, "description": t("ui.common.you_type"),
          "layout": widgets.Layout(width="100%", height="190px")},
     ]
 
@@ -85,20 +87,22 @@ def session_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.7", lines:
         return {"server": server, "session": session, "unsent": unsent}
 
     views = {"the dialogue": widgets.HTML(), "server log": widgets.HTML(), "what the server kept": widgets.HTML()}
+    titles = {"the dialogue": t("ui.common.tab.the_dialogue"), "server log": t("ui.common.tab.server_log"),
+              "what the server kept": t("ui.start.tab.kept")}
 
     def render(panel: Panel, outcome: dict) -> None:
         session, server = outcome["session"], outcome["server"]
         shown = transcript_html(session.transcript)
         if session.dropped is not None:
-            shown = f"<p>No banner: the connection was dropped ({html.escape(session.dropped.reason)}).</p>"
+            shown = "<p>" + html.escape(t("ui.start.no_banner", reason=session.dropped.reason)) + "</p>"
         if outcome["unsent"]:
-            shown += (f"<p style='font-size:12px'>The server had closed the connection; "
-                      f"{len(outcome['unsent'])} line(s) were never read.</p>")
+            unread = t("ui.start.never_read", count=len(outcome["unsent"]))
+            shown += f"<p style='font-size:12px'>{html.escape(unread, quote=False)}</p>"
         panel.views["the dialogue"].value = shown
         panel.views["server log"].value = log_html(server.log, highlight=REFUSALS)
         panel.views["what the server kept"].value = kept_html(server)
 
-    return Panel("Talk to a mail server", controls, compute, render, views, columns=2)
+    return Panel(t("ui.start.title"), controls, compute, render, views, columns=2, titles=titles)
 
 
 # --- drawing only what is on screen ----------------------------------------------------------------------
@@ -146,6 +150,9 @@ def _spring_network_figure(network, title: str = ""):
     import networkx as nx
     from matplotlib.figure import Figure
 
+    from simlab.plots import use_language_font
+
+    use_language_font()  # Japanese chart text needs a Japanese font
     fig = Figure(figsize=(8.0, 5.0), layout="constrained")
     ax = fig.add_subplot()
     graph = network.graph
