@@ -4,8 +4,24 @@ Authentication-Results (RFC 8601) in sibling modules.
 This layer stands beside :mod:`simlab.restrictions`: it imports only :mod:`simlab.addresses`,
 :mod:`simlab.errors` and the standard library (plus the libraries a sibling module names), and
 works on a DNS given as data, so every check is a pure function of its inputs.
+
+* :mod:`simlab.auth.spf` - SPF's ``check_host`` (RFC 7208).
+* :mod:`simlab.auth.dkim` - DKIM signing and verification with dkimpy, lesson keys in ``simlab/data/dkim``
+  (RFC 6376).
+* :mod:`simlab.auth.dmarc` - DMARC policy discovery with the Public Suffix List, alignment, pct (RFC 7489).
+* :mod:`simlab.auth.results` - ``Authentication-Results`` written and read with authres (RFC 8601).
 """
+
+import importlib
 
 from simlab.auth import spf
 
-__all__ = ["spf"]
+__all__ = ["dkim", "dmarc", "results", "spf"]
+
+
+def __getattr__(name: str):
+    """dkim, dmarc and results load dkimpy, authres and the Public Suffix List: on first use, so that
+    ``import simlab`` stays light."""
+    if name in ("dkim", "dmarc", "results"):
+        return importlib.import_module(f"simlab.auth.{name}")
+    raise AttributeError(f"module 'simlab.auth' has no attribute {name!r}")

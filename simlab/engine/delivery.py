@@ -196,7 +196,9 @@ class QueueManager:
         for rcpt, reply in zip(job.recipients, rcpt_replies, strict=False):
             if reply.code == 250 and isinstance(final, Reply) and final.code == 250:
                 sent.append(rcpt)
-            elif reply.code >= 500:
+            elif reply.code >= 500 or (reply.code == 250 and isinstance(final, Reply) and final.code >= 500):
+                if reply.code < 500:  # RFC 5321 §4.2.5: a 5xx to the end of DATA fails every accepted recipient
+                    reply = final
                 job.failed.append((rcpt, reply.enhanced or "5.0.0", f"host {mx.name}[{mx.ip}] said: {reply}"))
                 self._log(DeliveryEvent("rejected", ip=mx.ip, host=mx.name, reply=str(reply),
                                         **{**event, "recipients": (rcpt,)}))

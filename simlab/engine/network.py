@@ -7,7 +7,8 @@
   advice: drop traffic from networks that need no access at the router). A
   filtered or unreachable destination is a connection *timeout* for the
   client, as on the Internet.
-* :class:`NetworkDns` - the simulated DNS: MX and A records, names that do
+* :class:`NetworkDns` - the simulated DNS: MX, A and TXT records (TXT for
+  SPF, DKIM and DMARC, read by :mod:`simlab.auth` through :meth:`NetworkDns.zone`), names that do
   not resolve (the thread's ``DNR timed out`` for simkin.com) and names
   whose lookups time out some of the time. DNS blocklists live with the
   servers' restrictions (:mod:`simlab.restrictions.dnsbl`).
@@ -196,7 +197,7 @@ class DnsAnswer:
 
 
 class NetworkDns:
-    """MX and A records of the simulated world.
+    """MX, A and TXT records of the simulated world.
 
     Args:
         server_ip: the resolver the mail servers ask (named in EIMS's ``DNR timed out to <addr>``).
@@ -207,12 +208,41 @@ class NetworkDns:
         self.mx: dict[str, list[str]] = {}
         self.addresses: dict[str, str] = {}
         self.timeouts: dict[str, float] = {}
+        #: TXT records by name (SPF, DKIM keys, DMARC policies: :mod:`simlab.auth`), each a list of strings.
+        self.txt: dict[str, list[str]] = {}
+        self._zone: dict[str, list[tuple[str, object]]] | None = None
 
     def add_mx(self, domain: str, *hosts: str) -> None:
         self.mx[domain.lower()] = list(hosts)
+        self._zone = None
 
     def add_a(self, name: str, ip: str) -> None:
         self.addresses[name.lower()] = ip
+        self._zone = None
+
+    def add_txt(self, name: str, *texts: str) -> None:
+        """Publish TXT records at ``name`` (added to any already there)."""
+        for text in texts:
+            if not isinstance(text, str):
+                raise ConfigError(f"txt[{name!r}]", text, "is not a TXT record", "a string such as 'v=spf1 mx -all'")
+        self.txt.setdefault(name.lower().rstrip("."), []).extend(texts)
+        self._zone = None
+
+    def zone(self) -> dict[str, list[tuple[str, object]]]:
+        """The records as data, ``{name: [(type, value), ...]}``: what :func:`simlab.auth.spf.check_host` and
+        the rest of :mod:`simlab.auth` read. A records, MX records as ``(preference, host)`` (10, 20, ... in
+        the order given) and TXT records. Names made flaky by :meth:`flaky` are left as they are: the auth
+        layer's lookups do not time out in a run (modelling choice)."""
+        if self._zone is None:
+            zone: dict[str, list[tuple[str, object]]] = {}
+            for name, ip in self.addresses.items():
+                zone.setdefault(name, []).append(("AAAA" if ":" in ip else "A", ip))
+            for domain, hosts in self.mx.items():
+                zone.setdefault(domain, []).extend(("MX", (10 * (n + 1), host)) for n, host in enumerate(hosts))
+            for name, texts in self.txt.items():
+                zone.setdefault(name, []).extend(("TXT", text) for text in texts)
+            self._zone = zone
+        return self._zone
 
     def flaky(self, domain: str, timeout_probability: float) -> None:
         """Lookups for ``domain`` time out with this probability (1.0: always)."""

@@ -19,9 +19,11 @@ from __future__ import annotations
 import importlib
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import (
     CAPABILITIES,
     CLIENT_CONNECTION_LIMIT,
+    DKIM_SIGNING,
     DNSBL,
     IP_RANGE_RESTRICTION,
     POP3,
@@ -41,7 +43,7 @@ from simlab.restrictions.guards import FILTERS
 __all__ = ["CAPABILITIES", "PRODUCTS", "Product", "ServerOrigin", "SiteNames", "get", "names", "origin_of",
            "product_of", "with_capability", "choices", "RELAY_CONTROL", "RELAY_BY_SENDER_DOMAIN",
            "RELAY_BY_CLIENT_IP", "IP_RANGE_RESTRICTION", "SMTP_AUTH", "SUBMISSION", "DNSBL",
-           "CLIENT_CONNECTION_LIMIT", "SENDER_LOGIN_CHECK", "POP3"]
+           "CLIENT_CONNECTION_LIMIT", "SENDER_LOGIN_CHECK", "POP3", "DKIM_SIGNING"]
 
 #: Product modules, in the order lessons list them. Each defines ``PRODUCTS``: a tuple of Product.
 _MODULES = ("eims", "sims", "postfix", "exim")
@@ -60,7 +62,8 @@ def get(name: str) -> Product:
     try:
         return PRODUCTS[name]
     except (KeyError, TypeError):
-        raise ConfigError("preset", name, "is not a preset", f"one of {', '.join(PRODUCTS)}") from None
+        raise ConfigError("preset", name, t("product.error.not_a_preset"),
+                          t("expected.one_of", choices=", ".join(PRODUCTS))) from None
 
 
 def names() -> tuple[str, ...]:
@@ -76,7 +79,8 @@ def product_of(server: object) -> Product:
 def with_capability(capability: str) -> list[Product]:
     """The products that have ``capability``."""
     if capability not in CAPABILITIES:
-        raise ConfigError("capability", capability, "is not a capability", f"one of {', '.join(CAPABILITIES)}")
+        raise ConfigError("capability", capability, t("product.error.not_a_capability"),
+                          t("expected.one_of", choices=", ".join(CAPABILITIES)))
     return [p for p in PRODUCTS.values() if capability in p.capabilities]
 
 

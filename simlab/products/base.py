@@ -11,6 +11,11 @@ decisions read in plain words. Views, scenarios, exercises and the live lab
 ask these questions of the registry (:mod:`simlab.products`) and never
 compare a product's name.
 
+The plain words - relay decisions, :attr:`Product.notes`, the labels of
+:attr:`Product.panel_choices`, error messages - speak the current language
+(:mod:`simlab.i18n`, ids ``product.*``): a product module may give a text as a
+callable (a module-level function returning ``t("product.eims.notes.1_2")``), looked up each time it is read.
+
 A factory wrapped by :func:`records_origin` notes on every server it builds
 the product and the settings it was given (:class:`ServerOrigin`), so a
 scenario can rebuild that server fresh for each run, with knobs on top.
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 if TYPE_CHECKING:
     from simlab.protocol.reply import Reply
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["CAPABILITIES", "Product", "ServerOrigin", "SiteNames", "records_origin", "origin_of",
            "QueueSchedule", "RetryPhase", "RFC5321_QUEUE", "ServiceLimit",
            "RELAY_CONTROL", "RELAY_BY_SENDER_DOMAIN", "RELAY_BY_CLIENT_IP", "IP_RANGE_RESTRICTION", "SMTP_AUTH",
-           "SUBMISSION", "DNSBL", "CLIENT_CONNECTION_LIMIT", "SENDER_LOGIN_CHECK", "POP3"]
+           "SUBMISSION", "DNSBL", "CLIENT_CONNECTION_LIMIT", "SENDER_LOGIN_CHECK", "POP3", "DKIM_SIGNING"]
 
 #: The product refuses to relay for some clients (EIMS 1.2 has no such control at all).
 RELAY_CONTROL = "relay control"
@@ -57,9 +63,11 @@ CLIENT_CONNECTION_LIMIT = "per-client connection limit"
 SENDER_LOGIN_CHECK = "sender login check"
 #: A POP3 service (RFC 1939) beside SMTP.
 POP3 = "POP3"
+#: Outgoing mail signed with DKIM (RFC 6376) by the server (Postfix with the OpenDKIM milter).
+DKIM_SIGNING = "DKIM signing"
 
 CAPABILITIES = (RELAY_CONTROL, RELAY_BY_SENDER_DOMAIN, RELAY_BY_CLIENT_IP, IP_RANGE_RESTRICTION, SMTP_AUTH,
-                SUBMISSION, DNSBL, CLIENT_CONNECTION_LIMIT, SENDER_LOGIN_CHECK, POP3)
+                SUBMISSION, DNSBL, CLIENT_CONNECTION_LIMIT, SENDER_LOGIN_CHECK, POP3, DKIM_SIGNING)
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,9 @@ def records_origin(product: str) -> Callable:
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError as exc:
-                raise ConfigError("settings", ", ".join(kwargs) or args, f"do not fit {factory.__name__}() ({exc})",
-                                  f"settings among {', '.join(signature.parameters)}") from None
+                raise ConfigError("settings", ", ".join(kwargs) or args,
+                                  t("product.error.settings_do_not_fit", factory=factory.__name__, reason=exc),
+                                  t("product.expected.settings_among", names=", ".join(signature.parameters))) from None
             server = factory(*args, **kwargs)
             given = {name: value for name, value in bound.arguments.items() if name != "clock"}
             server.origin = ServerOrigin(product, given)
@@ -107,8 +116,7 @@ def origin_of(server: object) -> ServerOrigin:
     """The :class:`ServerOrigin` of a server built by a preset, or a ``ConfigError``."""
     origin = getattr(server, "origin", None)
     if not isinstance(origin, ServerOrigin):
-        raise ConfigError("server", server, "was not made by a preset",
-                          "a server from simlab.presets (e.g. simlab.presets.postfix(...)) or a function returning one")
+        raise ConfigError("server", server, t("product.error.not_from_a_preset"), t("product.expected.preset_server"))
     return origin
 
 
@@ -206,7 +214,7 @@ class QueueSchedule:
             return ", ".join(f"{k} = {v}" for k, v in self.settings.items())
         phases = "; ".join(f"{p.kind},{_duration(p.until)},{_duration(p.interval)}"
                            + (f",{p.factor:g}" if p.kind == "G" else "") for p in self.phases)
-        return f"give up after {_duration(self.lifetime)}; retry {phases}"
+        return t("product.queue.describe", lifetime=_duration(self.lifetime), phases=phases)
 
 
 def _duration(seconds: float) -> str:
@@ -243,6 +251,41 @@ class ServiceLimit:
             raise ValueError(f"not a service limit: {self}")
 
 
+def _text(value: str | Callable[[], str]) -> str:
+    return value() if callable(value) else value
+
+
+class _LearnerText:
+    """A :class:`Product` field of learner text: plain text, or a callable returning ``t("id")``, called each time
+    the field is read, so that a registry built at import time still speaks the current language. Give a
+    module-level function rather than a lambda, so that the Product still pickles."""
+
+    default: Any = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_text_{name}"
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self.default  # the dataclass field's default
+        return self._read(instance.__dict__[self._slot])
+
+    def __set__(self, instance: object, value: Any) -> None:
+        instance.__dict__[self._slot] = value  # frozen dataclasses set their fields with object.__setattr__
+
+    def _read(self, value: Any) -> Any:
+        return _text(value)
+
+
+class _PanelChoices(_LearnerText):
+    """:attr:`Product.panel_choices`: ``(label, settings)`` pairs whose labels may be callables."""
+
+    default = ()
+
+    def _read(self, value: Any) -> Any:
+        return tuple((_text(label), settings) for label, settings in value)
+
+
 @dataclass(frozen=True)
 class Product:
     """One product: its factory, what it can do, and the words simlab's views need about it.
@@ -267,8 +310,9 @@ class Product:
             reads as someone outside abusing the relay: refusals, or on a server that relays, relayed mail).
             ``{domain}`` stands for the site's domain.
         fail2ban_filters: named patterns for :class:`~simlab.restrictions.guards.Fail2Ban`'s ``failregex``.
-        panel_choices: ``(label, settings)`` a panel offers for this product (the first is the default).
-        notes: where the facts above come from.
+        panel_choices: ``(label, settings)`` a panel offers for this product (the first is the default); a
+            label may be given as a callable returning ``t("id")``, read in the current language.
+        notes: where the facts above come from (text, or a callable looked up when read).
         setting_labels: how the product's own documentation names a setting (``{"client_hosts": "Client Hosts"}``),
             for the descriptions of panel controls; a setting not listed goes by its name.
         smtp_auth_setting: the switch that offers SMTP AUTH (with :data:`SMTP_AUTH`).
@@ -288,8 +332,8 @@ class Product:
     connection_limit_setting: str | None = None
     log_patterns: Mapping[str, str] = field(default_factory=dict)
     fail2ban_filters: Mapping[str, str] = field(default_factory=dict)
-    panel_choices: tuple[tuple[str, Mapping[str, Any]], ...] = ()
-    notes: str = ""
+    panel_choices: tuple[tuple[str, Mapping[str, Any]], ...] = _PanelChoices()
+    notes: str = _LearnerText()
     setting_labels: Mapping[str, str] = field(default_factory=dict)
     smtp_auth_setting: str | None = None
     panel_hidden_settings: frozenset[str] = frozenset()
@@ -323,7 +367,8 @@ class Product:
     def can(self, capability: str) -> bool:
         """Whether the product has ``capability`` (one of :data:`CAPABILITIES`)."""
         if capability not in CAPABILITIES:
-            raise ConfigError("capability", capability, "is not a capability", f"one of {', '.join(CAPABILITIES)}")
+            raise ConfigError("capability", capability, t("product.error.not_a_capability"),
+                              t("expected.one_of", choices=", ".join(CAPABILITIES)))
         return capability in self.capabilities
 
     def require(self, capability: str, knob: str) -> None:
@@ -331,9 +376,9 @@ class Product:
         if not self.can(capability):
             from simlab.products import with_capability
 
-            offer = ", ".join(p.name for p in with_capability(capability)) or "none"
-            raise ConfigError(knob, self.name, f"is a product without {capability} ({self.label})",
-                              f"a product that has it: {offer}")
+            offer = ", ".join(p.name for p in with_capability(capability)) or t("product.none")
+            raise ConfigError(knob, self.name, t("product.error.lacks", capability=capability, label=self.label),
+                              t("product.expected.has_it", products=offer))
 
     def setting_label(self, setting: str) -> str:
         """The product's own words for ``setting`` (``"Client Hosts"`` for ``client_hosts``), else its name."""
@@ -362,8 +407,8 @@ class Product:
         try:
             return self.log_patterns[event].replace("{domain}", re.escape(domain))
         except KeyError:
-            raise ConfigError("log pattern", event, f"is not a line {self.label} writes",
-                              f"one of {', '.join(self.log_patterns) or 'none'}") from None
+            raise ConfigError("log pattern", event, t("product.error.not_a_log_line", label=self.label),
+                              t("expected.one_of", choices=", ".join(self.log_patterns) or t("product.none"))) from None
 
     def log_patterns_for(self, domain: str) -> list[str]:
         """Every line this product's log writes when someone outside abuses the server, at ``domain``."""
@@ -409,6 +454,11 @@ class Product:
         self.require(SENDER_LOGIN_CHECK, "sender_login_check")
         raise NotImplementedError(f"{self.name} has {SENDER_LOGIN_CHECK} but no settings for it")
 
+    def dkim_signing(self, domain: str, selector: str, networks: Iterable[str]) -> dict[str, Any]:
+        """Settings that sign the mail of ``networks`` (and logged-in users) from ``domain`` with DKIM."""
+        self.require(DKIM_SIGNING, "dkim")
+        raise NotImplementedError(f"{self.name} has {DKIM_SIGNING} but no settings for it")
+
     def idle_timeout_reply(self, server: MailServer) -> Reply | None:
         """What the product says to a client it drops for idling, or None when it just closes."""
         return None
@@ -433,15 +483,16 @@ class Product:
 
         The default is a client-address rule that trusted the client.
         """
-        return (f"the client {client_ip} is allowed to relay here", "relayed: a trusted client")
+        return (t("product.why_relayed.trusted", client_ip=client_ip), t("product.why_relayed.trusted.short"))
 
     def why_refused(self, server: MailServer, client_ip: str, sender: str, reply: Reply) -> str:
         """Why this server refused to relay, in one sentence."""
-        return f"{self.label} does not relay for {client_ip}"
+        return t("product.why_refused", label=self.label, client_ip=client_ip)
 
     def why_sender_refused(self, server: MailServer, sender: str, reply: Reply) -> str:
         """Why this server refused the sender at ``MAIL FROM``, in one sentence (no relay decision was made)."""
-        return f"{self.label} refused the sender <{sender}> at MAIL with {reply.code} {reply.text}".rstrip()
+        said = f"{reply.code} {reply.text}".rstrip()
+        return t("product.why_sender_refused", label=self.label, sender=sender, said=said)
 
     def describe(self, server: MailServer) -> str:
         """The product and its settings, for a result's heading."""

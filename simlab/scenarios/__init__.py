@@ -19,7 +19,10 @@ from simlab.scenarios.catalog import (
 )
 from simlab.scenarios.files import dump_scenario, dumps_scenario, load_scenario, loads_scenario
 from simlab.scenarios.run import run
+from simlab.scenarios.sender_auth import sender_authentication
+from simlab.scenarios.spraying import password_spraying, spraying_sweep
 
 __all__ = ["DAY", "HOUR", "SCENARIOS", "HostSpec", "Scenario", "ServerSpec", "dump_scenario", "dumps_scenario",
            "flood", "ip_rotation", "load_scenario", "loads_scenario", "mixed_traffic", "relay_probe", "run",
-           "spoofed_postmaster", "strict_ip_range", "wrong_password"]
+           "spoofed_postmaster", "strict_ip_range", "wrong_password", "password_spraying", "spraying_sweep",
+           "sender_authentication"]

@@ -97,6 +97,9 @@ class Scenario:
         site: the site server's names (domain, host name, address); the standard site's by default.
         hosts, mx, a: hosts added to the standard world, and DNS records for them (``{domain: [hosts]}``,
             ``{name: address}``).
+        txt: TXT records to publish (``{"example.com": ["v=spf1 mx -all"]}``): SPF, DKIM keys, DMARC policies.
+        remote_settings: settings added to the standard world's other servers, by host name
+            (``{"mail.yourcompany.test": {"policyd_spf": True}}``; see :func:`simlab.scenarios.site.build_network`).
         knobs: the arguments the scenario function was called with, for display.
     """
 
@@ -119,4 +122,6 @@ class Scenario:
     hosts: list[HostSpec] = field(default_factory=list)
     mx: dict[str, list[str]] = field(default_factory=dict)
     a: dict[str, str] = field(default_factory=dict)
+    txt: dict[str, list[str]] = field(default_factory=dict)
+    remote_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     knobs: dict[str, Any] = field(default_factory=dict)

@@ -402,3 +402,8 @@ SCENARIOS = {
     "wrong_password": wrong_password, "relay_probe": relay_probe, "spoofed_postmaster": spoofed_postmaster,
     "strict_ip_range": strict_ip_range, "ip_rotation": ip_rotation, "flood": flood, "mixed_traffic": mixed_traffic,
 }
+
+# Lesson 11's scenario builds on this module's helpers, so it is registered once they exist.
+from simlab.scenarios.sender_auth import sender_authentication  # noqa: E402
+
+SCENARIOS["sender_authentication"] = sender_authentication

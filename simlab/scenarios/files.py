@@ -34,7 +34,10 @@ the product's settings for the standard site (default) or are the whole
 server, ``settings``), ``[[defences]]`` and ``[[router_filters]]`` (``type``
 and the restriction's arguments), ``[[actors]]`` (``type`` and the actor's
 fields), ``[[hosts]]`` (:class:`~simlab.scenarios.base.HostSpec`'s fields,
-``server`` as ``{preset, settings}``), ``[dns]`` (``mx``, ``a``).
+``server`` as ``{preset, settings}``), ``[dns]`` (``mx``, ``a``, ``txt``: TXT records by name, e.g.
+SPF, DKIM keys and DMARC policies), ``[remote_settings]`` (settings added to the standard world's
+other servers, by host name: sender checks and aliases, see
+:func:`~simlab.scenarios.site.build_network`).
 Every key is checked: a misspelt or unknown key, or a value of the wrong
 kind, is a :class:`simlab.ConfigError` naming the file, the key's path and
 the value. :func:`dump_scenario` writes any scenario so, and
@@ -59,6 +62,7 @@ from simlab.products.base import SiteNames
 from simlab.protocol.policy import Restriction
 from simlab.restrictions import AccountLockout, Anvil, ClientHosts, Fail2Ban, FailureDelay, RouterFilter
 from simlab.scenarios.base import HostSpec, Scenario, ServerSpec
+from simlab.scenarios.sender_auth import ForgedSender, LegitSender, SenderAuthTally
 from simlab.scenarios.site import STANDARD_SITE, build_server
 
 __all__ = ["ACTOR_TYPES", "DEFENCE_TYPES", "load_scenario", "loads_scenario", "dump_scenario", "dumps_scenario"]
@@ -67,14 +71,15 @@ __all__ = ["ACTOR_TYPES", "DEFENCE_TYPES", "load_scenario", "loads_scenario", "d
 ACTOR_TYPES: dict[str, type[Actor]] = {
     name: getattr(actor_module, name) for name in actor_module.__all__
     if isinstance(getattr(actor_module, name), type) and issubclass(getattr(actor_module, name), Actor)
-    and name != "Actor"} | {"TrafficMix": TrafficMix}
+    and name != "Actor"} | {"TrafficMix": TrafficMix, "ForgedSender": ForgedSender,
+                                                 "LegitSender": LegitSender, "SenderAuthTally": SenderAuthTally}
 #: Defences a file may name (``[[defences]]`` and ``[[router_filters]]``), by class name.
 DEFENCE_TYPES: dict[str, type[Restriction]] = {cls.__name__: cls for cls in (
     Fail2Ban, AccountLockout, FailureDelay, RouterFilter, ClientHosts, Anvil)}
 
 _TOP = ("name", "title", "duration", "mx_via_provider", "process_limit", "idle_timeout", "retry_interval",
         "queue_lifetime", "queue_lifetime_reason",
-        "site", "server", "defences", "router_filters", "actors", "hosts", "dns")
+        "site", "server", "defences", "router_filters", "actors", "hosts", "dns", "remote_settings")
 _NUMBERS = ("duration", "idle_timeout", "retry_interval", "queue_lifetime")
 
 
@@ -205,7 +210,7 @@ class _Reader:
         return HostSpec(**table)
 
     def dns(self, data: Any) -> tuple[dict[str, list[str]], dict[str, str]]:
-        table = self.table("dns", data, ("mx", "a"))
+        table = self.table("dns", data, ("mx", "a", "txt"))
         mx = self.table("dns.mx", table.get("mx", {}), list(table.get("mx", {})))
         a = self.table("dns.a", table.get("a", {}), list(table.get("a", {})))
         for domain, hosts in mx.items():
@@ -214,6 +219,21 @@ class _Reader:
         for name, ip in a.items():
             self.text(f"dns.a.{name}", ip)
         return mx, a
+
+    def txt(self, data: Any) -> dict[str, list[str]]:
+        table = self.table("dns", data, ("mx", "a", "txt"))
+        txt = self.table("dns.txt", table.get("txt", {}), list(table.get("txt", {})))
+        for name, texts in txt.items():
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                raise self.error(f"dns.txt.{name}", texts, "is not a list of TXT records", '["v=spf1 mx -all"]')
+        return {name: list(texts) for name, texts in txt.items()}
+
+    def remote_settings(self, data: Any) -> dict[str, dict[str, Any]]:
+        from simlab.scenarios.site import REMOTE_SETTINGS
+
+        table = self.table("remote_settings", data, list(data) if isinstance(data, Mapping) else [])
+        return {host: self.table(f"remote_settings.{host}", settings, REMOTE_SETTINGS)
+                for host, settings in table.items()}
 
 
 def loads_scenario(text: str, source: str = "<scenario>") -> Scenario:
@@ -254,10 +274,13 @@ def loads_scenario(text: str, source: str = "<scenario>") -> Scenario:
               for n, item in enumerate(reader.array("actors", data.get("actors", [])))]
     hosts = [reader.host(f"hosts[{n}]", item) for n, item in enumerate(reader.array("hosts", data.get("hosts", [])))]
     mx, a = reader.dns(data.get("dns", {}))
+    txt = reader.txt(data.get("dns", {}))
+    remote = reader.remote_settings(data.get("remote_settings", {}))
     name = reader.text("name", data.get("name", Path(source).stem or "scenario"))
     title = reader.text("title", data.get("title", name))
     return Scenario(name, title, preset, overrides, actors, restrictions=restrictions, router_filters=routers,
-                    server_settings=base, site=site, hosts=hosts, mx=mx, a=a, **options)
+                    server_settings=base, site=site, hosts=hosts, mx=mx, a=a, txt=txt, remote_settings=remote,
+                    **options)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -336,8 +359,12 @@ def dump_scenario(scenario: Scenario) -> dict[str, Any]:
                 table["server"] = {"preset": host.server.preset,
                                    "settings": _plain(dict(host.server.settings), f"hosts[{n}].server")}
             data["hosts"].append(table)
-    if scenario.mx or scenario.a:
+    if scenario.mx or scenario.a or scenario.txt:
         data["dns"] = {"mx": _plain(scenario.mx, "dns.mx"), "a": _plain(scenario.a, "dns.a")}
+        if scenario.txt:
+            data["dns"]["txt"] = _plain(scenario.txt, "dns.txt")
+    if scenario.remote_settings:
+        data["remote_settings"] = _plain(scenario.remote_settings, "remote_settings")
     data["actors"] = [_actor_table(actor, f"actors[{n}]") for n, actor in enumerate(scenario.actors)]
     return data
 

@@ -27,6 +27,7 @@ from simlab import products
 from simlab.clock import ManualClock
 from simlab.engine.network import Host, Network, NetworkDns
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import SiteNames
 from simlab.protocol.policy import Restriction
 from simlab.protocol.server import MailServer
@@ -34,7 +35,7 @@ from simlab.restrictions.access import RouterFilter
 
 __all__ = ["DOMAIN", "HOSTNAME", "SERVER_IP", "LAN", "ACCOUNTS", "PROVIDER", "PROVIDER_IP", "ROAMING_IP",
            "GUESSER_IP", "SCANNER_IP", "SPOOFER_IP", "STANDARD_SITE", "site_server", "build_server", "build_network",
-           "check_site_address"]
+           "check_site_address", "REMOTE_SETTINGS"]
 
 DOMAIN = "example.com"
 HOSTNAME = "mail.example.com"
@@ -86,13 +87,13 @@ def build_server(preset: str, base: Mapping[str, Any] | None = None, settings: M
     known = product.setting_names
     bad = sorted(set(kwargs) - set(known))
     if bad:
-        raise ConfigError("settings", ", ".join(bad), f"is not a setting of {preset}", f"one of {', '.join(known)}")
+        raise ConfigError("settings", ", ".join(bad), t("site.error.not_a_setting", preset=preset),
+                          t("expected.one_of", choices=", ".join(known)))
     try:
         return product.factory(clock=clock, restrictions=chain, **kwargs)
     except (TypeError, AttributeError) as exc:  # a value of the wrong kind, e.g. True where a list belongs
         raise ConfigError("settings", {k: v for k, v in kwargs.items() if k != "accounts"},
-                          f"holds a value of the wrong kind for {preset} ({exc})",
-                          "lists of addresses or domains, yes/no for switches, numbers for limits") from None
+                          t("site.error.wrong_kind", preset=preset, reason=exc), t("site.expected.kinds")) from None
 
 
 def site_server(preset: str, settings: Mapping[str, Any] | None = None, accounts: Mapping[str, str] = ACCOUNTS,
@@ -105,20 +106,22 @@ def check_site_address(names: SiteNames) -> None:
     """A site server's address must not be one the standard world already gives another host."""
     if names.address in _TAKEN:
         raise ConfigError("server address", names.address,
-                          f"is the address of the world's host {_TAKEN[names.address]}",
-                          "another address, e.g. 192.0.2.25")
+                          t("site.error.address_taken", host=_TAKEN[names.address]), t("site.expected.address"))
 
 
 def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, idle_timeout: float,
                   router_filters: Iterable[RouterFilter] = (), names: SiteNames = STANDARD_SITE,
                   service_limits: tuple[tuple[tuple[str, ...], int], ...] | None = None,
+                  remote_settings: Mapping[str, Mapping[str, Any]] | None = None,
                   ) -> tuple[Network, NetworkDns, dict[str, dict]]:
     """The standard world: LAN behind a router, the Internet, a provider, two foreign sites, the survey.
 
     ``names`` are the site server's (its host name, address and mail domain). ``process_limit`` is its
     SMTP limit; ``service_limits`` its programs' connection pools (see :class:`~simlab.engine.network.Host`;
-    None: every service shares ``process_limit``). Returns the network, its DNS, and the transport maps of
-    the servers that need one.
+    None: every service shares ``process_limit``). ``remote_settings`` adds Postfix settings to the world's
+    other servers, by host name (the provider, yourcompany.test's and remote.test's servers): sender checks
+    (``policyd_spf``, ``smtpd_milters`` ...), which then ask this world's DNS, or ``virtual_alias_maps``.
+    Returns the network, its DNS, and the transport maps of the servers that need one.
     """
     from simlab.products.postfix import postfix
 
@@ -138,16 +141,18 @@ def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, i
         net.add(Host(name, f"192.0.2.{n}", "LAN client"), ("lan", 0.0005))
     net.add(Host("roaming", ROAMING_IP, "roaming user", "staff reading mail from outside"), ("internet", 0.020))
     net.add(Host("attacker", "203.0.113.2", "attacker", "outside hosts of the thread"), ("internet", 0.030))
+    extra = _remote_settings(remote_settings, dns)
     provider = postfix(myhostname=PROVIDER, mydestination=["provider.test"], relay_domains=[names.domain],
-                       mynetworks=[f"{PROVIDER_IP}/32"], inet_interfaces=[PROVIDER_IP])
+                       mynetworks=[f"{PROVIDER_IP}/32"], inet_interfaces=[PROVIDER_IP], **extra.get(PROVIDER, {}))
     net.add(Host(PROVIDER, PROVIDER_IP, "provider MX", "the upstream provider's mail host", server=provider),
             ("internet", 0.005))
     yourcompany = postfix(myhostname=YOURCOMPANY, mydestination=["yourcompany.test"], mynetworks=[],
-                          inet_interfaces=["198.51.100.80"], accounts=YOURCOMPANY_ACCOUNTS)
+                          inet_interfaces=["198.51.100.80"], accounts=YOURCOMPANY_ACCOUNTS,
+                          **extra.get(YOURCOMPANY, {}))
     net.add(Host(YOURCOMPANY, "198.51.100.80", "remote MTA", "mail.yourcompany.co.jp", server=yourcompany),
             ("internet", 0.020))
     remote = postfix(myhostname=REMOTE, mydestination=["remote.test"], mynetworks=[],
-                     inet_interfaces=["198.51.100.90"], accounts=REMOTE_ACCOUNTS)
+                     inet_interfaces=["198.51.100.90"], accounts=REMOTE_ACCOUNTS, **extra.get(REMOTE, {}))
     net.add(Host(REMOTE, "198.51.100.90", "remote MTA", "a correspondent's mail server", server=remote),
             ("internet", 0.025))
     for name, ip in ((names.hostname, names.address), (PROVIDER, PROVIDER_IP), (YOURCOMPANY, "198.51.100.80"),
@@ -159,3 +164,27 @@ def build_network(site: MailServer, mx_via_provider: bool, process_limit: int, i
     dns.add_mx("survey.test", "mx.survey.test")  # the survey's host never answers
     dns.flaky("survey.test", 0.5)  # and its name server is slow half the time
     return net, dns, {PROVIDER: {names.domain: names.hostname}}
+
+
+#: Settings a scenario may add to the world's other servers (they all run Postfix): sender checks and aliases.
+REMOTE_SETTINGS = ("policyd_spf", "smtpd_milters", "opendkim", "opendmarc", "virtual_alias_maps")
+
+
+def _remote_settings(given: Mapping[str, Mapping[str, Any]] | None, dns: NetworkDns) -> dict[str, dict[str, Any]]:
+    """``remote_settings`` checked, with the world's DNS given to the servers that check senders."""
+    out: dict[str, dict[str, Any]] = {}
+    for host, settings in (given or {}).items():
+        if host not in (PROVIDER, YOURCOMPANY, REMOTE):
+            raise ConfigError("remote_settings", host, t("site.error.not_a_world_server"),
+                              t("expected.one_of", choices=", ".join((PROVIDER, YOURCOMPANY, REMOTE))))
+        if not isinstance(settings, Mapping):
+            raise ConfigError(f"remote_settings[{host!r}]", settings, t("site.error.not_settings"),
+                              t("site.expected.remote_settings"))
+        bad = sorted(set(settings) - set(REMOTE_SETTINGS))
+        if bad:
+            raise ConfigError(f"remote_settings[{host!r}]", ", ".join(bad), t("site.error.not_a_remote_setting"),
+                              t("expected.one_of", choices=", ".join(REMOTE_SETTINGS)))
+        out[host] = dict(settings)
+        if any(k in settings for k in ("policyd_spf", "smtpd_milters")):
+            out[host]["auth_dns"] = dns
+    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 __all__ = ["Panel", "flood_lab", "ip_range_lab", "live_lab", "password_lab", "relay_lab", "rotation_lab", "sandbox",
-           "session_lab", "solution_button", "spoof_lab", "today_lab"]
+           "sender_auth_lab", "session_lab", "solution_button", "spoof_lab", "spraying_lab", "today_lab"]
 
 #: One panel function per lesson, and where it lives.
 _WHERE = {
@@ -22,6 +22,8 @@ _WHERE = {
     "today_lab": "simlab.ui.today",  # 07
     "sandbox": "simlab.ui.sandbox",  # 08
     "live_lab": "simlab.ui.live",  # 09
+    "spraying_lab": "simlab.ui.spraying",  # 10
+    "sender_auth_lab": "simlab.ui.sender_auth",  # 11
     "Panel": "simlab.ui.common",
     "solution_button": "simlab.ui.common",
 }

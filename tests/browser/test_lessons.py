@@ -97,6 +97,11 @@ LESSONS = [
     Lesson("08_sandbox.ipynb", "Sandbox: your server, your attackers, your defences", pick("SIMS"), "spam_relayed",
            lambda n: n > 0, lambda n: n == 0),
     Lesson("09_live_lab.ipynb", ""),
+    Lesson("10_password_spraying.ipynb", "Password spraying from a botnet",
+           tick("fail2ban per account"), "accounts_compromised", lambda n: n > 0,
+           lambda n: n == 0),
+    Lesson("11_sender_authentication.ipynb", "SPF, DKIM and DMARC against the spoofed Postmaster",
+           pick("Postfix 3.7"), "spam_relayed", lambda n: n > 0, lambda n: n == 0),
 ]
 
 
