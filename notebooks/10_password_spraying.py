@@ -42,21 +42,26 @@
 #   (RFC 6409) and 465 (RFC 8314, with TLS from the start). `AUTH PLAIN` carries user name and
 #   password in base64 - an encoding anyone can undo, not encryption.
 # * **fail2ban** reads the log and bans an address at the firewall after `maxretry` matching
-#   lines within `findtime` (Debian's `jail.conf`: 5 within 10 minutes, ban 10 minutes). Its stock
-#   jails `[postfix-sasl]` and `[dovecot]` count per *address*.
+#   lines within `findtime` (fail2ban's `jail.conf`, as Debian ships it: 5 within 10 minutes, ban
+#   10 minutes). Its stock jails `[postfix-sasl]` and `[dovecot]` count per *address*.
 # * **A per-account jail**: the same fail2ban, but its filter names the *user* as the thing
-#   that failed (fail2ban's `<F-ID>` tag). Its action here is ours: for an hour, the account may
-#   log in only from the site's own network. (A modelling choice built from documented features
-#   of fail2ban and Dovecot.)
+#   that failed (fail2ban's `<F-ID>` tag; our filter is
+#   `simlab/data/fail2ban/filter.d/simlab-login-user.conf`). 5 failures of one account within an
+#   hour jail it. Its action is ours: for an hour, the account may log in only from the site's own
+#   network (Dovecot's `allow_nets` passdb field). Both pieces are documented features; putting
+#   them together is a modelling choice.
 # * **Account lockout**: after 5 failed logins in a row the account is locked for 30 minutes,
-#   for everyone. Neither Postfix nor Dovecot has such a setting; it stands for the lockout
-#   policies of directories and mail suites.
-# * **anvil** is Postfix's counter of events per client: `smtpd_client_auth_rate_limit` refuses
-#   an address's AUTH commands beyond a number per minute.
-# * **Dovecot's auth penalty**: after a failure from an address, Dovecot makes that address's
-#   next login wait 4, 8, then 15 seconds - but 15 quiet seconds wipe the slate.
-# * **postscreen**: Postfix's screen in front of port 25, which other *servers* use to deliver
-#   mail. It can drop clients a DNS blocklist names. It never sees the submission ports.
+#   for everyone. Neither Postfix nor Dovecot has such a setting: it is a modelling choice that
+#   stands for the lockout policies of directories and mail suites.
+# * **anvil** is Postfix's counter of events per client (anvil(8)): `smtpd_client_auth_rate_limit`
+#   refuses an address's AUTH commands beyond a number per minute, with `450 4.7.1 Error: too many
+#   AUTH commands from <address>` (postconf(5), `smtpd.c`). Postfix's default is 0, no limit; here
+#   it is 2 (our choice).
+# * **Dovecot's auth penalty** (`src/auth/auth-penalty.c`): after a failure from an address,
+#   Dovecot makes that address's next login wait 4, 8, then 15 seconds - but 15 quiet seconds wipe
+#   the slate.
+# * **postscreen** (postscreen(8)): Postfix's screen in front of port 25, which other *servers* use
+#   to deliver mail. It can drop clients a DNS blocklist names. It never sees the submission ports.
 #
 # **Addresses and names used here.**
 #
@@ -104,16 +109,21 @@ print("\n".join(server.log))
 
 # %% [markdown]
 # The wrong password leaves `SASL PLAIN authentication failed: ..., sasl_username=info` under
-# `postfix/submission/smtpd` (the port-587 entry of `master.cf`) and `lost connection after AUTH`.
-# The right one leaves *no* failure line - the moderator's point of 1998 still holds. POP3's
-# failure is Dovecot's one line per connection, `Disconnected (auth failed, 1 attempts in 2
-# secs)`: the "2 secs" is Dovecot's `auth_failure_delay`, the wait before it answers a failure.
+# `postfix/submission/smtpd` (the port-587 entry of `master.cf`; Postfix's `smtpd_sasl_glue.c`).
+# The right one leaves *no* failure line - the moderator's point of 1998 still holds. Both
+# sessions end with `lost connection after AUTH`, because the client hung up without `QUIT`. In
+# the success's lines, only `auth=1` in the `disconnect` line shows that a login worked (the
+# failure's has `auth=0/1`: one AUTH command, none accepted).
+# POP3's failure is Dovecot's one line per connection, `Disconnected (auth failed, 1 attempts in
+# 2 secs)`: the "2 secs" is Dovecot's `auth_failure_delay` (2 s by default), the wait before it
+# answers a failure.
 #
 # ## The thread's guesser against fail2ban
 #
 # First the 1998 case on today's server: *one* address, 200 attempts, one a minute - without a
-# defence, then against fail2ban's stock jails, then with 1,000 attempts. **Predict:** how many
-# of its attempts reach a password check?
+# defence, then against fail2ban's stock jails, then with 1,000 attempts. (Unlike the thread's
+# guesser, which tried each account's own name, this one works down the list of common passwords
+# the botnet uses below.) **Predict:** how many of its attempts reach a password check?
 
 # %%
 for defences, attempts in (((), 200), (("fail2ban",), 200), (("fail2ban",), 1000)):
@@ -127,15 +137,17 @@ for defences, attempts in (((), 200), (("fail2ban",), 200), (("fail2ban",), 1000
 
 # %% [markdown]
 # fail2ban does its job here: after 5 failures the address is banned for 10 minutes, and most of
-# the guesser's attempts hit a closed door. Without it the same 200 attempts find `info` (rank 8)
-# after about two hours. It is slowed, not stopped: given 1,000 attempts, the lone guesser still
-# finds two accounts within the day.
+# the guesser's attempts (130 of 200) hit a closed door. Without it the same 200 attempts find
+# `info` (the list's 8th password) after about two hours. It is slowed, not stopped: given 1,000
+# attempts, the lone guesser still finds two accounts within the day.
 #
 # ## The botnet
 #
 # Now 2,000 bots, 3 attempts each, about 10 minutes apart; they join in the first hour. The work
 # list is every one of 16 account names with each of 40 common passwords, commonest first: 640
-# pairs, so the 6,000 attempts are more than enough. The staff go on working all day.
+# pairs, so the 6,000 attempts are more than enough. 7 of the 16 names are real accounts (bob,
+# alice, webmaster, info, sales, support, office); the bots cannot know which. The staff go on
+# working all day.
 #
 # **Predict** before you run: with fail2ban's stock jails on, how many of the three weak
 # accounts fall? With the per-account jail? With the lockout - and what does each cost the staff?
@@ -155,16 +167,21 @@ for name, day in days.items():
           f"  bans {s['bans']:2}  dropped {s['spray_refused_fail2ban']:3}  450s {s['spray_refused_anvil']:3}")
 
 # %% [markdown]
+# The columns: `lost` accounts lost; `first` minutes from the start of the attack to the first
+# account lost; `staff refused` the staff's own logins refused; `bans` fail2ban's bans of an
+# address; `dropped` attempts that met a ban; `450s` AUTH commands anvil refused.
+#
 # Check your predictions. Everything that counts per address did nothing at all: no address sent
 # more than 3 attempts, 5 to 15 minutes apart, so fail2ban never saw 5 failures in 10 minutes
-# (0 bans), anvil never saw 2 AUTH commands in a minute (0 refusals), and Dovecot's penalty was
-# always forgiven before the next attempt. postscreen watches port 25, which the bots never
-# touched. The first account fell within minutes.
+# (0 bans), anvil never saw more than 2 AUTH commands in a minute (0 refusals), and Dovecot's
+# penalty was always forgiven before the next attempt. postscreen watches port 25, which the bots
+# never touched. The first account fell 3 minutes into the attack.
 #
 # Both per-account defences held: each account gets about two attempts a minute from the whole
 # botnet, so after its fifth failure it is shut, and the right passwords of `info`, `sales` and
 # `webmaster` came while it was shut. They were refused exactly like wrong ones, so the bots
-# learnt nothing and went on down the list:
+# learnt nothing and went on down the list. (The counters count names, so all 16 names were shut
+# at some point, real accounts or not.)
 
 # %%
 for name in (DEFENCE_NAMES["account_jail"], DEFENCE_NAMES["lockout"]):
@@ -183,15 +200,17 @@ for name in ("no defence", DEFENCE_NAMES["account_jail"], DEFENCE_NAMES["lockout
     print(f"{name:45} {staff_refusals(days[name]) or 'nobody'}")
 
 # %% [markdown]
-# The lockout shuts every sprayed account for everyone: bob and
-# the sales desk on the LAN are locked out of their own mailboxes - the denial of service the
-# thread's kazu feared more than an intrusion, handed to anyone who knows the staff's names. The
-# jail's action lets the account in from the LAN, so only alice, outside, pays.
+# The lockout shuts every sprayed account for everyone: bob, the sales desk and the webmaster on
+# the LAN are locked out of their own mailboxes (7 refusals with alice's) - the denial of service
+# the thread's kazu feared more than an intrusion, handed to anyone who knows the staff's names.
+# The jail's action lets the account in from the LAN, so only alice, outside, pays (3 refusals).
 #
 # ## The log, as the admin sees it
 #
-# The first lines the bots left (highlighting the failures). Each address appears a few times at
-# most, and every line is one fail2ban's stock filters read:
+# The first lines the bots left on the fail2ban day. Each address appears a few times at most.
+# The `authentication failed` and `auth failed` lines are the ones fail2ban's stock filters
+# match; `postfix/submissions/smtpd` is the port-465 entry of `master.cf`. The last line gives the
+# most failures fail2ban counted against any one address within its 10-minute window:
 
 # %%
 lines = attack_lines(days[DEFENCE_NAMES["fail2ban"]].log, limit=12)
@@ -215,11 +234,12 @@ for name, rows in sweep.items():
 spraying_sweep_figure(sweep, title="three attempts per address: what the botnet wins as it grows")
 
 # %% [markdown]
-# (Each pair above: botnet size, accounts lost, staff logins refused.) With one or ten addresses
-# the botnet makes only 3 or 30 attempts - not enough to reach rank 8 of the list. From 100
-# addresses on, the weak accounts fall to the per-address defence, and the bigger the botnet,
-# the sooner (the right panel). The two per-account lines stay at zero; the middle panel shows
-# their price, highest for the lockout.
+# (Each triple above: botnet size, accounts lost, staff logins refused.) With one or ten
+# addresses the botnet makes only 3 or 30 attempts - not enough to reach the list's 8th password
+# (`info`'s is tried around the 114th attempt). Against the per-address defence, 100 addresses
+# win two of the weak accounts and 1,000 or more win all three, and the bigger the botnet, the
+# sooner (the right panel). The two per-account lines stay at zero (in the left panel they lie on
+# top of each other); the middle panel shows their price, highest for the lockout.
 #
 # ### Slow is also a way round
 #
@@ -236,10 +256,10 @@ for window in (600, 3600):
           f"accounts jailed {s['account_bans']}, staff refused {s['legit_logins_refused']}")
 
 # %% [markdown]
-# No: a spray slow enough per account stays under any window, just as a botnet stays under a
-# per-address one. Attackers tune their pace to the defaults they expect. The longer window
-# catches this one - at the price of jailing an account whose owner mistypes five times in an
-# hour.
+# No: the 10-minute jail never jails anyone, and two accounts are lost. A spray slow enough per
+# account stays under any window, just as a botnet stays under a per-address one. Attackers tune
+# their pace to the defaults they expect. The longer window catches this one - at the price of
+# jailing an account whose owner mistypes five times in an hour.
 #
 # ## Dovecot's penalty, up close
 #
@@ -311,8 +331,10 @@ simlab.ui.solution_button(SOLUTION)
 # * Count what the attack is about: failures per account. A jail that shuts an account to the
 #   outside for a while, and lets the site's own network in, holds without locking the office out.
 #   A plain lockout holds too - and hands anyone who knows your staff's names a way to lock them out.
-# * No counter saves a password near the top of every list: try `weak_passwords={"info": 3}` in
-#   `spraying_day`; the third try is right before the fifth failure shuts the account. Refuse such
-#   passwords when they are set, and prefer logins that a list cannot guess.
+# * No counter saves a password near the top of every list. Try
+#   `simlab.run(spraying_day(("account_jail",), weak_passwords={"info": 3}), seed=1).summary`:
+#   `info` is lost, because its password is the list's third, tried before the fifth failure
+#   can shut the account. Refuse such passwords when they are set, and prefer logins that a list
+#   cannot guess.
 # * A right password still leaves no failure line (lesson 01): watch the *successful* logins from
 #   addresses you have never seen, too.

@@ -27,10 +27,11 @@
 #
 # **The story, in our words.** On 15 June 1998 たまちゃん asked the thread why an EIMS 2.x server,
 # set to refuse relaying, still passed on a message sent from outside with
-# `MAIL FROM:<Postmaster@...>` at the server's own domain (lesson 03). The moderator, 田中求之,
-# could only answer "hmm". たまちゃん then explained that SMTP does no authentication of the sender
-# when mail is sent - not particular to EIMS - and that SIMS avoids the trick by deciding on the
-# *client's address*. That was the sending side's answer. Today the *receiving* side checks the
+# `MAIL FROM:<Postmaster@...>` at the server's own domain (lesson 03), and how to avoid it. The
+# moderator, 田中求之, replied that with a real account it would of course go through; to "how
+# can this be avoided?" the only answer was "hmm". たまちゃん then explained that SMTP does no
+# authentication of the sender when mail is sent - not particular to EIMS - and that SIMS avoids
+# the trick by deciding on the *client's address*. That was the sending side's answer. Today the *receiving* side checks the
 # sender too: the domain's owner publishes in the DNS which servers send its mail (SPF), signs its
 # mail (DKIM) and asks receivers to refuse what fails (DMARC). This lesson asks what those checks
 # would have done to たまちゃん's message. The checks are today's, not the thread's: SPF, DKIM and
@@ -49,6 +50,10 @@
 #   report), `quarantine` or `reject` mail whose `From:` domain is not backed by an SPF pass or a
 #   DKIM signature *of the same domain* (*alignment*), on `pct` percent of the failing mail.
 # * **Authentication-Results** (RFC 8601): the header a receiver adds to record what the checks said.
+#   OpenDMARC's reads like `dmarc=pass (p=reject dis=none)`: `p` is the policy example.com
+#   published, `dis` (disposition) what the receiver did about it for this message (OpenDMARC's
+#   comment, `opendmarc/opendmarc.c`). **Received-SPF** (RFC 7208 §9.1) is the older header in
+#   which policyd-spf records its SPF result.
 # * The receiver here is Postfix as Debian 12 packages the checks: **policyd-spf** (SPF at `RCPT`),
 #   **OpenDKIM** and **OpenDMARC** (mail filters, *milters*, at the end of `DATA`). Their replies and
 #   log lines are the programs' own (each product module in `simlab/products/` names its source).
@@ -59,7 +64,7 @@
 # |---|---|
 # | `example.com`, `mail.example.com` at 192.0.2.25 | the admin's domain `mycompany.co.jp` and its server |
 # | `yourcompany.test`, `mail.yourcompany.test` at 198.51.100.80 | the foreign domain the message went to |
-# | 203.0.113.50 | the outside host たまちゃん typed from (relaying through the site) |
+# | 203.0.113.50 | the outside host たまちゃん typed from; here a spammer who relays the forgery through the site, and also sends it to remote.test's forwarding address (ours) |
 # | 203.0.113.51 | a spammer sending the same forgery straight to yourcompany.test (ours) |
 # | `remote.test`, 198.51.100.90 | a correspondent whose server forwards `sales@remote.test` (ours) |
 
@@ -105,6 +110,12 @@ for (kind, path), counts in table.items():
 flows_figure(table, title="EIMS 2.1 relaying, SPF -all and DMARC p=reject: one day at yourcompany.test")
 
 # %% [markdown]
+# Each row is one kind of mail (`forged` or `legit`) on one path to yourcompany.test: `via_site`
+# through example.com's own server, `direct` straight from the spammer, `forwarded` through
+# remote.test's forwarding address (see "Forwarding" below). The `legit` mail is the staff's:
+# bob's and alice's ordinary mail, and bob's mail to the forwarding address. The counts say what
+# became of each message by the end of the day.
+#
 # The first row says it: all 8 forged messages relayed by the site's server were **delivered**.
 # The message left from 192.0.2.25, example.com's own server - exactly the host its SPF record
 # names. SPF passed, and because the envelope sender's domain is the `From:` domain, DMARC passed
@@ -125,9 +136,11 @@ spoof = next(m for m in yourcompany.mailboxes["user_name"] if m.sender == "Postm
 print("\n".join(spoof.lines[:spoof.lines.index("") if "" in spoof.lines else 8][:6]))
 
 # %% [markdown]
-# Read the header from the top. OpenDMARC's `Authentication-Results` says `dmarc=pass`; policyd-spf's
-# `Received-SPF` says `Pass` for client-ip 192.0.2.25. Only the site's own `Received:` line, the next
-# one down, still shows where the message really came from: `from [203.0.113.50]`. No check reads it.
+# Read the header from the top: each program adds its field above the ones already there.
+# OpenDMARC's `Authentication-Results` says `dmarc=pass`; policyd-spf's `Received-SPF` says `Pass`
+# for client-ip 192.0.2.25. Next comes yourcompany.test's own `Received:` line (from
+# mail.example.com, 192.0.2.25), and below it the site's. Only that last one still shows where the
+# message really came from: `from [203.0.113.50]`. No check reads it.
 #
 # So the sentence "EIMS 2.1 relays the Postmaster@example.com message; with example.com publishing
 # SPF and DMARC p=reject, yourcompany.test refuses it" is **wrong**. What SPF and DMARC do stop is
@@ -148,9 +161,12 @@ print(next(line for line in yourcompany.log if "203.0.113.51" in line and "NOQUE
 
 # %% [markdown]
 # Had the receiver left SPF to DMARC, the message would have been refused a step later, at the end
-# of `DATA`. OpenDMARC answers `550 5.7.1 rejected by DMARC policy for example.com`, and Postfix's
-# cleanup logs `milter-reject: END-OF-MESSAGE`. simlab writes the receiver's whole verdict as one
-# `Authentication-Results` field, with the `authres` package (RFC 8601):
+# of `DATA`. OpenDMARC answers `550 5.7.1 rejected by DMARC policy for example.com`
+# (`opendmarc/opendmarc.c`), and Postfix's cleanup logs `milter-reject: END-OF-MESSAGE`. The real
+# receiver writes each check's result in a field of its own, as above. To see all three verdicts
+# side by side, the next cell runs simlab's own SPF, DKIM and DMARC checks on the forgery and writes
+# them as one `Authentication-Results` field, with the `authres` package (RFC 8601). `dkim=none`:
+# the forgery carries no signature.
 
 # %%
 forged = ["From: <Postmaster@example.com>", "To: <ceo@yourcompany.test>", "Subject: MAKE MONEY FAST", "",
@@ -166,8 +182,8 @@ print(results.build("mail.yourcompany.test", spf=fail, spf_domain=fail.domain, d
 #
 # Lesson 03's fix was a server that relays by the client's address or login, not by the sender's
 # domain. Run the same day with Postfix as example.com's server: the spammer at 203.0.113.50 is
-# refused at the site (`Relay access denied`), and the forgery can reach yourcompany.test only
-# directly - where SPF and DMARC refuse it.
+# refused at the site (`Relay access denied`, as in lesson 03), and the forgery can reach
+# yourcompany.test only directly - where SPF and DMARC refuse it.
 
 # %%
 closed = simlab.run(S.sender_authentication(preset="postfix"), seed=1)
@@ -177,11 +193,14 @@ for (kind, path), counts in flow_table(closed).items():
 # %% [markdown]
 # ## Forwarding: the old tension
 #
-# Look at the forwarded rows. bob writes to `sales@remote.test`, an address whose owner moved to
+# The first row has changed: the 8 relayed forgeries are now refused. The last row has not: 10 of
+# bob's messages are still lost. Look at the forwarded rows. bob writes to `sales@remote.test`, an
+# address whose owner moved to
 # yourcompany.test; remote.test's Postfix forwards it (`virtual_alias_maps`) and keeps the envelope
 # sender, `bob@example.com`. At yourcompany.test the message arrives from 198.51.100.90 - not a host
 # example.com's SPF record names - so SPF fails, and policyd-spf refuses bob's real mail just as it
-# refuses the spammer's. The tension is older than SPF. RFC 2505 (February 1999) §2.6.2 already
+# refuses the spammer's (the spammer sends its forgery to the same address: the `forged
+# forwarded` row). The tension is older than SPF. RFC 2505 (February 1999) §2.6.2 already
 # warned that refusing outside mail which claims a local sender (`MAIL From:
 # <user@my.local.dom.ain>`) breaks forwarding and mailing lists. RFC 7960 ("indirect email
 # flows", section 3: aliases, mailing lists) describes the same problem for DMARC.
@@ -209,7 +228,9 @@ setups_figure({"EIMS 2.1 (lesson 03), SPF + p=reject": table, **tables},
 # Without DKIM, `p=reject` loses bob's forwarded mail whichever step refuses it: the SPF check or
 # DMARC. With DKIM it arrives, and the forged copy sent to the same alias is still refused: the
 # spammer has no key. Here is the header of one forwarded message that arrived: SPF `Fail` (the
-# forwarder's address), `dkim=pass` for `header.d=example.com`, and `dmarc=pass`.
+# forwarder's address), `dkim=pass` for `header.d=example.com` in OpenDKIM's field, and
+# `dmarc=pass` in OpenDMARC's, above it. (`unprotected` is OpenDKIM's note that the key's DNS
+# record was not signed with DNSSEC: `opendkim/opendkim.c`.)
 
 # %%
 signed_day = simlab.run(S.sender_authentication(preset="postfix", spf_reject=False, dkim=True), seed=1)
@@ -237,7 +258,8 @@ print("subject tagged:", [(s.result, s.reason) for s in dkim.verify(tagged, sign
 # 1. Pick `Postfix 3.7` as example.com's server. What happens to the relayed spoof, and why?
 # 2. Switch `policyd-spf refuses an SPF fail` off, then sign with DKIM. Watch the forwarded rows.
 # 3. With policyd-spf's refusal off, `p=quarantine`, then `pct` at 50. Where do the forgeries go?
-# 4. Switch off `OpenDMARC acts on the policy`: that is Debian's default (`RejectFailures false`).
+# 4. Switch off `OpenDMARC acts on the policy`: that is how Debian ships it (Debian's
+#    `/etc/opendmarc.conf` leaves OpenDMARC's default, `RejectFailures false`).
 # 5. Look at one message: the relayed spoof, the direct forgery, bob's forwarded message.
 
 # %%

@@ -81,6 +81,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 __all__ = [
     "DEFAULT_EXPLANATION", "DEFAULT_NOW", "DNS_TERM_LIMIT", "MX_LIMIT", "PTR_LIMIT", "RESULTS", "TIMEOUT",
@@ -136,7 +137,8 @@ class SpfResult(str):
         mechanism: the term that matched, as written (``-all``, ``include:_spf.example.com``), or None.
         domain: the domain checked (the sender's, or the HELO name for the null sender).
         lookups: the DNS-querying terms counted (RFC 7208 §4.6.4).
-        reason: one plain English sentence saying why, for learners and log lines.
+        reason: one plain sentence saying why, for learners, in the language current when the check ran
+            (:mod:`simlab.i18n`); the words on the wire and in logs never come from it.
     """
 
     _FIELDS = ("explanation", "mechanism", "domain", "lookups", "reason")
@@ -144,7 +146,8 @@ class SpfResult(str):
     def __new__(cls, value: str, *, explanation: str | None = None, mechanism: str | None = None,
                 domain: str = "", lookups: int = 0, reason: str = "") -> SpfResult:
         if value not in RESULTS:
-            raise ConfigError("result", value, "is not an SPF result", "one of " + ", ".join(RESULTS))
+            raise ConfigError("result", value, t("spf.error.not_a_result"),
+                              t("expected.one_of", choices=", ".join(RESULTS)))
         self = super().__new__(cls, value)
         self.explanation = explanation
         self.mechanism = mechanism
@@ -170,8 +173,8 @@ _CNAME_CHAIN_LIMIT = 16  # modelling choice: resolvers give up on longer chains
 class _DnsError(Exception):
     """A lookup that timed out (or a CNAME loop): not an answer."""
 
-    def __init__(self, name: str, rtype: str, problem: str) -> None:
-        super().__init__(f"the {rtype} lookup for {name} {problem}")
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
 
 
 @dataclass
@@ -195,11 +198,11 @@ class _Zone:
 
     def __init__(self, dns: Mapping) -> None:
         if not isinstance(dns, Mapping):
-            raise ConfigError("dns", dns, "is not a mapping", "a mapping of names to lists of (type, value) records")
+            raise ConfigError("dns", dns, t("spf.error.not_a_mapping"), t("spf.expected.dns"))
         self._nodes: dict[str, _Node | _Timeout] = {}
         for key, entry in dns.items():
             if not isinstance(key, str):
-                raise ConfigError("dns", key, "is not a domain name", "str keys such as 'example.com'")
+                raise ConfigError("dns", key, t("address.error.not_a_domain"), t("spf.expected.name_keys"))
             name = _norm(key)
             if _is_timeout(entry):
                 self._nodes[name] = TIMEOUT
@@ -208,8 +211,7 @@ class _Zone:
             if node is TIMEOUT:
                 continue
             if isinstance(entry, str | bytes) or not isinstance(entry, Sequence):
-                raise ConfigError(f"dns[{key!r}]", entry, "is not a list of records",
-                                  "a list of (type, value) pairs such as [('A', '192.0.2.25')], or TIMEOUT")
+                raise ConfigError(f"dns[{key!r}]", entry, t("spf.error.not_records"), t("spf.expected.records"))
             for item in entry:
                 self._add(node, key, item)
 
@@ -225,7 +227,7 @@ class _Zone:
             if node is None:
                 return None
             if node is TIMEOUT or rtype in node.timeouts:
-                raise _DnsError(current, rtype, "timed out")
+                raise _DnsError(t("spf.dns.timed_out", rtype=rtype, name=current))
             found = node.records.get(rtype)
             if found:
                 return list(found)
@@ -234,10 +236,10 @@ class _Zone:
                 seen.add(current)
                 current = _norm(cnames[0])
                 if current in seen or len(seen) > _CNAME_CHAIN_LIMIT:
-                    raise _DnsError(name, rtype, "runs into a CNAME loop")
+                    raise _DnsError(t("spf.dns.cname_loop", rtype=rtype, name=name))
                 continue
             if node.timeout_others:
-                raise _DnsError(current, rtype, "timed out")
+                raise _DnsError(t("spf.dns.timed_out", rtype=rtype, name=current))
             return []
 
     @staticmethod
@@ -247,14 +249,14 @@ class _Zone:
             node.timeout_others = True
             return
         if isinstance(item, str | bytes) or not isinstance(item, Sequence) or len(item) != 2:
-            raise ConfigError(field_name, item, "is not a record",
-                              "a (type, value) pair such as ('MX', (10, 'mx.example.com'))")
+            raise ConfigError(field_name, item, t("spf.error.not_a_record"), t("spf.expected.record"))
         rtype, value = item
         if _is_timeout(rtype):
             node.timeout_others = True
             return
         if not isinstance(rtype, str) or rtype.upper() not in _RTYPES:
-            raise ConfigError(field_name, rtype, "is not a record type", "one of " + ", ".join(sorted(_RTYPES)))
+            raise ConfigError(field_name, rtype, t("spf.error.not_a_type"),
+                              t("expected.one_of", choices=", ".join(sorted(_RTYPES))))
         rtype = rtype.upper()
         if value is TIMEOUT:
             node.timeouts.add(rtype)
@@ -269,8 +271,8 @@ def _record_value(field_name: str, rtype: str, value: object) -> object:
         try:
             return kind(str(value))
         except ValueError:
-            raise ConfigError(field_name, value, f"is not an {rtype} record value",
-                              "an IPv4 address" if rtype == "A" else "an IPv6 address") from None
+            raise ConfigError(field_name, value, t("spf.error.not_an_value", rtype=rtype),
+                              t("spf.expected.ipv4") if rtype == "A" else t("spf.expected.ipv6")) from None
     if rtype == "MX":
         if isinstance(value, str):
             value = tuple(value.split())
@@ -279,16 +281,15 @@ def _record_value(field_name: str, rtype: str, value: object) -> object:
                 and (isinstance(value[0], int) or (isinstance(value[0], str) and value[0].isdigit()))
                 and 0 <= int(value[0]) <= 65535):
             return int(value[0]), value[1]
-        raise ConfigError(field_name, value, "is not an MX record value",
-                          "(preference, host) or 'preference host', such as (10, 'mail.example.com')")
+        raise ConfigError(field_name, value, t("spf.error.not_an_value", rtype=rtype), t("spf.expected.mx"))
     if rtype in ("TXT", "SPF"):
         strings = (value,) if isinstance(value, str | bytes) else value
         if isinstance(strings, Sequence) and all(isinstance(s, str | bytes) for s in strings):
             # RFC 7208 §3.3: a record is one or more character-strings; bytes are taken octet for octet.
             return tuple(s.decode("latin-1") if isinstance(s, bytes) else s for s in strings)
-        raise ConfigError(field_name, value, f"is not a {rtype} record value", "a string or a list of strings")
+        raise ConfigError(field_name, value, t("spf.error.not_a_value", rtype=rtype), t("spf.expected.strings"))
     if not isinstance(value, str):  # PTR, CNAME
-        raise ConfigError(field_name, value, f"is not a {rtype} record value", "a domain name")
+        raise ConfigError(field_name, value, t("spf.error.not_a_value", rtype=rtype), t("spf.expected.domain"))
     return value
 
 
@@ -350,14 +351,14 @@ def _macro_string(text: str, *, explanation: bool = False) -> tuple[list, bool, 
             elif nxt == "{":
                 match = _MACRO_EXPAND.match(text, i)
                 if match is None:
-                    raise _PermError(f"{text!r} has a malformed macro at {text[i:i + 8]!r}")
+                    raise _PermError(t("spf.perm.malformed_macro", text=repr(text), at=repr(text[i:i + 8])))
                 letter, digits, reverse, delimiters = match.groups()
                 if letter.lower() not in letters:
                     if letter.lower() in _EXP_LETTERS:
-                        raise _PermError(f"{text!r} uses the macro letter {letter!r}, allowed only in explanations")
-                    raise _PermError(f"{text!r} uses {letter!r}, which is not a macro letter")
+                        raise _PermError(t("spf.perm.explanation_letter", text=repr(text), letter=repr(letter)))
+                    raise _PermError(t("spf.perm.not_a_letter", text=repr(text), letter=repr(letter)))
                 if digits and int(digits) == 0:
-                    raise _PermError(f"{text!r} keeps zero parts of a macro; RFC 7208 §7.3 wants a nonzero number")
+                    raise _PermError(t("spf.perm.zero_parts", text=repr(text)))
                 if literal:
                     tokens.append("".join(literal))
                     literal = []
@@ -365,11 +366,11 @@ def _macro_string(text: str, *, explanation: bool = False) -> tuple[list, bool, 
                                      delimiters, letter.isupper()))
                 i = match.end()
             else:
-                raise _PermError(f"{text!r} has a '%' not followed by '{{', '%', '_' or '-'")
+                raise _PermError(t("spf.perm.bare_percent", text=repr(text)))
             ends_with_macro, tail = True, []
             continue
         if not ("!" <= ch <= "~" or (explanation and ch == " ")):
-            raise _PermError(f"{text!r} contains {ch!r}, which is not a printable ASCII character")
+            raise _PermError(t("spf.perm.not_printable", text=repr(text), char=repr(ch)))
         literal.append(ch)
         tail.append(ch)
         ends_with_macro = False
@@ -382,14 +383,14 @@ def _macro_string(text: str, *, explanation: bool = False) -> tuple[list, bool, 
 def _domain_spec(text: str, term: str) -> list:
     """RFC 7208 §7.1: domain-spec = macro-string domain-end; domain-end = "." toplabel ["."] / macro-expand."""
     if not text:
-        raise _PermError(f"'{term}' names no domain")
+        raise _PermError(t("spf.perm.no_domain", term=term))
     tokens, ends_with_macro, tail = _macro_string(text)
     if not ends_with_macro:
         name = tail[:-1] if tail.endswith(".") else tail
         if "." not in name or not _TOPLABEL.fullmatch(name.rsplit(".", 1)[1]):
             if _IP4_NETWORK.fullmatch(name):
-                raise _PermError(f"'{term}' names the address {text!r}, not a domain name; addresses go in ip4:")
-            raise _PermError(f"'{term}' names {text!r}, which is not a domain name")
+                raise _PermError(t("spf.perm.address_not_domain", term=term, text=repr(text)))
+            raise _PermError(t("spf.perm.not_a_domain", term=term, text=repr(text)))
     return tokens
 
 
@@ -397,7 +398,7 @@ def _cidr(text: str | None, maximum: int, term: str) -> int:
     if text is None:
         return maximum
     if not _CIDR_NUMBER.fullmatch(text) or int(text) > maximum:
-        raise _PermError(f"'{term}' has the prefix length /{text}; expected 0 to {maximum} without leading zeros")
+        raise _PermError(t("spf.perm.bad_prefix", term=term, length=text, maximum=maximum))
     return int(text)
 
 
@@ -422,34 +423,34 @@ class _Record:
 def _parse_mechanism(term: str) -> _Mechanism:
     match = _MECHANISM.fullmatch(term)
     if match is None:
-        raise _PermError(f"'{term}' is neither a mechanism nor a modifier")
+        raise _PermError(t("spf.perm.not_a_term", term=term))
     qualifier, name, rest = match.group(1), match.group(2).lower(), match.group(3)
     if name == "all":
         if rest:
-            raise _PermError(f"'{term}': 'all' takes no argument")
+            raise _PermError(t("spf.perm.all_argument", term=term))
         return _Mechanism(term, qualifier, name)
     if name in ("include", "exists"):
         if not rest.startswith(":"):
-            raise _PermError(f"'{term}': '{name}' needs ':domain'")
+            raise _PermError(t("spf.perm.needs_domain", term=term, name=name))
         return _Mechanism(term, qualifier, name, _domain_spec(rest[1:], term))
     if name == "ptr":
         if rest and not rest.startswith(":"):
-            raise _PermError(f"'{term}': 'ptr' takes only ':domain'")
+            raise _PermError(t("spf.perm.ptr_only_domain", term=term))
         return _Mechanism(term, qualifier, name, _domain_spec(rest[1:], term) if rest else None)
     if name in ("a", "mx"):
         spec, cidrs = _DUAL_CIDR.fullmatch(rest).groups()
         if spec and not spec.startswith(":"):
-            raise _PermError(f"'{term}': '{name}' takes ':domain' and prefix lengths such as /24//64")
+            raise _PermError(t("spf.perm.a_mx_syntax", term=term, name=name))
         cidr4, cidr6 = _DUAL_CIDR_PARTS.fullmatch(cidrs).groups()
         target = _domain_spec(spec[1:], term) if spec else None
         return _Mechanism(term, qualifier, name, target, cidr4=_cidr(cidr4, 32, term), cidr6=_cidr(cidr6, 128, term))
     if name in ("ip4", "ip6"):
         if not rest.startswith(":"):
-            raise _PermError(f"'{term}': '{name}' needs ':address'")
+            raise _PermError(t("spf.perm.needs_address", term=term, name=name))
         network, _, cidr = rest[1:].partition("/")
         if name == "ip4":
             if not _IP4_NETWORK.fullmatch(network):
-                raise _PermError(f"'{term}' has {network!r}, which is not a dotted-quad IPv4 address")
+                raise _PermError(t("spf.perm.not_ip4", term=term, network=repr(network)))
             return _Mechanism(term, qualifier, name, network=ipaddress.IPv4Address(network),
                               cidr4=_cidr(cidr if "/" in rest else None, 32, term))
         try:
@@ -457,9 +458,9 @@ def _parse_mechanism(term: str) -> _Mechanism:
                 raise ValueError(network)
             address = ipaddress.IPv6Address(network)
         except ValueError:
-            raise _PermError(f"'{term}' has {network!r}, which is not an IPv6 address") from None
+            raise _PermError(t("spf.perm.not_ip6", term=term, network=repr(network))) from None
         return _Mechanism(term, qualifier, name, network=address, cidr6=_cidr(cidr if "/" in rest else None, 128, term))
-    raise _PermError(f"'{term}' is not a mechanism RFC 7208 knows")
+    raise _PermError(t("spf.perm.unknown_mechanism", term=term))
 
 
 def _parse_record(text: str) -> _Record:
@@ -472,7 +473,7 @@ def _parse_record(text: str) -> _Record:
             continue
         bad = next((ch for ch in term if not "!" <= ch <= "~"), None)
         if bad is not None:
-            raise _PermError(f"the term {term!r} contains {bad!r}; terms are printable ASCII separated by spaces")
+            raise _PermError(t("spf.perm.term_not_printable", term=repr(term), char=repr(bad)))
         modifier = _MODIFIER.fullmatch(term)
         if modifier is None:
             mechanisms.append(_parse_mechanism(term))
@@ -480,11 +481,11 @@ def _parse_record(text: str) -> _Record:
         name, value = modifier.group(1).lower(), modifier.group(2)
         if name == "redirect":
             if redirect is not None:
-                raise _PermError("the record has 'redirect=' twice")
+                raise _PermError(t("spf.perm.redirect_twice"))
             redirect = (term, _domain_spec(value, term))
         elif name == "exp":
             if exp is not None:
-                raise _PermError("the record has 'exp=' twice")
+                raise _PermError(t("spf.perm.exp_twice"))
             exp = _domain_spec(value, term)
         else:
             _macro_string(value)  # RFC 7208 §6: unknown modifiers are ignored, but must be well formed
@@ -544,8 +545,7 @@ class _Check:
             if void:
                 self.voids += 1
                 if self.voids > VOID_LOOKUP_LIMIT:
-                    raise _PermError(f"more than {VOID_LOOKUP_LIMIT} lookups found nothing "
-                                     f"(the last for {name}); RFC 7208 §4.6.4 allows {VOID_LOOKUP_LIMIT}")
+                    raise _PermError(t("spf.perm.void_lookups", limit=VOID_LOOKUP_LIMIT, name=name))
             return []
         return answers
 
@@ -555,7 +555,7 @@ class _Check:
     def _count(self, term: str) -> None:
         self.lookups += 1
         if self.lookups > DNS_TERM_LIMIT:
-            raise _PermError(f"'{term}' is DNS lookup number {self.lookups}; RFC 7208 §4.6.4 allows {DNS_TERM_LIMIT}")
+            raise _PermError(t("spf.perm.too_many_lookups", term=term, count=self.lookups, limit=DNS_TERM_LIMIT))
 
     def _in(self, address: object, cidr4: int, cidr6: int) -> bool:
         if not isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address) or address.version != self.ip.version:
@@ -649,7 +649,7 @@ class _Check:
             raise _TempError(str(error)) from None
         records = [text for text in ("".join(strings) for strings in answers or []) if _is_spf1(text)]
         if len(records) > 1:
-            raise _PermError(f"{domain} publishes {len(records)} SPF records; RFC 7208 §4.5 allows one")
+            raise _PermError(t("spf.perm.several_records", domain=domain, count=len(records)))
         return records[0] if records else None
 
     def check(self, domain: str) -> _Outcome:
@@ -661,7 +661,7 @@ class _Check:
         try:
             record = _parse_record(text)
         except _PermError as error:
-            raise _PermError(f"in the record of {domain}, {error}") from None
+            raise _PermError(t("spf.perm.in_record", domain=domain, error=error)) from None
         for mechanism in record.mechanisms:
             if self.matches(mechanism, domain):
                 result = _QUALIFIERS[mechanism.qualifier]
@@ -672,7 +672,7 @@ class _Check:
             self._count(term)
             inner = self.check(self.target_name(tokens, domain))
             if inner.result == "none":
-                raise _PermError(f"'{term}' leads to {inner.domain!r}, which has no SPF record (RFC 7208 §6.1)")
+                raise _PermError(t("spf.perm.redirect_to_none", term=term, target=repr(inner.domain)))
             return inner
         return _Outcome("neutral", None, None, domain)
 
@@ -687,15 +687,14 @@ class _Check:
         if name == "include":
             inner = self.check(target)
             if inner.result == "none":
-                raise _PermError(f"'{mechanism.text}' leads to {target!r}, which has no SPF record (RFC 7208 §5.2)")
+                raise _PermError(t("spf.perm.include_to_none", term=mechanism.text, target=repr(target)))
             return inner.result == "pass"  # §5.2: fail, softfail, neutral: no match; errors were raised
         if name == "a":
             return any(self._in(a, mechanism.cidr4, mechanism.cidr6) for a in self._addresses(target, void=True))
         if name == "mx":
             exchanges = self._lookup(target, "MX", void=True)
             if len(exchanges) > MX_LIMIT:
-                raise _PermError(f"'{mechanism.text}' finds {len(exchanges)} MX hosts; "
-                                 f"RFC 7208 §4.6.4 allows {MX_LIMIT}")
+                raise _PermError(t("spf.perm.too_many_mx", term=mechanism.text, count=len(exchanges), limit=MX_LIMIT))
             for _, host in sorted(exchanges, key=lambda mx: mx[0]):
                 if host in ("", ".") or not _queryable(host):
                     continue  # RFC 7505 null MX: no host
@@ -731,20 +730,21 @@ class _Check:
 # --------------------------------------------------------------------------- the public function
 
 def _reason(outcome: _Outcome, top: str, ip: str) -> str:
-    where = outcome.domain if outcome.domain.lower() == top.lower() else f"{top} (by redirect to {outcome.domain})"
-    matched = f" ('{outcome.mechanism}' matched)" if outcome.mechanism else ""
+    """One sentence for a learner: why the check gave its result, in the current language (:mod:`simlab.i18n`)."""
+    where = (outcome.domain if outcome.domain.lower() == top.lower()
+             else t("spf.reason.redirected", domain=top, target=outcome.domain))
+    matched = t("spf.reason.matched", mechanism=outcome.mechanism) if outcome.mechanism else ""
     if outcome.result == "pass":
-        return f"{where} allows {ip} to send its mail{matched}."
+        return t("spf.reason.pass", where=where, ip=ip, matched=matched)
     if outcome.result == "fail":
-        return f"{where} does not allow {ip} to send its mail{matched}."
+        return t("spf.reason.fail", where=where, ip=ip, matched=matched)
     if outcome.result == "softfail":
-        return f"{where} says {ip} is probably not allowed to send its mail{matched}."
+        return t("spf.reason.softfail", where=where, ip=ip, matched=matched)
     if outcome.result == "neutral":
-        said = matched or " (no mechanism matched)"
-        return f"{where} says nothing about whether {ip} may send its mail{said}."
+        return t("spf.reason.neutral", where=where, ip=ip, matched=matched or t("spf.reason.no_match"))
     if not _valid_domain(top):
-        return f"{top!r} is not a domain name that can have an SPF record, so there is nothing to check."
-    return f"{top} publishes no SPF record, so nothing says who may send its mail."
+        return t("spf.reason.not_a_domain", domain=repr(top))
+    return t("spf.reason.none", domain=top)
 
 
 def check_host(ip: object, sender: str, helo: str, dns: Mapping, *, receiver: str = "unknown",
@@ -777,23 +777,24 @@ def check_host(ip: object, sender: str, helo: str, dns: Mapping, *, receiver: st
     try:
         address = ipaddress.ip_address(ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else str(ip))
     except ValueError:
-        raise ConfigError("ip", ip, "is not an IP address", "an IPv4 or IPv6 address such as 192.0.2.25") from None
+        raise ConfigError("ip", ip, t("address.error.not_an_ip"), t("spf.expected.ip")) from None
     if address.version == 6 and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     for name, value in (("sender", sender), ("helo", helo), ("receiver", receiver)):
         if not isinstance(value, str):
-            raise ConfigError(name, value, "is not text", "a str (use '' for the null sender)")
+            raise ConfigError(name, value, t("spf.error.not_text"), t("spf.expected.text"))
     if now is None:
         now = DEFAULT_NOW
     elif isinstance(now, bool) or not isinstance(now, int):
-        raise ConfigError("now", now, "is not a time", "whole seconds since 1970 (an int)")
+        raise ConfigError("now", now, t("spf.error.not_a_time"), t("spf.expected.time"))
     if not isinstance(default_explanation, str):
-        raise ConfigError("default_explanation", default_explanation, "is not text", "a macro-string (RFC 7208 §7)")
+        raise ConfigError("default_explanation", default_explanation, t("spf.error.not_text"),
+                          t("spf.expected.macro_string"))
     try:
         default_tokens = _macro_string(default_explanation, explanation=True)[0]
     except _PermError as error:
-        raise ConfigError("default_explanation", default_explanation, f"is not a valid explanation ({error})",
-                          "a macro-string (RFC 7208 §7) such as 'See %{d} for why'") from None
+        raise ConfigError("default_explanation", default_explanation, t("spf.error.not_an_explanation", reason=error),
+                          t("spf.expected.explanation")) from None
     zone = _Zone(dns)
 
     path = sender[1:-1] if sender.startswith("<") and sender.endswith(">") else sender
@@ -809,10 +810,10 @@ def check_host(ip: object, sender: str, helo: str, dns: Mapping, *, receiver: st
         outcome = check.check(domain)
     except _PermError as error:
         return SpfResult("permerror", domain=domain, lookups=check.lookups,
-                         reason=f"The SPF check for {domain} is broken: {error}.")
+                         reason=t("spf.reason.permerror", domain=domain, error=error))
     except _TempError as error:
         return SpfResult("temperror", domain=domain, lookups=check.lookups,
-                         reason=f"The SPF check for {domain} could not finish: {error}; try again later.")
+                         reason=t("spf.reason.temperror", domain=domain, error=error))
     explanation = None
     if outcome.result == "fail":
         explanation = outcome.explanation

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from simlab.addresses.mail import MailPath
 from simlab.addresses.networks import IPAddress
 from simlab.addresses.routing import Resolution
+from simlab.i18n import t
 from simlab.protocol.reply import Pop3Reply, Reply
 
 if TYPE_CHECKING:
@@ -33,17 +34,30 @@ __all__ = ["DROP", "Dropped", "SmtpContext", "Pop3Context", "Recipient", "Restri
 
 
 class Dropped:
-    """A connection refused below SMTP (a firewall ban or router filter): no banner at all."""
+    """A connection refused below SMTP (a firewall ban or router filter): no banner at all.
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    ``reason`` says why, for a learner (``"fail2ban jail pop3"``). Give it as text, or as a function that words
+    it (a module-level function, or a ``functools.partial`` of one, so that it pickles): then it is worded when
+    read, in the language of that moment (:mod:`simlab.i18n`), and a drop costs no look-up.
+    """
+
+    def __init__(self, reason: str | Callable[[], str]) -> None:
+        self._reason = reason
+
+    @property
+    def reason(self) -> str:
+        return self._reason if isinstance(self._reason, str) else self._reason()
 
     def __repr__(self) -> str:
         return f"Dropped({self.reason!r})"
 
 
 #: A generic drop, for restrictions that need no particular reason.
-DROP = Dropped("dropped")
+def _dropped() -> str:
+    return t("protocol.dropped")
+
+
+DROP = Dropped(_dropped)
 
 
 @dataclass

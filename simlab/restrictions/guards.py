@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 
 from simlab.addresses.networks import ClientNetworks
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.policy import Dropped, Pop3Context, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply
 from simlab.restrictions.fail2ban_filters import Fail2BanFilter, StockFilter, load_filter
@@ -41,7 +43,8 @@ __all__ = ["AccountLockout", "FailureDelay", "Fail2Ban", "Ban", "FILTERS", "reci
 
 def _positive(value: object, setting: str, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(setting, value, "is not a positive number", "a number > 0")
+        raise ConfigError(setting, value, t("restriction.error.not_positive"),
+                          t("restriction.expected.number_positive"))
     return value
 
 
@@ -79,7 +82,7 @@ class AccountLockout(Restriction):
         return 0.0
 
     def describe(self) -> str:
-        return f"lock an account for {self.lock_seconds:g}s after {self.max_failures} failed logins"
+        return t("restriction.lockout.describe", seconds=format(self.lock_seconds, "g"), failures=self.max_failures)
 
 
 class FailureDelay(Restriction):
@@ -110,7 +113,7 @@ class FailureDelay(Restriction):
         return min(self.base * 2 ** (count - 1), self.maximum)
 
     def describe(self) -> str:
-        return f"failure delay {self.base:g}s doubling to {self.maximum:g}s per address"
+        return t("restriction.failure_delay.describe", base=format(self.base, "g"), maximum=format(self.maximum, "g"))
 
 
 #: fail2ban-style filters by name: a ``failregex`` with ``<HOST>``, or a
@@ -139,11 +142,18 @@ class Ban:
 
 def _single_regex(failregex: str, pattern: str) -> re.Pattern:
     if "<HOST>" not in pattern:
-        raise ConfigError("failregex", failregex, "has no <HOST>", f"a regex with <HOST> or one of {list(FILTERS)}")
+        raise ConfigError("failregex", failregex, t("restriction.fail2ban.error.no_host"),
+                          t("restriction.fail2ban.expected.regex_or_filter", filters=list(FILTERS)))
     try:
         return re.compile(pattern.replace("<HOST>", r"(?P<host>[0-9A-Fa-f.:]+)"))
     except re.error as exc:
-        raise ConfigError("failregex", failregex, f"is not a regular expression ({exc})", "a valid regex") from None
+        raise ConfigError("failregex", failregex, t("restriction.fail2ban.error.not_a_regex", reason=exc),
+                          t("restriction.fail2ban.expected.regex")) from None
+
+
+def _dropped_by(jail: str) -> str:
+    """Why a banned client saw no banner, worded when read (a module-level function: a Dropped still pickles)."""
+    return t("restriction.fail2ban.dropped", jail=jail)
 
 
 class Fail2Ban(Restriction):
@@ -176,7 +186,8 @@ class Fail2Ban(Restriction):
         if filter is not None:
             self.filter = load_filter(filter, mode)
         elif mode is not None:
-            raise ConfigError("mode", mode, "needs a stock filter", "filter='postfix' (or 'dovecot', 'exim')")
+            raise ConfigError("mode", mode, t("restriction.fail2ban.error.needs_filter"),
+                              t("restriction.fail2ban.expected.stock_filter"))
         else:
             pattern = FILTERS.get(failregex, failregex)
             stock = _stock(pattern) if isinstance(pattern, str) else None
@@ -243,18 +254,20 @@ class Fail2Ban(Restriction):
 
     def check_connect(self, ctx: SmtpContext) -> Dropped | None:
         if "smtp" in self.services and self.is_banned(ctx.client_ip, ctx.now):
-            return Dropped(f"fail2ban jail {self.jail}")
+            return Dropped(functools.partial(_dropped_by, self.jail))
         return None
 
     def check_pop3_connect(self, ctx: Pop3Context) -> Dropped | None:
         if "pop3" in self.services and self.is_banned(ctx.client_ip, ctx.now):
-            return Dropped(f"fail2ban jail {self.jail}")
+            return Dropped(functools.partial(_dropped_by, self.jail))
         return None
 
     def describe(self) -> str:
-        grow = ", growing" if self.increment else ""
-        return (f"fail2ban [{self.jail}]: ban for {self.bantime:g}s{grow} after {self.maxretry} failures "
-                f"within {self.findtime:g}s")
+        words = {"jail": self.jail, "bantime": format(self.bantime, "g"), "maxretry": self.maxretry,
+                 "findtime": format(self.findtime, "g")}
+        if self.increment:
+            return t("restriction.fail2ban.describe.growing", **words)
+        return t("restriction.fail2ban.describe", **words)
 
 
 def recidive(jails: Iterable[Fail2Ban], maxretry: int = 5, findtime: float = 86400,

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from simlab.addresses.mail import MailPath
 from simlab.addresses.networks import ClientNetworks, ip_text
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 
@@ -37,7 +38,8 @@ SERVICE_NAMES = {25: "smtp", 587: "submission", 465: "submissions"}
 
 def _limit(value: object, setting: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(setting, value, "is not a limit", "a whole number >= 0 (0: no limit)")
+        raise ConfigError(setting, value, t("restriction.anvil.error.not_a_limit"),
+                          t("restriction.anvil.expected.limit"))
     return value
 
 
@@ -66,7 +68,8 @@ class Anvil(Restriction):
         self.auth_rate_limit = _limit(auth_rate_limit, "smtpd_client_auth_rate_limit")
         self.exceptions = ClientNetworks(exceptions, setting="smtpd_client_event_limit_exceptions")
         if not (isinstance(time_unit, int | float) and time_unit > 0):
-            raise ConfigError("anvil_rate_time_unit", time_unit, "is not a duration", "seconds > 0")
+            raise ConfigError("anvil_rate_time_unit", time_unit, t("restriction.anvil.error.not_a_duration"),
+                              t("restriction.anvil.expected.seconds"))
         self.time_unit = float(time_unit)
         self.active: dict[str, int] = {}
         self._open: set[int] = set()
@@ -125,9 +128,13 @@ class Anvil(Restriction):
         return self._event(ctx, "auth", self.auth_rate_limit, "AUTH command")
 
     def describe(self) -> str:
-        parts = [f"connections at once <= {self.connection_count_limit or 'any'}"]
-        for label, value in (("connections", self.connection_rate_limit), ("messages", self.message_rate_limit),
-                             ("recipients", self.recipient_rate_limit), ("AUTH", self.auth_rate_limit)):
+        at_once = self.connection_count_limit or t("restriction.anvil.describe.any")
+        parts = [t("restriction.anvil.describe.concurrency", limit=at_once)]
+        unit = f"{self.time_unit:g}"
+        for value, what in ((self.connection_rate_limit, t("restriction.anvil.describe.connections")),
+                            (self.message_rate_limit, t("restriction.anvil.describe.messages")),
+                            (self.recipient_rate_limit, t("restriction.anvil.describe.recipients")),
+                            (self.auth_rate_limit, t("restriction.anvil.describe.auth"))):
             if value:
-                parts.append(f"{label} <= {value}/{self.time_unit:g}s")
-        return "per-client limits: " + ", ".join(parts)
+                parts.append(t("restriction.anvil.describe.rate", what=what, limit=value, unit=unit))
+        return t("restriction.anvil.describe", limits=t("restriction.anvil.describe.separator").join(parts))

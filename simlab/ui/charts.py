@@ -16,13 +16,22 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from simlab.i18n import t
 
 __all__ = ["sequence_svg", "steps_svg", "binned_svg", "Steps", "Bars", "Rule", "Mark", "nice_ticks", "svg_texts"]
 
 _FONT = "font-family='DejaVu Sans, Verdana, sans-serif'"
 _MONO = "font-family='DejaVu Sans Mono, Menlo, Consolas, monospace'"
+
+
+def _columns(text: str) -> int:
+    """How many character widths ``text`` takes: a wide character (a Japanese label's kana and kanji) two, others one
+    (Unicode's East Asian Width), so a legend of Japanese words gets room enough."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _text(x: float, y: float, text: str, size: float = 11, anchor: str = "start", colour: str = "#222",
@@ -31,13 +40,16 @@ def _text(x: float, y: float, text: str, size: float = 11, anchor: str = "start"
             f"{extra}>{html.escape(text)}</text>")
 
 
-def sequence_svg(transcript: Sequence[str], client: str = "client", server: str = "server", title: str = "",
+def sequence_svg(transcript: Sequence[str], client: str | None = None, server: str | None = None, title: str = "",
                  max_lines: int = 30, width: int = 630) -> str:
-    """A session as a sequence diagram: client and server lanes, one arrow per line (``C:``/``S:``).
+    """A session as a sequence diagram: client and server lanes, one arrow per line (``C:``/``S:``); the lanes
+    are named ``client`` and ``server`` (by default the words "client" and "server" in the current language).
 
     As :func:`simlab.plots.sequence_diagram`: client lines blue, replies green, refusals (4xx, 5xx,
     ``-ERR``) red, long lines cut at 67 characters.
     """
+    client = t("plots.sequence.client") if client is None else client
+    server = t("plots.sequence.server") if server is None else server
     lines = [line for line in transcript if line[:3] in ("C: ", "S: ")][:max_lines]
     row, top = 26.0, 46.0 + (20 if title else 0)
     height = int(top + row * len(lines) + 14)
@@ -204,7 +216,7 @@ def steps_svg(series: Sequence[Steps], x_range: tuple[float, float], xticks: Seq
         p.append(f"<path d='M{x - 5:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 5:.1f} M{x - 5:.1f},{y + 5:.1f} "
                  f"L{x + 5:.1f},{y - 5:.1f}' stroke='{mark.colour}' stroke-width='3'/>")
         if mark.note:
-            p.append(f"<rect x='{x + 6:.1f}' y='{y - 21 - 14 * n:.1f}' width='{6.2 * len(mark.note) + 4:.1f}' "
+            p.append(f"<rect x='{x + 6:.1f}' y='{y - 21 - 14 * n:.1f}' width='{6.2 * _columns(mark.note) + 4:.1f}' "
                      "height='13' fill='white' fill-opacity='0.8'/>")
             p.append(_text(x + 8, y - 11 - 14 * n, mark.note, size=10, colour=mark.colour))
     p.append(_legend(frame, entries, legend, per_row, 18 if xlabel else 0))
@@ -232,7 +244,7 @@ def _legend(frame: _Frame, entries: Sequence[tuple[str, str, str]], where: str, 
             x, y = frame.left + column * (n % per_row), y0 + 18 * (n // per_row) + 6
             out.append(key(x, y - 4, colour, kind) + _text(x + 30, y, label, size=11))
         return "".join(out)
-    longest = max(len(label) for label, _c, _k in entries)
+    longest = max(_columns(label) for label, _c, _k in entries)
     x = frame.right - 36 - 6.0 * longest
     for n, (label, colour, kind) in enumerate(entries):
         y = frame.top + 12 + 16 * n
@@ -327,7 +339,7 @@ def binned_svg(bars: Sequence[Bars], bins: int, xticks: Sequence[tuple[float, st
                            extra=f"transform='rotate(-90 {x} {middle:.1f})'"))
         entries.append((right.label, right.colour, "line-dash"))
     if entries:
-        longest = max(len(label) for label, _c, _k in entries)
+        longest = max(_columns(label) for label, _c, _k in entries)
         x = frame.right - 40 - 5.6 * longest
         for n, (label, colour, kind) in enumerate(entries):
             y = frame.top + 12 + 15 * n
