@@ -42,6 +42,7 @@ from simlab.engine.actors import Actor, LocalUser
 from simlab.engine.conversation import Outcome
 from simlab.engine.world import World
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.reply import Pop3Reply
 
 __all__ = ["SprayingBotnet", "StaffMember", "bot_addresses", "BOTNET_RANGES", "MAX_BOTS", "SERVICES", "SPRAY_COUNTS"]
@@ -65,7 +66,8 @@ SERVICES = {587: "smtp", 465: "smtp", 110: "pop3"}
 def bot_addresses(count: int) -> list[str]:
     """The first ``count`` bot addresses: 203.0.113.x (minus the world's own hosts), then 198.18.0.1 onward."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BOTS:
-        raise ConfigError("botnet_size", count, "is not a botnet size", f"a whole number from 1 to {MAX_BOTS}")
+        raise ConfigError("botnet_size", count, t("spraying.error.not_a_botnet_size"),
+                          t("spraying.expected.whole_between", low=1, high=MAX_BOTS))
     out = list(_FIRST[:count])
     base = int(_BENCHMARK.network_address)
     out.extend(str(ipaddress.IPv4Address(base + n)) for n in range(1, count - len(out) + 1))

@@ -9,13 +9,18 @@ address. Counting per *account* holds (:class:`~simlab.restrictions.logins.Accou
 
 The exercise: choose defences that lose no account to the 2,000-address botnet and refuse fewer staff
 logins than the lockout does.
+
+The defences' names (:data:`DEFENCE_NAMES`), the feedback and :data:`SOLUTION` come from the message catalogs
+(ids ``exercise.spraying.*``) in the language current when they are read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from simlab.exercises.common import Feedback, checker
+from simlab.errors import ConfigError
+from simlab.exercises.common import Feedback, LazyTexts, checker, lazy_constants
+from simlab.i18n import t
 from simlab.scenarios import run
 from simlab.scenarios.spraying import DEFENCES, first_compromise, password_spraying
 
@@ -25,15 +30,13 @@ __all__ = ["DEFENCE_NAMES", "SIZES", "EXERCISE_SIZE", "spraying_day", "size_swee
 #: The botnet's actor name in events and transcripts.
 BOTNET = "botnet"
 
-#: The defences of :func:`simlab.scenarios.password_spraying`, in plain words.
-DEFENCE_NAMES = {
-    "fail2ban": "fail2ban per address ([postfix-sasl], [dovecot])",
-    "anvil": "Postfix anvil: smtpd_client_auth_rate_limit",
-    "auth_penalty": "Dovecot auth penalty (2 s doubling to 15 s)",
-    "account_jail": "fail2ban per account (jail the user name)",
-    "lockout": "account lockout after 5 failures",
-    "postscreen": "postscreen on port 25",
-}
+#: The defences of :func:`simlab.scenarios.password_spraying`, in plain words (in the language current when read).
+DEFENCE_NAMES = LazyTexts({"fail2ban": lambda: t("exercise.spraying.defence.fail2ban"),
+                           "anvil": lambda: t("exercise.spraying.defence.anvil"),
+                           "auth_penalty": lambda: t("exercise.spraying.defence.auth_penalty"),
+                           "account_jail": lambda: t("exercise.spraying.defence.account_jail"),
+                           "lockout": lambda: t("exercise.spraying.defence.lockout"),
+                           "postscreen": lambda: t("exercise.spraying.defence.postscreen")})
 #: The botnet sizes the lesson's sweep runs.
 SIZES = (1, 10, 100, 1000, 2000, 10000)
 #: The exercise's botnet.
@@ -42,26 +45,16 @@ EXERCISE_SIZE = 2000
 COSTS_KEYS = ("accounts_compromised", "legit_logins_refused", "spray_attempts", "spray_refused_fail2ban",
               "spray_refused_anvil", "bans", "account_bans", "lockouts")
 
-SOLUTION = """Count per account, not per address, and leave the site's own network out of it:
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
 
-    check_spraying_defence(["account_jail"])
 
-The 2,000 bots make three attempts each, so no address ever reaches fail2ban's maxretry of 5 in
-10 minutes, and anvil's AUTH limit and Dovecot's penalty (which 15 quiet seconds clear) never see two
-attempts close together. Every account, though, is tried about twice a minute: the per-account jail
-shuts each one after its fifth failure, for an hour, and the right passwords of info, sales and
-webmaster come while their accounts are shut - refused like wrong ones, so the bots go on down the
-list. The jail's action still lets the account in from the LAN (192.0.2.0/24), so bob and the
-webmaster keep reading mail; alice, outside, is refused while her account is jailed.
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.spraying.solution")
 
-What fails:
-  ["fail2ban"], ["anvil"], ["auth_penalty"], ["postscreen"], or all four: the three weak accounts
-    fall all the same (postscreen guards only port 25; the bots use 587, 465 and 110).
-  ["lockout"]: no account falls, but every sprayed account is locked, from everywhere - bob on the
-    LAN included: more staff logins refused than with the jail.
 
-A jail cannot save a password near the top of the list: with weak_passwords={"info": 3} the third
-try is right, before the fifth failure shuts the account. Only not having such a password does."""
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 def spraying_day(defences: Sequence[str] = (), botnet_size: int = EXERCISE_SIZE, attempts_per_address: int = 3,
@@ -104,7 +97,7 @@ def staff_refusals(result) -> dict[str, int]:
         else:
             refused = any(line.startswith("C: AUTH") for line in lines) and not any(
                 line.startswith("S: 235") for line in lines)
-            label = f"{record.actor}, sending"
+            label = t("exercise.spraying.sending", actor=record.actor)
         if refused:
             out[label] = out.get(label, 0) + 1
     return out
@@ -117,20 +110,20 @@ def check_spraying_defence(defences: Sequence[str], botnet_size: int = EXERCISE_
         defences = [defences]
     unknown = [d for d in defences if d not in DEFENCES]
     if unknown:
-        return Feedback(False, [f"defences: {unknown[0]!r} is not a defence; expected some of "
-                                f"{', '.join(DEFENCES)}"])
+        return Feedback(False, [str(ConfigError("defences", unknown[0], t("exercise.spraying.not_a_defence"),
+                                                t("exercise.spraying.expected_defences",
+                                                  defences=", ".join(DEFENCES))))])
     result = run(spraying_day(defences, botnet_size), seed=seed, counts_only=True).summary
     lockout = run(spraying_day(("lockout",), botnet_size), seed=seed, counts_only=True).summary
     problems = []
     lost, refused = result["accounts_compromised"], result["legit_logins_refused"]
     if lost:
-        problems.append(f"{lost} account(s) fell to the {botnet_size}-address botnet (the first after "
-                        f"{first_compromise(result) / 60:.0f} minutes): no single address sent enough to be "
-                        "noticed - count per account, not per address")
+        problems.append(t("exercise.spraying.accounts_lost", count=lost, size=botnet_size,
+                          minutes=format(first_compromise(result) / 60, ".0f")))
     if refused >= lockout["legit_logins_refused"]:
-        problems.append(f"{refused} staff logins were refused - no fewer than a plain lockout's "
-                        f"{lockout['legit_logins_refused']}: let the site's own network in")
+        problems.append(t("exercise.spraying.too_many_refused", count=refused,
+                          lockout=lockout["legit_logins_refused"]))
     if problems:
         return Feedback(False, problems)
-    return Feedback(True, [f"no account lost to {botnet_size} addresses, and {refused} staff login(s) refused "
-                           f"against the lockout's {lockout['legit_logins_refused']}"])
+    return Feedback(True, [t("exercise.spraying.passed", size=botnet_size, count=refused,
+                             lockout=lockout["legit_logins_refused"])])

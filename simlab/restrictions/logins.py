@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from simlab.addresses.networks import ClientNetworks
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.policy import Pop3Context, Restriction, SmtpContext
 from simlab.restrictions.fail2ban_filters import load_filter
 from simlab.restrictions.guards import AccountLockout
@@ -80,8 +81,10 @@ def penalty_to_secs(penalty: int) -> int:
 def _number(value: object, setting: str, whole: bool = False, allow_zero: bool = False) -> float:
     ok = isinstance(value, int) if whole else isinstance(value, int | float)
     if isinstance(value, bool) or not ok or value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(setting, value, "is not a positive number",
-                          "a whole number > 0" if whole else ("a number >= 0" if allow_zero else "a number > 0"))
+        raise ConfigError(setting, value, t("spraying.error.not_positive"),
+                          t("spraying.expected.whole_positive") if whole
+                          else (t("spraying.expected.number_from_zero") if allow_zero
+                                else t("spraying.expected.number_positive")))
     return value
 
 
@@ -210,8 +213,7 @@ class DovecotAuthPenalty(LoginGuard):
         return wait + self.failure_delay
 
     def describe(self) -> str:
-        return (f"auth_failure_delay {self.failure_delay:g}s, per-address penalty 4/8/15 s "
-                f"(forgotten after {AUTH_PENALTY_TIMEOUT} s)")
+        return t("spraying.describe.auth_penalty", delay=format(self.failure_delay, "g"), timeout=AUTH_PENALTY_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -300,8 +302,8 @@ class AccountJail(LoginGuard):
         return False
 
     def describe(self) -> str:
-        return (f"fail2ban per account: {self.maxretry} failures within {self.findtime:g}s jail the account "
-                f"for {self.bantime:g}s (it may still log in from {self.allow_nets or 'nowhere'})")
+        return t("spraying.describe.account_jail", maxretry=self.maxretry, findtime=format(self.findtime, "g"),
+                 bantime=format(self.bantime, "g"), nets=self.allow_nets or t("spraying.describe.nowhere"))
 
 
 class LoginLockout(AccountLockout, LoginGuard):
@@ -347,4 +349,4 @@ class LoginLockout(AccountLockout, LoginGuard):
         return self.on_login(ctx, user, "pop3", ok, 0)
 
     def describe(self) -> str:
-        return f"lock an account for {self.lock_seconds:g}s after {self.max_failures} failed logins (POP3 and AUTH)"
+        return t("spraying.describe.lockout", seconds=format(self.lock_seconds, "g"), failures=self.max_failures)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from simlab.addresses.networks import ClientNetworks
+from simlab.i18n import t
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
 
@@ -72,4 +73,4 @@ class Postscreen(Restriction):
         return None
 
     def describe(self) -> str:
-        return f"postscreen on port 25: drop clients listed on {self.zone} (587, 465 and POP3 untouched)"
+        return t("spraying.describe.postscreen", zone=self.zone)

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from simlab.engine.botnet import MAX_BOTS, SERVICES, SPRAY_COUNTS, SprayingBotnet, StaffMember
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import POP3, SMTP_AUTH
 from simlab.restrictions.guards import Fail2Ban
 from simlab.restrictions.logins import AccountJail, DovecotAuthPenalty, LoginLockout
@@ -69,23 +70,29 @@ SPRAY_KEYS = (*SPRAY_COUNTS, "first_compromise_s")
 
 def _whole(name: str, value: object, low: int = 1, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        span = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise ConfigError(name, value, "is not an allowed whole number", f"a whole number {span}")
+        expected = (t("spraying.expected.whole_between", low=low, high=high) if high is not None
+                    else t("spraying.expected.whole_from", low=low))
+        raise ConfigError(name, value, t("spraying.error.not_allowed_whole"), expected)
     return value
 
 
 def _seconds(name: str, value: object, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(name, value, "is not a duration", "seconds >= 0" if allow_zero else "seconds > 0")
+        raise ConfigError(name, value, t("spraying.error.not_duration"),
+                          t("spraying.expected.seconds_from_zero") if allow_zero
+                          else t("spraying.expected.seconds_positive"))
     return float(value)
 
 
 def _names(name: str, values: object, what: str) -> tuple[str, ...]:
+    """``what``: the things listed, already worded (``t("spraying.account_names")``)."""
     if isinstance(values, str) or not isinstance(values, Iterable):
-        raise ConfigError(name, values, f"is not a list of {what}", f"a list such as {['admin', 'info']!r}")
+        raise ConfigError(name, values, t("spraying.error.not_a_list_of", what=what),
+                          t("spraying.expected.list_such_as", example=repr(["admin", "info"])))
     out = tuple(values)
     if not out or any(not isinstance(v, str) or not v or any(c in v for c in " \t\0") for v in out):
-        raise ConfigError(name, values, f"is not a list of {what}", f"non-empty {what} without spaces")
+        raise ConfigError(name, values, t("spraying.error.not_a_list_of", what=what),
+                          t("spraying.expected.without_spaces", what=what))
     return out
 
 
@@ -93,20 +100,24 @@ def _defences(defences: object) -> tuple[str, ...]:
     if isinstance(defences, str):
         defences = (defences,) if defences else ()
     if not isinstance(defences, Iterable):
-        raise ConfigError("defences", defences, "is not a list of defences", f"some of {', '.join(DEFENCES)}")
+        raise ConfigError("defences", defences, t("spraying.error.not_defences"),
+                          t("exercise.spraying.expected_defences", defences=", ".join(DEFENCES)))
     out = tuple(defences)
     for defence in out:
         if defence not in DEFENCES:
-            raise ConfigError("defences", defence, "is not a defence", f"one of {', '.join(DEFENCES)}")
+            raise ConfigError("defences", defence, t("exercise.spraying.not_a_defence"),
+                              t("expected.one_of", choices=", ".join(DEFENCES)))
     return out
 
 
 def _weak(weak: object, passwords: tuple[str, ...]) -> dict[str, int]:
     if not isinstance(weak, Mapping):
-        raise ConfigError("weak_passwords", weak, "is not a mapping", "{'info': 8}: account -> rank in the list")
+        raise ConfigError("weak_passwords", weak, t("spraying.error.not_a_mapping"),
+                          t("spraying.expected.weak_passwords", example="{'info': 8}"))
     for account, rank in weak.items():
         if not isinstance(account, str) or not account:
-            raise ConfigError("weak_passwords", account, "is not an account name", "a name such as 'info'")
+            raise ConfigError("weak_passwords", account, t("spraying.error.not_an_account"),
+                              t("spraying.expected.account", example="'info'"))
         _whole(f"weak_passwords[{account!r}]", rank, 1, len(passwords))
     return dict(weak)
 
@@ -146,15 +157,17 @@ def password_spraying(preset: str | None = None, duration: float = DAY, botnet_s
     _whole("attempts_per_address", attempts_per_address)
     _seconds("pace", pace)
     _seconds("start_spread", start_spread, allow_zero=True)
-    users = _names("users", users, "account names")
-    passwords = _names("passwords", passwords, "passwords")
+    users = _names("users", users, t("spraying.account_names"))
+    passwords = _names("passwords", passwords, t("spraying.passwords"))
     weak = _weak(weak_passwords, passwords)
     if isinstance(services, int | str) or not isinstance(services, Iterable) or not tuple(services):
-        raise ConfigError("services", services, "is not a list of ports", "some of 587, 465, 110")
+        raise ConfigError("services", services, t("spraying.error.not_ports"),
+                          t("spraying.expected.some_ports", ports="587, 465, 110"))
     services = tuple(services)
     for port in services:
         if isinstance(port, bool) or port not in SERVICES:
-            raise ConfigError("services", port, "is not a port the botnet attacks", "587, 465 or 110")
+            raise ConfigError("services", port, t("spraying.error.not_attacked_port"),
+                              t("expected.one_of", choices="587, 465, 110"))
     chosen = _defences(defences)
     _whole("maxretry", maxretry)
     _seconds("findtime", findtime)
@@ -173,11 +186,11 @@ def password_spraying(preset: str | None = None, duration: float = DAY, botnet_s
     if site.given:
         site.base["accounts"] = base_accounts
     if 465 in services:
-        _needs_setting(product, "submissions", "services", "port 465 (master.cf's submissions entry)")
+        _needs_setting(product, "submissions", "services", t("spraying.needs.port_465"))
         settings["submissions"] = True
     restrictions: list = []
     if "postscreen" in chosen:
-        _needs_setting(product, "master_cf_submission", "defences", "postscreen (a Postfix master.cf daemon)")
+        _needs_setting(product, "master_cf_submission", "defences", t("spraying.needs.postscreen"))
         restrictions.append(Postscreen(listed=["203.0.113.0/24", "198.18.0.0/15"], site_ip=names.address))
     if "fail2ban" in chosen:
         jails = ((("postfix-sasl", "auth_failure"),) if any(SERVICES[p] == "smtp" for p in services) else ()) + (
@@ -194,7 +207,7 @@ def password_spraying(preset: str | None = None, duration: float = DAY, botnet_s
     if "auth_penalty" in chosen:
         restrictions.append(DovecotAuthPenalty())
     if "anvil" in chosen:
-        _needs_setting(product, "smtpd_client_auth_rate_limit", "defences", "anvil's AUTH rate limit")
+        _needs_setting(product, "smtpd_client_auth_rate_limit", "defences", t("spraying.needs.anvil"))
         settings["smtpd_client_auth_rate_limit"] = _whole("auth_rate_limit", auth_rate_limit)
 
     submission_port = product.auth_submission_port()  # alice submits with AUTH where the product has a port for it
@@ -223,9 +236,11 @@ def password_spraying(preset: str | None = None, duration: float = DAY, botnet_s
 
 
 def _needs_setting(product, setting: str, knob: str, what: str) -> None:
+    """``what``: the feature, already worded (it is the error's value)."""
     if setting not in product.setting_names:
-        raise ConfigError(knob, what, f"is not something {product.label} has (no setting {setting})",
-                          "the postfix preset (Postfix 3.7 with Dovecot)")
+        raise ConfigError(knob, what, t("spraying.error.not_in_product", product=product.label,
+                                        setting=setting),
+                          t("spraying.expected.postfix_preset", preset="postfix"))
 
 
 def first_compromise(summary: Mapping[str, int]) -> float | None:

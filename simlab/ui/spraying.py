@@ -6,15 +6,21 @@ the first compromise for this botnet (with the comparison line against the start
 same three as the botnet grows from 1 to 10,000 addresses (a sweep, run when its tab is opened, once per
 choice of defences and attempts, in the busy state), and the server's log lines. A botnet of 5,000 or more,
 or six attempts per address and more, runs in the busy state too.
+
+Every word the panel shows comes from the message catalogs (ids ``spraying.*``) when it is built or drawn;
+views and controls keep their English names (``panel.views["as the botnet grows"]``).
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 import ipywidgets as widgets
 
+from simlab.exercises.common import LazyTexts
 from simlab.exercises.spraying import DEFENCE_NAMES, SIZES, size_sweep, spraying_day
+from simlab.i18n import t
 from simlab.plots.spraying import spraying_sweep_figure
 from simlab.scenarios import run
 from simlab.scenarios.spraying import first_compromise
@@ -41,13 +47,18 @@ def attack_lines(log: list[str], limit: int = 200) -> list[str]:
 
 
 #: The tick boxes' words: short enough for a panel column (:data:`~simlab.exercises.spraying.DEFENCE_NAMES` in full).
-SHORT_NAMES = {"fail2ban": "fail2ban per address", "anvil": "anvil: AUTH rate limit",
-               "auth_penalty": "Dovecot auth penalty", "account_jail": "fail2ban per account",
-               "lockout": "account lockout", "postscreen": "postscreen (port 25)"}
-#: Row names of the botnet's own counts in the outcome table.
-ROW_NAMES = {"spray_attempts": "attempts made", "spray_refused_fail2ban": "dropped by a per-address ban",
-             "spray_refused_anvil": "refused by anvil (450)", "account_bans": "accounts jailed",
-             "lockouts": "accounts locked"}
+#: (In the language current when read.)
+SHORT_NAMES = LazyTexts({"fail2ban": lambda: t("spraying.short.fail2ban"), "anvil": lambda: t("spraying.short.anvil"),
+                         "auth_penalty": lambda: t("spraying.short.auth_penalty"),
+                         "account_jail": lambda: t("spraying.short.account_jail"),
+                         "lockout": lambda: t("spraying.short.lockout"),
+                         "postscreen": lambda: t("spraying.short.postscreen")})
+#: Row names of the botnet's own counts in the outcome table (in the language current when read).
+ROW_NAMES = LazyTexts({"spray_attempts": lambda: t("spraying.row.spray_attempts"),
+                       "spray_refused_fail2ban": lambda: t("spraying.row.spray_refused_fail2ban"),
+                       "spray_refused_anvil": lambda: t("spraying.row.spray_refused_anvil"),
+                       "account_bans": lambda: t("spraying.row.account_bans"),
+                       "lockouts": lambda: t("spraying.row.lockouts")})
 
 
 def defence_controls(on: tuple[str, ...] = ()) -> list[dict]:
@@ -66,14 +77,15 @@ def _table_html(summary) -> str:
     html_rows = summary_html(summary, KEYS)
     for key, name in ROW_NAMES.items():
         html_rows = html_rows.replace(f"<td style='padding:1px 10px 1px 0'>{key}</td>",
-                                      f"<td style='padding:1px 10px 1px 0'>{name}</td>")
+                                      f"<td style='padding:1px 10px 1px 0'>{html.escape(name)}</td>")
     return html_rows
 
 
 def _first_html(summary) -> str:
     seconds = first_compromise(summary)
-    text = "no account fell" if seconds is None else f"first account lost {seconds / 60:.0f} minutes into the attack"
-    return f"<p style='font-size:13px;margin:4px 0'><b>{text}</b></p>"
+    text = (t("spraying.no_account_fell") if seconds is None
+            else t("spraying.first_account_lost", minutes=format(seconds / 60, ".0f")))
+    return f"<p style='font-size:13px;margin:4px 0'><b>{html.escape(text)}</b></p>"
 
 
 def _draw_sweep(panel: Panel, key: tuple) -> None:
@@ -82,11 +94,10 @@ def _draw_sweep(panel: Panel, key: tuple) -> None:
     defences, attempts, seed, pace = key
 
     def make():
-        with panel.busy("running 1 to 10,000 bots"):
-            sweep = size_sweep({", ".join(defences) or "no defence": defences}, SIZES, seed=seed,
+        with panel.busy(t("spraying.busy_sweep")):
+            sweep = size_sweep({", ".join(defences) or t("spraying.no_defence"): defences}, SIZES, seed=seed,
                                attempts_per_address=attempts, pace=pace)
-        return spraying_sweep_figure(sweep, title=f"{attempts} attempt(s) per address: what the botnet wins as it "
-                                                  "grows")
+        return spraying_sweep_figure(sweep, title=t("spraying.sweep_title", attempts=attempts))
 
     panel.show_picture("as the botnet grows", key, make)
 
@@ -94,14 +105,16 @@ def _draw_sweep(panel: Panel, key: tuple) -> None:
 def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: int = 1) -> Panel:
     """A botnet sprays common passwords over the site's account names on 587, 465 and 110."""
     controls = [
-        {"name": "botnet_size", "type": "Dropdown", "options": [(f"{n:,} addresses", n) for n in BOTNET_SIZES],
-         "value": botnet_size, "description": "botnet size", "fallback": 2000},
+        {"name": "botnet_size", "type": "Dropdown",
+         "options": [(t("spraying.addresses", count=format(n, ",")), n) for n in BOTNET_SIZES],
+         "value": botnet_size, "description": t("spraying.botnet_size"), "fallback": 2000},
         {"name": "attempts_per_address", "type": "IntSlider", "value": attempts_per_address, "min": 1, "max": 10,
-         "description": "attempts per address"},
-        {"name": "pace", "type": "Dropdown", "value": 600.0, "description": "each bot tries",
-         "options": [("every minute", 60.0), ("every 10 minutes", 600.0), ("every hour", 3600.0)]},
+         "description": t("spraying.attempts_per_address")},
+        {"name": "pace", "type": "Dropdown", "value": 600.0, "description": t("spraying.pace"),
+         "options": [(t("spraying.pace.minute"), 60.0), (t("spraying.pace.ten_minutes"), 600.0),
+                     (t("spraying.pace.hour"), 3600.0)]},
         *defence_controls(),
-        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
 
     def compute(v: dict):
@@ -110,12 +123,15 @@ def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: i
 
     views = {"outcome": widgets.HBox([widgets.HTML(), widgets.HTML()]),
              "as the botnet grows": widgets.Image(format="png"), "server log": widgets.HTML()}
+    titles = {"outcome": t("ui.common.tab.outcome"), "as the botnet grows": t("spraying.tab.as_it_grows"),
+              "server log": t("ui.common.tab.server_log")}
 
     def render(panel: Panel, result) -> None:
         chart, table = panel.views["outcome"].children
-        chosen = [SHORT_NAMES[d] for d in ticked(panel.values())] or ["no defence"]
-        chart.value = bars_html(result.summary, KEYS[:2], title=f"{panel.values()['botnet_size']:,} bots: "
-                                                              f"{', '.join(chosen)}")
+        chosen = [SHORT_NAMES[d] for d in ticked(panel.values())] or [t("spraying.no_defence")]
+        chart.value = bars_html(result.summary, KEYS[:2],
+                                title=t("spraying.chart_title", bots=format(panel.values()["botnet_size"], ","),
+                                        defences=t("ui.common.list_separator").join(chosen)))
         table.value = _first_html(result.summary) + _table_html(result.summary)
         values = panel.values()
         key = (ticked(values), values["attempts_per_address"], values["seed"], values["pace"])
@@ -125,5 +141,5 @@ def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: i
     def heavy(v: dict) -> bool:
         return v["botnet_size"] >= 5000 or v["attempts_per_address"] >= 6
 
-    return Panel("Password spraying from a botnet", controls, compute, render, views, compare_keep=("seed",),
-                 cache=32, heavy=heavy)
+    return Panel(t("spraying.title"), controls, compute, render, views, compare_keep=("seed",),
+                 cache=32, heavy=heavy, titles=titles)
