@@ -88,9 +88,13 @@ def parse_networks(value: object, setting: str = "networks") -> list[str]:
     return items
 
 
+#: The address types, as a tuple: ``isinstance`` with ``A | B`` builds the union anew on every call.
+_IP_TYPES = (ipaddress.IPv4Address, ipaddress.IPv6Address)
+
+
 def parse_ip(text: object, setting: str = "client_ip") -> IPAddress:
     """An IPv4 or IPv6 address, or :class:`ConfigError` naming ``setting``."""
-    if isinstance(text, ipaddress.IPv4Address | ipaddress.IPv6Address):
+    if isinstance(text, _IP_TYPES):
         return text
     try:
         if type(text) is str:
@@ -112,6 +116,16 @@ def _ip_of_text(text: str) -> IPAddress:
     return ipaddress.ip_address(text.strip())
 
 
+@functools.lru_cache(maxsize=4096)
+def _address_or_none(text: str) -> IPAddress | None:
+    """``ipaddress.ip_address(text)`` (no stripping), or None where it raises: a membership test's parse,
+    remembered, as each range of a list would otherwise parse the same client address again."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class AddressRange:
     """An inclusive range of addresses, ``first`` to ``last``."""
@@ -125,10 +139,8 @@ class AddressRange:
         object.__setattr__(self, "_bounds", (self.first.version, int(self.first), int(self.last)))
 
     def __contains__(self, ip: object) -> bool:
-        try:
-            addr = ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(
-                str(ip))
-        except ValueError:
+        addr = ip if isinstance(ip, _IP_TYPES) else _address_or_none(str(ip))
+        if addr is None:
             return False
         version, low, high = self._bounds
         return addr.version == version and low <= int(addr) <= high
@@ -185,6 +197,10 @@ class ClientNetworks:
         self.ranges: tuple[AddressRange, ...] = tuple(parse_range(s, setting) for s in specs)
 
     def __contains__(self, ip: object) -> bool:
+        if not isinstance(ip, _IP_TYPES):
+            ip = _address_or_none(str(ip))  # parsed once for all the ranges (each would parse it the same)
+            if ip is None:
+                return False
         for r in self.ranges:
             if ip in r:
                 return True

@@ -180,7 +180,10 @@ class Conversation:
         if reply is not None:
             self.outcome.replies.append((shown, reply))
             if world.keep_events:  # a reply is an event row and nothing else
-                world.record(self.host.name, self.client_ip, self.actor, _verb(shown), _code(reply), "reply")
+                # ``_verb(shown)`` and ``_code(reply)`` written out: this runs once per command of every session
+                verb = "." if shown == "." else shown.split(" ", 1)[0].upper()[:12]
+                world.record(self.host.name, self.client_ip, self.actor, verb,
+                             reply.status if isinstance(reply, Pop3Reply) else reply.code, "reply")
             delay = self.rtt / 2 + reply.delay
         else:
             delay = self.rtt / 2 + 0.0

@@ -2,14 +2,15 @@
 
 ``summary`` is a plain dict (see :data:`~simlab.engine.world.SUMMARY_KEYS`).
 ``events`` and :meth:`Result.series` are pandas tables, built on first use
-so that importing simlab stays light.
+so that importing simlab stays light; :func:`event_rows` gives the same rows as
+plain tuples, for checkers and panels that must not import pandas.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from simlab.engine.world import EVENT_COLUMNS, TranscriptRecord
 
@@ -19,7 +20,36 @@ if TYPE_CHECKING:
     from simlab.engine.world import World
     from simlab.products.base import QueueSchedule
 
-__all__ = ["Result"]
+__all__ = ["Result", "EventRow", "event_rows"]
+
+
+class EventRow(NamedTuple):
+    """One row of a run's events as the engine recorded it (``time`` in seconds into the run), as
+    :attr:`Result.events` has it as a table (its ``time`` a datetime)."""
+
+    time: float
+    host: str
+    client_ip: str
+    actor: str
+    command: str
+    reply_code: Any
+    outcome: str
+
+
+def event_rows(result: Any, **wanted: Any) -> list[EventRow]:
+    """The run's events whose columns have the ``wanted`` values (a value, or a tuple/set/frozenset of values),
+    without building the pandas table: a panel's first view need not import pandas (half a second).
+
+    ``result`` is a :class:`Result` (or anything with its ``_events`` rows). An unknown column name is a
+    :class:`ValueError` naming it, as a typo must not silently select nothing.
+    """
+    tests = []
+    for name, value in wanted.items():
+        if name not in EventRow._fields:
+            raise ValueError(f"event_rows: no column {name!r}; the columns are {', '.join(EventRow._fields)}")
+        tests.append((EventRow._fields.index(name), value if isinstance(value, tuple | set | frozenset) else (value,)))
+    make = EventRow._make
+    return [make(row) for row in result._events if all(row[i] in allowed for i, allowed in tests)]
 
 
 @dataclass

@@ -141,8 +141,8 @@ class World:
 
     # --- recording ---------------------------------------------------------------------
     def record(self, host: str, client_ip: str, actor: str, command: str, code, outcome: str) -> None:
-        if self.keep_events:
-            self.events.append((self.loop.now, host, client_ip, actor, command, code, outcome))
+        if self.keep_events:  # ``loop.clock.now`` is ``loop.now`` without the property's call (once per event)
+            self.events.append((self.loop.clock.now, host, client_ip, actor, command, code, outcome))
         if command == "CONNECT" and host == self.site:
             if outcome in ("filtered", "down", "refused", "dropped"):
                 self.mark("connections_dropped")
@@ -164,7 +164,7 @@ class World:
     def mark(self, what: str, count: int = 1) -> None:
         """Count ``what`` in the summary and on the timeline."""
         self.counts[what] += count
-        self.timeline.append((self.loop.now, what))
+        self.timeline.append((self.loop.clock.now, what))
 
     # --- messages and intents --------------------------------------------------------------
     def tag_message(self, message: Message | list[str], intent: str) -> None:
@@ -244,7 +244,9 @@ class World:
 
 def _message_id(lines: list[str]) -> str | None:
     for line in lines[:40]:
-        if line[:11].lower() == "message-id:":
+        # ``line[10] == ":"`` first: the same test as ``line[:11].lower() == "message-id:"`` (no character but
+        # ":" lowers to ":", and none lowers to nothing), without lowering every header line of every message
+        if len(line) > 10 and line[10] == ":" and line[:10].lower() == "message-id":
             return line[11:].strip()
         if not line:
             break

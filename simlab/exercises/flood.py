@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
 from simlab.engine.actors import RemoteMta, compose
-from simlab.engine.result import Result
+from simlab.engine.result import Result, event_rows
 from simlab.engine.world import World
 from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback, checker, lazy_constants
@@ -112,24 +113,20 @@ def flood_day(preset: str = "eims-2.1", connections: int = 150, flooder_ips: int
 
 def refused_connections(result: Result) -> Counter[str]:
     """Connections the site refused, by who tried: at the process limit (no answer) or with a 421."""
-    events = result.events
-    if events.empty:
-        return Counter()
-    rows = events[(events.command == "CONNECT") & (events.host == HOSTNAME)
-                  & ((events.outcome == "refused") | (events.reply_code == 421))]
-    return Counter(rows.actor)
+    return Counter(row.actor for row in event_rows(result, command="CONNECT", host=HOSTNAME)
+                   if row.outcome == "refused" or row.reply_code == 421)
 
 
 def burst_delivery(result: Result) -> tuple[int, float]:
     """The provider's burst: connections refused, and minutes from the burst to its last message's acceptance."""
-    events = result.events
-    rows = events[(events.actor == BURST) & (events.host == HOSTNAME)]
-    refused = int(((rows.command == "CONNECT") & ((rows.outcome == "refused") | (rows.reply_code == 421))).sum())
-    accepted = rows[(rows.command == ".") & (rows.reply_code == 250)]
-    if accepted.empty:
+    rows = event_rows(result, actor=BURST, host=HOSTNAME)
+    refused = sum(row.command == "CONNECT" and (row.outcome == "refused" or row.reply_code == 421) for row in rows)
+    accepted = [row.time for row in rows if row.command == "." and row.reply_code == 250]
+    if not accepted:
         return refused, float("nan")
-    first = rows.time.min()
-    return refused, (accepted.time.max() - first).total_seconds() / 60
+    # as clock times (microseconds, as Result.events has them), so the minutes are exactly the table's
+    first = min(result.start + timedelta(seconds=row.time) for row in rows)
+    return refused, (result.start + timedelta(seconds=max(accepted)) - first).total_seconds() / 60
 
 
 #: The largest process limit the checker simulates a flood beyond (a bigger run would be slow).

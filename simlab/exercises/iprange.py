@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from simlab.addresses.networks import parse_networks
-from simlab.engine.result import Result
+from simlab.engine.result import Result, event_rows
 from simlab.exercises.common import (
     Feedback,
     checker,
@@ -81,11 +81,8 @@ def ip_range_day(ranges: str | Iterable[str] = ("192.0.2.1-192.0.2.254",), mx_vi
 
 def refused_at_connect(result: Result) -> list[tuple[str, str, int]]:
     """Who the site's server turned away at connect: ``(who, address, connections)``, most first."""
-    events = result.events
-    if events.empty:
-        return []
-    rows = events[(events.command == "CONNECT") & (events.host == HOSTNAME) & (events.reply_code == 554)]
-    counts = Counter(zip(rows.actor, rows.client_ip, strict=True))
+    counts = Counter((row.actor, row.client_ip)
+                     for row in event_rows(result, command="CONNECT", host=HOSTNAME) if row.reply_code == 554)
     return [(actor, ip, n) for (actor, ip), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 

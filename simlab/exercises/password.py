@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from simlab import products
 from simlab.addresses.networks import parse_networks
-from simlab.engine.result import Result
+from simlab.engine.result import Result, event_rows
 from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback, checker, lazy_constants, parse_count, parse_switch
 from simlab.i18n import t, tn
@@ -145,12 +145,9 @@ def staff_refusals(result: Result, staff: Iterable[str] = tuple(STAFF)) -> Count
     for record in result.transcripts:
         if record.actor in staff and record.service == "pop3" and not _logged_in(record.lines):
             refused[record.actor] += 1
-    events = result.events
-    if not events.empty:
-        # connections the router filtered never reach a server, so they leave no dialogue
-        rows = events[(events.command == "CONNECT") & events.actor.isin(staff)
-                      & events.outcome.isin(("filtered", "down", "refused"))]
-        refused.update(rows.actor.tolist())
+    # connections the router filtered never reach a server, so they leave no dialogue
+    refused.update(row.actor for row in event_rows(result, command="CONNECT", actor=staff,
+                                                   outcome=("filtered", "down", "refused")))
     return refused
 
 

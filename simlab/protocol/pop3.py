@@ -29,6 +29,12 @@ __all__ = ["Pop3Session"]
 #: RFC 2449 §4: command lines are at most 255 octets (without CRLF).
 MAX_COMMAND = 255
 
+#: The method answering each command in each state (RFC 1939 §4-§7), by name: a subclass's override answers.
+_AUTHORIZATION_HANDLERS = {"USER": "_user_cmd", "PASS": "_pass_cmd", "APOP": "_apop_cmd"}
+_TRANSACTION_HANDLERS = {"STAT": "_stat", "LIST": "_list", "RETR": "_retr", "DELE": "_dele", "RSET": "_rset",
+                         "UIDL": "_uidl", "TOP": "_top"}
+_KNOWN_VERBS = frozenset({"USER", "PASS", "APOP", "STAT", "LIST", "RETR", "DELE", "RSET", "UIDL", "TOP", "NOOP"})
+
 
 class Pop3Session:
     """The server's side of one POP3 connection.
@@ -81,7 +87,7 @@ class Pop3Session:
         return self.ctx.user
 
     def _record(self, reply: Pop3Reply) -> None:
-        self.transcript.extend(f"S: {line}" for line in reply.wire_lines)
+        self.transcript += [f"S: {line}" for line in reply.wire_lines]
 
     def send(self, line: str) -> Pop3Reply:
         """Feed one client line (without CRLF); returns the server's reply.
@@ -115,7 +121,8 @@ class Pop3Session:
 
     def _command(self, line: str) -> Pop3Reply:
         persona = self.persona
-        if len(line.encode("utf-8", "surrogateescape")) > MAX_COMMAND:
+        # the octets on the wire: one per character of an ASCII line (the usual case, without encoding it)
+        if (len(line) if line.isascii() else len(line.encode("utf-8", "surrogateescape"))) > MAX_COMMAND:
             return persona.pop3_syntax()
         verb, _, argument = line.strip().partition(" ")
         verb = verb.upper()
@@ -126,15 +133,10 @@ class Pop3Session:
             return Pop3Reply(True, "")
         if verb == "CAPA" and persona.pop3_capabilities:
             return Pop3Reply(True, "", tuple(persona.pop3_capabilities))
-        if self.state == "AUTHORIZATION":
-            handler = {"USER": self._user_cmd, "PASS": self._pass_cmd, "APOP": self._apop_cmd}.get(verb)
-        else:
-            handler = {"STAT": self._stat, "LIST": self._list, "RETR": self._retr, "DELE": self._dele,
-                       "RSET": self._rset, "UIDL": self._uidl, "TOP": self._top}.get(verb)
-        if handler is None:
-            known = {"USER", "PASS", "APOP", "STAT", "LIST", "RETR", "DELE", "RSET", "UIDL", "TOP", "NOOP"}
-            return persona.pop3_wrong_state() if verb in known else persona.pop3_unknown_command()
-        return handler(argument)
+        name = (_AUTHORIZATION_HANDLERS if self.state == "AUTHORIZATION" else _TRANSACTION_HANDLERS).get(verb)
+        if name is None:
+            return persona.pop3_wrong_state() if verb in _KNOWN_VERBS else persona.pop3_unknown_command()
+        return getattr(self, name)(argument)
 
     # --- AUTHORIZATION ---------------------------------------------------------------
     def _user_cmd(self, argument: str) -> Pop3Reply:

@@ -37,11 +37,12 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
 import ipywidgets as widgets
 
 from simlab import products
+from simlab.engine.result import EventRow, event_rows  # the pandas-free rows live below the views
 from simlab.errors import ConfigError
 from simlab.i18n import t
 from simlab.plots import COLOURS, LABELS, to_png
@@ -228,27 +229,6 @@ def bars_html(counts: Mapping[str, int], keys: Sequence[str], title: str = "", w
     head = (f"<div style='font-size:15px;margin:0 0 6px;color:#222'>{html.escape(title)}</div>" if title else "")
     return (f"<div class='simlab-bars' style='width:{width}px;max-width:100%;padding:8px 12px 8px 0;"
             f"font-family:sans-serif'>{head}{''.join(rows)}</div>")
-
-
-class EventRow(NamedTuple):
-    """One row of a run's events as the engine recorded it (``time`` in seconds into the run), as
-    :attr:`simlab.engine.result.Result.events` has it as a table (its ``time`` a datetime)."""
-
-    time: float
-    host: str
-    client_ip: str
-    actor: str
-    command: str
-    reply_code: Any
-    outcome: str
-
-
-def event_rows(result: Any, **wanted: Any) -> list[EventRow]:
-    """The run's events whose columns have the ``wanted`` values (a value, or a tuple/set/frozenset of values),
-    without building the pandas table: a panel's first view need not import pandas (half a second)."""
-    tests = [(EventRow._fields.index(name), value if isinstance(value, tuple | set | frozenset) else (value,))
-             for name, value in wanted.items()]
-    return [EventRow(*row) for row in result._events if all(row[i] in allowed for i, allowed in tests)]
 
 
 def values_key(values: Mapping[str, Any]) -> str:

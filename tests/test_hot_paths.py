@@ -1,0 +1,111 @@
+"""The simulation's hot paths, made faster, answer exactly as the plain code they replaced (kept here as the
+reference): message ids, address-list membership, POP3 command dispatch and line length."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import simlab.presets
+from simlab.addresses.networks import AddressRange, ClientNetworks, parse_range
+from simlab.engine.world import _message_id
+from simlab.protocol.pop3 import MAX_COMMAND
+
+
+def _reference_message_id(lines):
+    for line in lines[:40]:
+        if line[:11].lower() == "message-id:":
+            return line[11:].strip()
+        if not line:
+            break
+    return None
+
+
+HEADER_TEXT = st.text(alphabet=st.sampled_from("MmEeSsAaGgIiDd-: İıKK\u0307x<>@."), max_size=16)
+
+
+@given(st.lists(HEADER_TEXT, max_size=6))
+def test_message_id_as_the_plain_test(lines):
+    assert _message_id(lines) == _reference_message_id(lines)
+
+
+def test_message_id_examples():
+    assert _message_id(["From: <a@example.com>", "MESSAGE-ID: <1.x@example.com>"]) == "<1.x@example.com>"
+    assert _message_id(["Message-Id:<2@example.com>", "Message-ID: <3@example.com>"]) == "<2@example.com>"
+    assert _message_id(["Subject: hi", "", "Message-ID: <in the body>"]) is None
+    assert _message_id(["Message-İd: <4@example.com>"]) is None  # İ lowers to two characters
+
+
+def _reference_range_contains(rng: AddressRange, ip) -> bool:
+    try:
+        addr = ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(str(ip))
+    except ValueError:
+        return False
+    return addr.version == rng.first.version and int(rng.first) <= int(addr) <= int(rng.last)
+
+
+CLIENTS = ["192.0.2.7", " 192.0.2.7", "192.0.2.7 ", "192.0.2.300", "2001:db8::1", "", "mail.example.com", 7,
+           ipaddress.ip_address("192.0.2.200"), ipaddress.ip_address("198.51.100.1"),
+           ipaddress.ip_address("2001:db8::5"), ipaddress.ip_network("192.0.2.0/24"), None]
+
+
+def test_membership_as_parsing_each_time():
+    ranges = ["192.0.2.0/25", "198.51.100.1-198.51.100.9", "2001:db8::/64"]
+    nets = ClientNetworks(ranges)
+    for client in CLIENTS:
+        expected = any(_reference_range_contains(parse_range(r), client) for r in ranges)
+        assert (client in nets) is expected, client
+        for r in ranges:
+            assert (client in parse_range(r)) is _reference_range_contains(parse_range(r), client), (r, client)
+    assert "192.0.2.7" in nets and " 192.0.2.7" not in nets  # a padded address is not an address here
+    assert "192.0.2.7" not in ClientNetworks([])
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=0, max_value=2**32 - 1))
+def test_range_membership_property(low, probe):
+    first = ipaddress.IPv4Address(min(low, 2**32 - 2))
+    rng = parse_range(f"{first}-{ipaddress.IPv4Address(min(int(first) + 1000, 2**32 - 1))}")
+    address = ipaddress.IPv4Address(probe)
+    assert (str(address) in rng) is _reference_range_contains(rng, str(address))
+    assert (address in ClientNetworks([rng.text])) is _reference_range_contains(rng, address)
+
+
+def _server():
+    return simlab.presets.eims_2_1(accounts={"bob": "s3cret"})
+
+
+def _pop3():
+    return _server().pop3_session("192.0.2.10")
+
+
+def test_pop3_line_length_counts_octets():
+    user = "bob"
+    ascii_ok = "USER " + "a" * (MAX_COMMAND - 5)
+    assert len(ascii_ok) == MAX_COMMAND
+    session = _pop3()
+    long_reply = session.send(ascii_ok + "a")
+    assert not long_reply.ok
+    wide = "USER " + "é" * ((MAX_COMMAND - 5) // 2 + 1)  # fewer characters than the limit, more octets
+    assert len(wide) <= MAX_COMMAND < len(wide.encode())
+    assert str(_pop3().send(wide)) == str(long_reply)
+    assert _pop3().send(f"USER {user}").ok
+
+
+def test_pop3_dispatch_by_state_and_subclass():
+    session = _pop3()
+    wrong_state = session.send("STAT")  # a TRANSACTION command before login
+    unknown = _pop3().send("FROB")
+    assert not wrong_state.ok and not unknown.ok and str(wrong_state) != str(unknown)
+
+    class Counting(type(session)):
+        seen = 0
+
+        def _user_cmd(self, argument):
+            Counting.seen += 1
+            return super()._user_cmd(argument)
+
+    counting = Counting(_server(), "192.0.2.10")
+    counting.send("user bob")
+    assert Counting.seen == 1  # the subclass's handler answers, as with bound methods
