@@ -23,6 +23,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.server import MailServer
 from simlab.restrictions.access import RouterFilter
 
@@ -128,9 +129,10 @@ class Network:
         try:
             ipaddress.ip_address(host.ip)
         except ValueError:
-            raise ConfigError(f"host {host.name!r} ip", host.ip, "is not an IP address", "e.g. '192.0.2.25'") from None
+            raise ConfigError(f"host {host.name!r} ip", host.ip, t("network.error.not_ip"),
+                              t("network.expected.ip")) from None
         if host.name in self.hosts:
-            raise ConfigError("host", host.name, "is already on the network", "a new name")
+            raise ConfigError("host", host.name, t("network.error.duplicate_host"), t("network.expected.new_name"))
         self.hosts[host.name] = host
         self._by_ip.setdefault(host.ip, host)
         self.graph.add_node(host.name, role=host.role, ip=host.ip)
@@ -141,9 +143,10 @@ class Network:
     def link(self, a: str, b: str, latency: float) -> None:
         for name in (a, b):
             if name not in self.hosts:
-                raise ConfigError("link", name, "is not a host on the network", f"one of {sorted(self.hosts)}")
+                raise ConfigError("link", name, t("network.error.not_a_host"),
+                                  t("expected.one_of", choices=", ".join(sorted(self.hosts))))
         if latency < 0:
-            raise ConfigError("link latency", latency, "is negative", "seconds >= 0")
+            raise ConfigError("link latency", latency, t("setting.error.negative"), t("setting.expected.seconds"))
         self.graph.add_edge(a, b, latency=float(latency))
         self._latency_cache.clear()
         self._path_cache.clear()
@@ -224,7 +227,7 @@ class NetworkDns:
         """Publish TXT records at ``name`` (added to any already there)."""
         for text in texts:
             if not isinstance(text, str):
-                raise ConfigError(f"txt[{name!r}]", text, "is not a TXT record", "a string such as 'v=spf1 mx -all'")
+                raise ConfigError(f"txt[{name!r}]", text, t("network.error.not_txt"), t("network.expected.txt"))
         self.txt.setdefault(name.lower().rstrip("."), []).extend(texts)
         self._zone = None
 
@@ -247,7 +250,8 @@ class NetworkDns:
     def flaky(self, domain: str, timeout_probability: float) -> None:
         """Lookups for ``domain`` time out with this probability (1.0: always)."""
         if not 0.0 <= timeout_probability <= 1.0:
-            raise ConfigError("timeout_probability", timeout_probability, "is not a probability", "0.0 to 1.0")
+            raise ConfigError("timeout_probability", timeout_probability, t("setting.error.not_probability"),
+                              t("setting.expected.probability"))
         self.timeouts[domain.lower()] = timeout_probability
 
     def lookup_mx(self, domain: str, rng: random.Random) -> DnsAnswer:

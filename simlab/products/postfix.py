@@ -386,7 +386,7 @@ def _names(value: Iterable[str] | str | None, setting: str, variables: Mapping[s
     expanded = []
     for item in items:
         if not isinstance(item, str):
-            raise ConfigError(setting, item, "is not a domain name", "a name such as 'example.com'")
+            raise ConfigError(setting, item, t("setting.error.not_domain"), t("setting.expected.domain"))
         expanded.append(_expand(item, variables))
     return domain_list(expanded, setting)
 
@@ -437,7 +437,7 @@ def postfix(myhostname: str = "mail.example.com",
     DNS they ask (a mapping, or the world's); ``virtual_alias_maps`` forwards an address elsewhere.
     """
     if not isinstance(myhostname, str) or "." not in myhostname:
-        raise ConfigError("myhostname", myhostname, "is not a fully-qualified host name", "e.g. 'mail.example.com'")
+        raise ConfigError("myhostname", myhostname, t("setting.error.not_fqdn"), t("setting.expected.host_example"))
     mydomain = mydomain or myhostname.split(".", 1)[1]
     variables = {"myhostname": myhostname.lower(), "mydomain": mydomain.lower()}
     origin = _expand(myorigin, variables)
@@ -445,7 +445,8 @@ def postfix(myhostname: str = "mail.example.com",
     interfaces = tuple(str(parse_ip(i, "inet_interfaces")) for i in (
         inet_interfaces.replace(",", " ").split() if isinstance(inet_interfaces, str) else inet_interfaces))
     if not interfaces:
-        raise ConfigError("inet_interfaces", inet_interfaces, "lists no address", "e.g. ['192.0.2.25']")
+        raise ConfigError("inet_interfaces", inet_interfaces, t("product.postfix.error.no_interface"),
+                          t("product.postfix.expected.interface"))
     destinations = _names(mydestination, "mydestination", variables)
     relays = _names(relay_domains, "relay_domains", variables)
     if mynetworks is None:
@@ -456,7 +457,7 @@ def postfix(myhostname: str = "mail.example.com",
     for name, value in (("smtpd_hard_error_limit", smtpd_hard_error_limit),
                         ("smtpd_soft_error_limit", smtpd_soft_error_limit)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(name, value, "is not a limit", "a whole number >= 1")
+            raise ConfigError(name, value, t("setting.error.not_limit"), t("setting.expected.limit"))
     resolver = PostfixResolver(destinations, origin, relays, interfaces)
     chain = extra_restrictions(restrictions)
     anvil = Anvil(smtpd_client_connection_count_limit, smtpd_client_connection_rate_limit,
@@ -475,8 +476,8 @@ def postfix(myhostname: str = "mail.example.com",
         overrides = {k: v for k, v in DEBIAN_SUBMISSION.items() if k in lists}
         for key, value in (master_cf_submission or {}).items():  # the admin's own -o lines on that entry
             if key not in lists:
-                raise ConfigError("master_cf_submission", key, "is not a restriction list simlab's submission "
-                                  "entry takes", f"one of {', '.join(lists)}")
+                raise ConfigError("master_cf_submission", key, t("product.postfix.error.not_submission_list"),
+                                  t("expected.one_of", choices=", ".join(lists)))
             overrides[key] = value
         submission_smtpd = PostfixRestrictions(networks, lists | overrides,
                                                smtpd_sender_login_maps=smtpd_sender_login_maps,

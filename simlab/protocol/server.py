@@ -20,6 +20,7 @@ from simlab.addresses.mail import MailPath, is_valid_domain
 from simlab.addresses.routing import Destination, Resolution
 from simlab.clock import ManualClock
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.protocol.message import MailStore, Message
 from simlab.protocol.persona import Persona
 from simlab.protocol.policy import Dropped, Pop3Context, Recipient, Restriction, SmtpContext, reads_log
@@ -37,13 +38,14 @@ def check_accounts(accounts: Mapping[str, str] | None, setting: str = "accounts"
     if accounts is None:
         return {}
     if not isinstance(accounts, Mapping):
-        raise ConfigError(setting, accounts, "is not a mapping", "a dict such as {'bob': 's3cret'}")
+        raise ConfigError(setting, accounts, t("server.error.not_mapping"), t("server.expected.accounts"))
     out: dict[str, str] = {}
     for name, password in accounts.items():
         if not isinstance(name, str) or not name or any(c in name for c in ' @<>"\\\t'):
-            raise ConfigError(setting, name, "is not an account name", "a local part such as 'bob'")
+            raise ConfigError(setting, name, t("server.error.not_account_name"), t("server.expected.account_name"))
         if not isinstance(password, str):
-            raise ConfigError(f"{setting}[{name!r}]", password, "is not a password", "a string")
+            raise ConfigError(f"{setting}[{name!r}]", password, t("server.error.not_password"),
+                              t("server.expected.string"))
         out[name] = password
     return out
 
@@ -69,7 +71,7 @@ class MailServer:
                  clock: ManualClock | None = None, message_size_limit: int = 10_240_000,
                  auth_ports: Iterable[int] = (), settings: Mapping[str, object] | None = None) -> None:
         if not isinstance(hostname, str) or not is_valid_domain(hostname) or hostname.startswith("["):
-            raise ConfigError("hostname", hostname, "is not a host name", "a name such as 'mail.example.com'")
+            raise ConfigError("hostname", hostname, t("setting.error.not_host"), t("setting.expected.host"))
         self.persona = persona
         self.hostname = hostname.lower()
         self.resolver = resolver
@@ -77,7 +79,8 @@ class MailServer:
         self.aliases = {k.lower(): v for k, v in (aliases or {}).items()}
         for alias, target in self.aliases.items():
             if target not in self.accounts and target != alias:
-                raise ConfigError(f"aliases[{alias!r}]", target, "is not an account", f"one of {sorted(self.accounts)}")
+                raise ConfigError(f"aliases[{alias!r}]", target, t("server.error.not_account"),
+                                  t("expected.one_of", choices=", ".join(sorted(self.accounts))))
         self.aliases.setdefault("postmaster", "postmaster")  # RFC 5321 §4.5.1: postmaster must exist
         self.restrictions: list[Restriction] = list(restrictions)
         self.clock = clock or ManualClock()

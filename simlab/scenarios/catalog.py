@@ -30,6 +30,7 @@ from simlab.engine.actors import (
 )
 from simlab.engine.traffic import TrafficMix
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import (
     RELAY_BY_CLIENT_IP,
     RELAY_BY_SENDER_DOMAIN,
@@ -81,13 +82,12 @@ def _site(default: str, preset: str | None, server: ServerArg) -> _Site:
     if callable(server) and not isinstance(server, MailServer):
         server = server()
     if not isinstance(server, MailServer):
-        raise ConfigError("server", server, "is not a mail server",
-                          "a server from simlab.presets (e.g. simlab.presets.postfix(...)) or a function returning one")
+        raise ConfigError("server", server, t("scenario.error.not_a_server"), t("scenario.expected.server"))
     origin = origin_of(server)
     product = products.get(origin.product)
     if preset is not None and products.get(preset) is not product:
-        raise ConfigError("preset", preset, f"is not the product of the server given ({product.name})",
-                          "either preset= or server=")
+        raise ConfigError("preset", preset, t("scenario.error.preset_mismatch", product=product.name),
+                          t("scenario.expected.preset_or_server"))
     names = product.site_names(server)
     check_site_address(names)
     base = dict(origin.settings)
@@ -104,7 +104,8 @@ def _scenario(site: _Site, name: str, title: str, settings: dict, actors: list, 
 def _positive(name: str, value: float, whole: bool = False) -> float:
     ok = isinstance(value, int) if whole else isinstance(value, int | float)
     if isinstance(value, bool) or not ok or value <= 0:
-        raise ConfigError(name, value, "is not a positive number", "a whole number > 0" if whole else "a number > 0")
+        raise ConfigError(name, value, t("setting.error.not_positive_number"),
+                          t("setting.expected.positive_whole") if whole else t("setting.expected.positive_number"))
     return value
 
 
@@ -309,11 +310,12 @@ def ip_rotation(preset: str | None = None, duration: float = DAY, pool_size: int
     product, names = site.product, site.names
     _positive("pool_size", pool_size, whole=True)
     if pool_size > 250:
-        raise ConfigError("pool_size", pool_size, "is larger than 203.0.113.0/24 allows", "at most 250")
+        raise ConfigError("pool_size", pool_size, t("scenario.error.pool_too_large"), t("scenario.expected.pool_size"))
     if switch not in ("session", "refusal"):
-        raise ConfigError("switch", switch, "is not a switching rule", "'session' or 'refusal'")
+        raise ConfigError("switch", switch, t("scenario.error.not_switch"), t("scenario.expected.switch"))
     if defence not in ROTATION_DEFENCES:
-        raise ConfigError("defence", defence, "is not a defence", f"one of {', '.join(ROTATION_DEFENCES)}")
+        raise ConfigError("defence", defence, t("scenario.error.not_a_defence"),
+                          t("expected.one_of", choices=", ".join(ROTATION_DEFENCES)))
     settings: dict = {}
     if not site.given and product.can(RELAY_BY_SENDER_DOMAIN):
         settings |= product.relay_restriction(True)  # the lesson's EIMS 2.1: Relay Restriction on
@@ -382,7 +384,7 @@ def mixed_traffic(sessions: int = 1000, preset: str | None = None, interarrival:
     _positive("sessions", sessions, whole=True)
     for name, share in (("trusted_share", trusted_share), ("local_share", local_share)):
         if not isinstance(share, int | float) or not 0 <= share <= 1:
-            raise ConfigError(name, share, "is not a share", "a number from 0 to 1")
+            raise ConfigError(name, share, t("scenario.error.not_share"), t("scenario.expected.share"))
     duration = sessions * interarrival + 60
     actors = [TrafficMix("traffic", "internet", server=site.names.hostname, sessions=sessions,
                          interarrival=interarrival, trusted_share=trusted_share, local_share=local_share,

@@ -58,6 +58,7 @@ from simlab.engine import actors as actor_module
 from simlab.engine.actors import Actor
 from simlab.engine.traffic import TrafficMix
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import SiteNames
 from simlab.protocol.policy import Restriction
 from simlab.restrictions import AccountLockout, Anvil, ClientHosts, Fail2Ban, FailureDelay, RouterFilter
@@ -242,8 +243,9 @@ def loads_scenario(text: str, source: str = "<scenario>") -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, text[:40] + ("..." if len(text) > 40 else ""), f"is not TOML ({exc})",
-                          "a TOML file, see simlab.scenarios.files") from None
+        raise ConfigError(source, text[:40] + ("..." if len(text) > 40 else ""),
+                          t("scenario_file.error.not_toml", reason=exc),
+                          t("scenario_file.expected.toml")) from None
     data = reader.table("", data, _TOP)
     if "server" not in data:
         raise reader.error("server", None, "is missing", "a [server] table with preset = \"...\"")
@@ -289,7 +291,8 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError("scenario file", str(path), f"cannot be read ({exc.strerror})", "a readable .toml file") \
+        raise ConfigError("scenario file", str(path), t("scenario_file.error.unreadable", reason=exc.strerror),
+                          t("scenario_file.expected.readable")) \
             from None
     return loads_scenario(text, str(path))
 
@@ -303,21 +306,22 @@ def _plain(value: Any, where: str) -> Any:
         return [_plain(item, where) for item in value]
     if isinstance(value, Mapping):
         return {str(key): _plain(item, f"{where}.{key}") for key, item in value.items() if item is not None}
-    raise ConfigError(where, value, "cannot be written to a scenario file", "numbers, text, lists and tables")
+    raise ConfigError(where, value, t("scenario_file.error.unwritable"), t("scenario_file.expected.plain"))
 
 
 def _restriction_table(restriction: Restriction, where: str) -> dict[str, Any]:
     kind = type(restriction).__name__
     if DEFENCE_TYPES.get(kind) is not type(restriction):
-        raise ConfigError(where, restriction, "cannot be written to a scenario file",
-                          f"one of {', '.join(DEFENCE_TYPES)}")
+        raise ConfigError(where, restriction, t("scenario_file.error.unwritable"),
+                          t("expected.one_of", choices=", ".join(DEFENCE_TYPES)))
     return {"type": kind, **_plain(dict(restriction.given), where)}
 
 
 def _actor_table(actor: Actor, where: str) -> dict[str, Any]:
     kind = type(actor).__name__
     if ACTOR_TYPES.get(kind) is not type(actor):
-        raise ConfigError(where, actor, "cannot be written to a scenario file", f"one of {', '.join(ACTOR_TYPES)}")
+        raise ConfigError(where, actor, t("scenario_file.error.unwritable"),
+                          t("expected.one_of", choices=", ".join(ACTOR_TYPES)))
     table: dict[str, Any] = {"type": kind}
     for spec in dataclasses.fields(actor):
         if spec.init:
