@@ -106,7 +106,7 @@ def test_every_japanese_text_is_a_translation(ours):
 def test_address_errors_in_japanese(japanese):
     assert _message(lambda: parse_range("192.0.2.99-192.0.2.10", "ip_range_restriction")) == (
         "ip_range_restriction: '192.0.2.99-192.0.2.10' は始まりと終わりが逆の範囲です。"
-        "期待される値: 小さいほうのアドレスを先に書いた範囲（'A-B'）")
+        "期待される値: 小さいほうのアドレスを先に書いた範囲 ('A-B')")
     assert "は IPv4 と IPv6 が混ざっています" in _message(lambda: parse_range("192.0.2.1-::1"))
     assert "はネットワークの一覧ではありません" in _message(lambda: parse_networks(5, "mynetworks"))
     assert _message(lambda: domain_list(["bad domain"], "relay_domains")) == (
@@ -152,17 +152,17 @@ def test_sweep_errors_in_japanese(japanese):
 
 def test_explanations_in_japanese_keep_the_products_words(japanese):
     story = explain("eims-2.1", 3, relay_restriction=True)
-    assert story.startswith("テスト 3（from@S → to@D）: MAIL FROM:<antispam@mail.example.com>、")
+    assert story.startswith("テスト 3 (from@S → to@D): MAIL FROM:<antispam@mail.example.com>、")
     assert "EIMS 2.1 は <relaytest@nmap.scanme.test> の最後の @ のあとのドメインしか見ません。" in story
     assert "ローカルドメイン mail.example.com を名乗っていて" in story
     assert "Relay Restriction がそれを通したため" in story
     assert "250 Recipient <relaytest@nmap.scanme.test> OK と答えました。" in story  # the reply as EIMS wrote it
     refused = explain("eims-2.1", 1, relay_restriction=True)
     assert "Relay Restriction がオンで、送信者 <> にはドメインがないため、拒否しました: 550 Relaying to" in refused
-    assert "SIMS が中継するのは Client Hosts（192.0.2.0/24）のクライアントだけで" in explain("sims", 2)
+    assert "SIMS が中継するのは Client Hosts (192.0.2.0/24) のクライアントだけで" in explain("sims", 2)
     assert "中継を制御する機能がまったくないため" in explain("eims-1.2", 1)
     exim_story = explain("exim", 14)
-    assert "（送信せず）" in exim_story and "allow_domain_literals は既定でオフ" in exim_story
+    assert "(送信せず)" in exim_story and "allow_domain_literals は既定でオフ" in exim_story
     assert "501 <antispam@[192.0.2.25]>: domain literals not allowed" in exim_story
     assert "パーセントハックを当てはめ" in explain("postfix", 5)
 
@@ -171,7 +171,7 @@ def test_short_reasons_in_japanese(japanese):
     assert short_reason(run_relay_test("eims-1.2", 1)) == "250 中継: 中継の制御なし"
     assert short_reason(run_relay_test("sims", 1, client_ip="192.0.2.101")) == "250 中継: 信頼されたクライアント"
     assert short_reason(run_relay_test("sims", 1)) == "550 中継を拒否"
-    assert short_reason(run_relay_test("exim", 14)) == "501 MAIL で送信者を拒否（RCPT は送らず）"
+    assert short_reason(run_relay_test("exim", 14)) == "501 MAIL で送信者を拒否 (RCPT は送らず)"
 
 
 def test_explanations_in_english_are_unchanged(english):
@@ -193,7 +193,7 @@ def test_relay_errors_and_the_chart_in_japanese(japanese):
     ax = fig.axes[0]
     assert ax.get_ylabel() == "テスト数"
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert legend == ["受理（2xx）: 不正中継の疑い", "拒否（4xx/5xx）"]
+    assert legend == ["受理 (2xx): 不正中継の疑い", "拒否 (4xx/5xx)"]
 
 
 # --- the product registry ----------------------------------------------------------------------------------------
@@ -203,23 +203,23 @@ def test_registry_errors_in_japanese(japanese):
     assert _message(lambda: products.get("eims-3.0")).startswith(
         "preset: 'eims-3.0' というプリセットはありません。期待される値: 次のいずれか: eims-1.2, eims-2.1, sims")
     lacking = _message(lambda: products.get("eims-1.2").require(products.SMTP_AUTH, "smtp_auth"))
-    assert lacking.startswith("smtp_auth: 'eims-1.2' は SMTP AUTH のない製品です（EIMS 1.2）。"
+    assert lacking.startswith("smtp_auth: 'eims-1.2' は SMTP AUTH のない製品です (EIMS 1.2)。"
                               "期待される値: その機能のある製品:")
     assert "は SIMS がログに書く行ではありません" in _message(lambda: products.get("sims").pattern("nope"))
     assert "は eims_2_1() に合いません" in _message(lambda: eims_2_1(nonsense=1))
     assert "はサービスの名前ではありません" in _message(lambda: ip_range_restrictions({"imap": ["192.0.2.1"]}))
     assert _message(lambda: exim(primary_hostname="localhost")) == (
-        "primary_hostname: 'localhost' は完全修飾のホスト名（FQDN）ではありません。"
+        "primary_hostname: 'localhost' は完全修飾のホスト名 (FQDN) ではありません。"
         "期待される値: 'mail.example.com' など")
 
 
 def test_notes_and_panel_choices_are_read_in_the_current_language(japanese):
     eims = products.get("eims-2.1")
     assert eims.notes.startswith("Relay Restriction と IP Range Restriction はインストール直後はどちらもオフ")
-    assert [label for label, _settings in eims.panel_choices] == ["EIMS 2.1（インストール直後）",
-                                                                 "EIMS 2.1（Relay Restriction オン）"]
+    assert [label for label, _settings in eims.panel_choices] == ["EIMS 2.1 (インストール直後)",
+                                                                 "EIMS 2.1 (Relay Restriction オン)"]
     assert products.get("sims").notes.startswith("中継するかどうかは Client Hosts で決まる")
-    assert products.get("exim").service_limits[0].source.startswith("smtp_accept_max = 20（Exim の仕様書")
+    assert products.get("exim").service_limits[0].source.startswith("smtp_accept_max = 20 (Exim の仕様書")
     i18n.set_language("en")
     assert eims.notes.startswith("Relay Restriction and IP Range Restriction, both off as installed")
     assert eims.panel_choices[1] == ("EIMS 2.1 (Relay Restriction on)", {"relay_restriction": True})
@@ -238,11 +238,11 @@ def test_products_with_texts_looked_up_later_still_pickle(japanese):
 def test_the_queue_and_the_restrictions_describe_themselves_in_japanese(japanese):
     assert RFC5321_QUEUE.describe() == "5d で配送をあきらめる。再試行: F,forever,30m"
     assert IpRangeRestriction("192.0.2.1-192.0.2.9").describe() == (
-        "IP Range Restriction（pop3, smtp）: 192.0.2.1-192.0.2.9 を許可")
-    assert RouterFilter(deny="203.0.113.0/24").describe() == "ルーターのフィルター（pop3）: 203.0.113.0/24 を破棄"
+        "IP Range Restriction (pop3, smtp): 192.0.2.1-192.0.2.9 を許可")
+    assert RouterFilter(deny="203.0.113.0/24").describe() == "ルーターのフィルター (pop3): 203.0.113.0/24 を破棄"
     relay = RelayRestriction(["example.com"])
-    assert relay.describe() == "Relay Restriction: only route for local domains and: （なし）"  # EIMS's own words
-    assert ClientHosts([]).describe() == "Client Hosts: （なし）"
+    assert relay.describe() == "Relay Restriction: only route for local domains and: (なし)"  # EIMS's own words
+    assert ClientHosts([]).describe() == "Client Hosts: (なし)"
     assert MasterServices(ClientHosts(["192.0.2.1"]), {587: SubmissionAuthRequired()}).describe() == (
         "ポート 25: Client Hosts: 192.0.2.1; ポート 587: ポート 587: MAIL の前に SMTP 認証が必要")
     assert ClosedPorts([587]).describe() == "ポート 587 では待ち受けていない"
@@ -269,7 +269,7 @@ def test_restriction_errors_in_japanese(japanese):
         "期待される値: 'check_client_access <名前>'")
     assert "は simlab に同梱の fail2ban フィルターではありません" in _message(lambda: load_filter("nope"))
     assert _message(lambda: RblClient(["bl.example.test"], Dns(), stage="DATA")) == (
-        "rbl stage: 'DATA' は段階（stage）の名前ではありません。期待される値: 'MAIL' か 'RCPT'")
+        "rbl stage: 'DATA' は段階 (stage) の名前ではありません。期待される値: 'MAIL' か 'RCPT'")
     assert _message(lambda: IpRangeRestriction([])) == (
         "ip_range_restriction: [] に範囲が 1 つもありません。期待される値: 1 つ以上の 'A-B' の範囲")
 
@@ -294,7 +294,7 @@ def test_a_self_testing_client_still_skips_a_broken_list(japanese):
 def test_live_errors_in_japanese(japanese):
     assert _message(lambda: check_host("192.0.2.1")) == (
         "host: '192.0.2.1' はループバックアドレスではありません。期待される値: '127.0.0.1' や '::1' のような"
-        "ループバックアドレス（または allow_non_loopback=True）")
+        "ループバックアドレス (または allow_non_loopback=True)")
     assert _message(lambda: check_client_map({"127.0.0.2": "nowhere"})) == (
         "client_map['127.0.0.2']: 'nowhere' は IP アドレスではありません。期待される値: '203.0.113.7' のようなアドレス")
     with pytest.warns(UserWarning, match="ループバックではないアドレス 192.0.2.1 で待ち受けています"):
@@ -315,7 +315,7 @@ def test_a_port_in_use_is_a_listen_error_in_japanese(japanese):
         taken.close()
     message = str(caught.value)
     assert message.startswith(f"smtp_port: {port} は 127.0.0.1 で待ち受けできません: ")
-    assert message.endswith("期待される値: 空いているポート、または 0（空いているどれかのポート）")
+    assert message.endswith("期待される値: 空いているポート、または 0 (空いているどれかのポート)")
     assert caught.value.errno is not None
 
 

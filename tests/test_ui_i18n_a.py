@@ -127,7 +127,7 @@ def test_the_spoof_panel_in_japanese(japanese):
     assert "RCPT でサーバーは 250 Recipient &lt;user_name@yourcompany.test&gt; OK と応えました" in dialogue
     assert lab.controls["sender_login_check"].options[0] == ("オフ", "")
     assert simlab.ui.spoof.SENDER_CHECKS[0] == ("オフ", "")
-    assert "他のサイトへ送られます" in lab.views["the queue"].value and "キュー ID" in lab.views["the queue"].value
+    assert "ほかのサイトへ送られます" in lab.views["the queue"].value and "キュー ID" in lab.views["the queue"].value
     assert labels(lab)["smtp_auth"].startswith("SMTP 認証 (") and "ポート 25 でも" in labels(lab)["smtp_auth"]
     assert "同じ手口の 1 日" in lab.views["the dialogue"].children[1].value
     lab.controls["preset"].value = "eims-1.2"
@@ -167,12 +167,12 @@ def test_the_guessing_timeline_in_japanese_has_the_figures_words(japanese):
     lab.controls["fail2ban"].value = True
     result = lab.outcome
     svg = guessing_timeline_svg(result, title="t")
-    for words in ("推測する攻撃者: パスワード誤り", "推測する攻撃者: ログイン前に拒否", "fail2ban の BAN",
+    for words in ("推測者: パスワード誤り", "推測者: ログイン前に拒否", "fail2ban の BAN",
                   "1 時間あたり"):
         assert words in svg, words
     figure = guessing_timeline(result)
     drawn = {line.get_label(): list(line.get_ydata()) for line in figure.axes[0].get_lines()
-             if line.get_label().startswith(("推測する攻撃者", "職員"))}
+             if line.get_label().startswith(("推測者", "職員"))}
     assert {s.label: list(s.values) for s in guessing_series(result) if any(s.values)} == drawn and len(drawn) == 3
     assert figure.axes[0].get_ylabel() == "1 時間あたり"
 

@@ -96,8 +96,8 @@ def test_flood_panel_in_japanese_then_english(language):
 
     language("ja")
     panel = flood_lab()
-    assert "接続の洪水" in _heading(panel)
-    assert _tabs(panel) == ["結果", "時間の流れ", "サーバーのログ"]
+    assert "接続フラッド" in _heading(panel)
+    assert _tabs(panel) == ["結果", "タイムライン", "サーバーのログ"]
     assert panel.controls["process_limit"].description == "プロセス数の上限 (同時接続数)"
     assert panel.controls["connection_limit"].description.startswith("クライアントごとの上限 (")
     assert "smtpd_client_connection_count_limit" in panel.controls["connection_limit"].description  # Postfix's word
@@ -107,7 +107,7 @@ def test_flood_panel_in_japanese_then_english(language):
     line = outcome_line(panel.outcome[0])
     assert line.startswith("届いたメール ") and "拒否された正規の接続" in line
     panel.tabs.selected_index = 1
-    assert "接続の洪水" in panel.views["timeline"].value and "分あたり" in panel.views["timeline"].value
+    assert "接続フラッド" in panel.views["timeline"].value and "分あたり" in panel.views["timeline"].value
     language("en")
     panel = flood_lab()
     assert "Knocked offline: a connection flood" in _heading(panel)
@@ -143,7 +143,7 @@ def test_sandbox_panel_in_japanese_then_english(language):
     language("ja")
     panel = sandbox.sandbox()
     assert "サンドボックス" in _heading(panel)
-    assert _tabs(panel) == ["集計", "サーバーのログ", "イベント", "時間の流れ", "構成"]
+    assert _tabs(panel) == ["集計", "サーバーのログ", "イベント", "タイムライン", "構成"]
     assert panel.controls["guesser"].description == "POP3 のパスワード推測者 (S1)"
     assert panel.controls["eims-2.1:relay_restriction"].description == "relay_restriction"
     assert "サーバー: EIMS" in panel.views["the setup"].value

@@ -12,16 +12,16 @@
 # ---
 
 # %% [markdown]
-# # 07 · 1998年から現在へ: 同じ問題を Postfix と Exim の設定で
+# # 07 · 1998 年から現在へ: 同じ問題を Postfix と Exim の設定で
 #
 # **学習目標**
 #
-# * スレッドでたどり着いた対策の一つひとつを、現在広く使われている二つのメールサーバーで同じ役目を果たす設定に対応づけられる。Postfix では `mynetworks`、`reject_unauth_destination`、master.cf の submission エントリと SMTP 認証 (SMTP AUTH)、`smtpd_sender_login_maps`、`reject_rbl_client`。Debian が設定する Exim では `dc_relay_nets` → `relay_from_hosts`、`dc_other_hostnames` → `local_domains`、`dc_relay_domains` → `relay_to_domains`。あわせて、Debian の Exim の初期設定にはそもそもその機能がない箇所を指摘できる。
+# * スレッドでたどり着いた対策の一つひとつを、現在広く使われている二つのメールサーバーで同じ役目を果たす設定に対応づけられる。Postfix では `mynetworks`、`reject_unauth_destination`、master.cf の submission エントリーと SMTP 認証 (SMTP AUTH)、`smtpd_sender_login_maps`、`reject_rbl_client`。Debian が設定する Exim では `dc_relay_nets` → `relay_from_hosts`、`dc_other_hostnames` → `local_domains`、`dc_relay_domains` → `relay_to_domains`。あわせて、Debian の Exim の初期設定にはそもそもその機能がない箇所を指摘できる。
 # * 現在のサーバーの拒否応答とログ行を読める。Postfix の `454` と `554` の違い、サブミッションポートの `554 5.7.1 ... Recipient address rejected: Access denied`、`553 5.7.1 ... not logged in`、`NOQUEUE: reject: RCPT from ...`。Exim の `550 relay not permitted`、`550 Unrouteable address`、`501 ...: domain literals not allowed` (拡張ステータスコードは付かない) と、`H=... rejected RCPT ...` という形のログ行。
 # * nmap の 16 種類の不正中継 (open relay) テストを 5 台のサーバーすべてに対して実行し、それぞれの応答を、製品ごとのアドレスの読み方から説明できる。Exim が `MAIL` の段階で終わらせるテストも含む。
-# * 自分のユーザーには中継 (relay) を許し、それ以外の相手は恒久的に拒否する中継ポリシーを書ける。
+# * 自分の利用者には中継 (relay) を許し、それ以外の相手は恒久的に拒否する中継ポリシーを書ける。
 #
-# **これまでのあらすじ** スレッドの管理者たちは、1998年に Macintosh でメールサーバーを運用していました。POP3 のログに拒否されたログインが並んでいるのを見て侵入を疑い (S1)、調査プログラムに EIMS 1.2 を中継に使われていたことに気づき (S2)、EIMS 2.1 の中継制限は自分で設定するまで働かないこと (S3)、しかもその中継の規則は、誰でも自由に書ける送信者のドメインを信用していること (S4) を知りました。厳しすぎる IP 制限でインターネットからのメールを締め出してしまい (S5)、アドレスを次々に変えるスパム (spam) 送信者も目の当たりにしました。会議室でたどり着いた結論は、当時も今も正しいものです。判断は相手が偽れないものに基づいて行うこと、そして不正な相手を一人ずつ追いかけるのではなく、正当なものを許可することです。このレッスンでは同じサイトを使い、Mac のサーバーがあった場所に現在のサーバーを置きます。Postfix 3.7 (POP3 には Dovecot を併用) と、Debian 12 が配布するままの Exim 4.96 です。Exim は Debian の標準のメールサーバーなので、管理者が出会う機会は Postfix と同じくらいあります。各節では、問題に答える設定を、両製品それぞれの名前で示します。
+# **これまでのあらすじ** スレッドの管理者たちは、1998 年に Macintosh でメールサーバーを運用していました。POP3 のログに拒否されたログインが並んでいるのを見て侵入を疑い (S1)、調査プログラムに EIMS 1.2 を中継に使われていたことに気づき (S2)、EIMS 2.1 の中継制限は自分で設定するまで働かないこと (S3)、しかもその中継の規則は、誰でも自由に書ける送信者のドメインを信用していること (S4) を知りました。厳しすぎる IP 制限でインターネットからのメールを締め出してしまい (S5)、アドレスを次々に変える迷惑メール送信者 (spammer) も目の当たりにしました。会議室でたどり着いた結論は、当時も今も正しいものです。判断は相手が偽れないものに基づいて行うこと、そして不正な相手を一人ずつ追いかけるのではなく、正当なものを許可することです。このレッスンでは同じサイトを使い、Mac のサーバーがあった場所に現在のサーバーを置きます。Postfix 3.7 (POP3 には Dovecot を併用) と、Debian 12 が配布するままの Exim 4.96 です。Exim は Debian の標準のメールサーバーなので、管理者が出会う機会は Postfix と同じくらいあります。各節では、問題に答える設定を、両製品それぞれの名前で示します。
 #
 # **事実の出典** Postfix の用語はその文書 (`postconf(5)`) とソースコードによります。応答は、Debian 12 のパッケージで動く実際の Postfix 3.7.11 と、ポート 587 も含めて照合しました (ファイル `tests/data/postfix_reference.json`)。Exim の応答とログ行は、Debian が生成した設定で動く実際の Exim 4.96 を `exim4 -bh` (指定したアドレスからの SMTP セッションを試すモード) で操作して記録したものです (ファイル `tests/data/exim_reference.json`。以下「Exim の記録」と呼びます)。Exim の既定値はその仕様書 (4.96 の `spec.txt`)、ACL と `update-exim4.conf.conf` の設定名は Debian の `exim4-config` パッケージによります。シミュレーションの Exim は、simlab がモデル化していないもの (たとえば TLS) を省いています。
 #
@@ -35,7 +35,7 @@
 # | 198.51.100.77 | alice。外出先からメールを読み書きする職員 |
 # | `yourcompany.test`、`remote.test` (198.51.100.90) | 外部のドメイン (yourcompany.co.jp) と、メールをやり取りする相手 |
 # | 203.0.113.50 | なりすまし (spoofing) で `Postmaster@` を名乗ったメッセージを送ったホスト |
-# | 203.0.113.226 | パスワードを推測する攻撃者 (203.216.11.226) |
+# | 203.0.113.226 | パスワード推測者 (203.216.11.226) |
 # | 203.0.113.7 | nmap の中継テストを実行する、サイト外のホスト |
 # | `nmap.scanme.test` | nmap の中継テストが狙う外部のドメイン |
 
@@ -63,7 +63,7 @@ print("the simulated Exim: relay_from_hosts =", exim.settings["relay_from_hosts"
 # %% [markdown]
 # ## 1. 誰に中継を許すか: `mynetworks` と `permit_mynetworks`
 #
-# SIMS は「接続してきたクライアントのアドレスは Client Hosts (中継を許すクライアントのアドレスの一覧) にあるか」と問いました。Postfix は同じことを `mynetworks` (信頼するネットワークの一覧) について問います。中継するかどうかは `RCPT TO` の時点で、`smtpd_relay_restrictions` によって決まります。この設定は `permit_mynetworks` のような制限の語を並べた一覧で、左から順に読まれ、最初に当てはまった語で結果が決まります。既定値は `permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination` です。
+# SIMS は「接続してきたクライアントのアドレスは Client Hosts (中継を許すクライアントのアドレスの一覧) にあるか」と問いました。Postfix は同じことを `mynetworks` (信頼するネットワークの一覧) について問います。中継するかどうかは `RCPT TO` の時点で、`smtpd_relay_restrictions` によって決まります。この設定は `permit_mynetworks` のような制限の語を並べたリスト (制限リスト) で、左から順に読まれ、最初に当てはまった語で結果が決まります。既定値は `permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination` です。
 #
 # **予想してから実行しましょう。** LAN 上の bob の PC と外部のホストから、同じ 3 行のコマンド (`EHLO`、`MAIL FROM`、`RCPT TO`) を送ります。外部のホストからは、外部のドメイン宛てと bob 宛ての 2 通りを試します。それぞれ `RCPT` で何が返ってくるでしょうか。
 
@@ -96,7 +96,7 @@ print(next(line for line in exim.log if "rejected RCPT" in line))
 #
 # ## 2. 恒久的に拒否するか、一時的に拒否するか: `reject_unauth_destination` と `defer_unauth_destination`
 #
-# 上の外部ホストが受け取ったのは `454 4.7.1`、つまり*一時的な*拒否でした。これは Postfix の既定の動作で、安全網の役目を果たします。`mynetworks` の設定を誤っても、自分のユーザーのメールはエラーメール (bounce) として送り返されることなく、送信側で待たされて再送されるからです。既定の一覧の語を左から順に読むと、次のとおりです。
+# 上の外部ホストが受け取ったのは `454 4.7.1`、つまり*一時的な*拒否でした。これは Postfix の既定の動作で、安全網の役目を果たします。`mynetworks` の設定を誤っても、自分の利用者のメールはエラーメール (bounce) として送り返されることなく、送信側で待たされて再送されるからです。既定のリストの語を左から順に読むと、次のとおりです。
 #
 # | 語 | 意味 |
 # |---|---|
@@ -105,7 +105,7 @@ print(next(line for line in exim.log if "rejected RCPT" in line))
 # | `defer_unauth_destination` | 宛先のドメインが自分のものではない: *今は*拒否する (`454`) |
 # | `reject_unauth_destination` | 同じ判定だが、*恒久的に*拒否する (`554`) |
 #
-# 次は、一覧を `reject_unauth_destination` の 1 語だけにした場合です。**予想してみましょう。** 外部のホストと LAN 上の bob は、今度は何を受け取るでしょうか。
+# 次は、リストを `reject_unauth_destination` の 1 語だけにした場合です。**予想してみましょう。** 外部のホストと LAN 上の bob は、今度は何を受け取るでしょうか。
 
 # %%
 alone = site_server("postfix", {"smtpd_relay_restrictions": "reject_unauth_destination"})
@@ -116,7 +116,7 @@ print(next(line for line in alone.log if "NOQUEUE: reject" in line))
 # %% [markdown]
 # 恒久的な `554 5.7.1` が返りました。ただし、bob に対してもです。この語を単独で使うと、外部のドメイン宛てに送る人を全員拒否してしまいます。どの語をその前に、どの順で置くべきかは、このレッスンの最後の演習で考えます。
 #
-# **Debian が配布するままの Exim は、恒久的に拒否します。** 上の `550 relay not permitted` は恒久的な拒否で、`update-exim4.conf.conf` には一時的な拒否に切り替える項目がありません (一時的に拒否したい管理者は ACL を編集して、拒否を `defer` に変えます。`defer` は Exim で「あとで再試行してください」を意味する語です)。Debian の宛先の検査も順序のある一覧です。その中身は演習のあとで読みます。ただし違いの一つ、このサーバーに存在しない宛先の扱いは、この段階でもう確かめられます。
+# **Debian が配布するままの Exim は、恒久的に拒否します。** 上の `550 relay not permitted` は恒久的な拒否で、`update-exim4.conf.conf` には一時的な拒否に切り替える項目がありません (一時的に拒否したい管理者は ACL を編集して、拒否を `defer` に変えます。`defer` は Exim で「あとで再試行してください」を意味する語です)。Debian の宛先の検査も順序のあるリストです。その中身は演習のあとで読みます。ただし違いの一つ、このサーバーに存在しない宛先の扱いは、この段階でもう確かめられます。
 #
 # **予想してみましょう。** `nosuch@example.com` 宛てに bob の PC から送った場合と、外部から送った場合、それぞれのサーバーは何を返すでしょうか。
 
@@ -128,11 +128,11 @@ for name, server in (("Postfix", postfix), ("Exim", exim)):
 # %% [markdown]
 # Postfix は、存在しない名前をどちらから送られても拒否します (`550 5.1.1 ... User unknown`)。Exim は、外部からなら `550 Unrouteable address` で拒否しますが、LAN からなら受け付けます。Debian の設定は、宛先が存在するかを確かめる*前に*、中継を許すホストを通してしまうからです (Exim の記録にも、この両方の応答があります)。LAN から受け付けたこのメッセージは、あとで配送 (delivery) するときにエラーメールになって戻ってきます。
 #
-# ## 3. 外出先のユーザー: ポート 587 のサブミッションと SMTP 認証
+# ## 3. 外出先の利用者: ポート 587 のサブミッションと SMTP 認証
 #
-# 1998年、外出先の alice が EIMS 経由で送信できたのは、送信者アドレスがローカルのものだったからにすぎません。スパム送信者が使ったのと同じ抜け穴です。SIMS では、alice は拒否されました。現在なら alice は、サブミッションポート (submission port、587 番。RFC 6409) に接続し、SMTP 認証 (RFC 4954) でログインしてから送信します。このポートは、インターネットからのメールが届くポート 25 とは別に設けられています。
+# 1998 年、外出先の alice が EIMS 経由で送信できたのは、送信者アドレスがローカルのものだったからにすぎません。迷惑メール送信者が使ったのと同じ抜け穴です。SIMS では、alice は拒否されました。現在なら alice は、サブミッションポート (submission port、587 番。RFC 6409) に接続し、SMTP 認証 (RFC 4954) でログインしてから送信します。このポートは、インターネットからのメールが届くポート 25 とは別に設けられています。
 #
-# **ポート 587 を開く設定: master.cf** `main.cf` には Postfix の設定が書かれ、`master.cf` には Postfix が動かすサービスが 1 行に 1 エントリずつ並んでいます。その中の `smtp inet ... smtpd` エントリがポート 25 で、`main.cf` の設定をそのまま使います。Debian 12 の `master.cf` には `submission inet ... smtpd` エントリも入っていますが、*コメントアウト*されています。ポート 587 を開くには、管理者がその行と、その下に続く `-o` の行から `#` を外し、Postfix を再読み込み (reload) します。`-o name=value` の各行は、`main.cf` の設定を一つ、*そのサービスに限って*上書きします。次に示すのは、Debian が配布するエントリのコメントを外したものです (TLS の行は省いています。simlab は TLS をシミュレートしません)。
+# **ポート 587 を開く設定: master.cf** `main.cf` には Postfix の設定が書かれ、`master.cf` には Postfix が動かすサービスが 1 行に 1 エントリーずつ並んでいます。その中の `smtp inet ... smtpd` エントリーがポート 25 で、`main.cf` の設定をそのまま使います。Debian 12 の `master.cf` には `submission inet ... smtpd` エントリーも入っていますが、*コメントアウト*されています。ポート 587 を開くには、管理者がその行と、その下に続く `-o` の行から `#` を外し、Postfix を再読み込み (reload) します。`-o name=value` の各行は、`main.cf` の設定を一つ、*そのサービスに限って*上書きします。次に示すのは、Debian が配布するエントリーのコメントを外したものです (TLS の行は省いています。simlab は TLS をシミュレートしません)。
 
 # %%
 from simlab.exercises.today import submission_entry  # noqa: E402
@@ -140,7 +140,7 @@ from simlab.exercises.today import submission_entry  # noqa: E402
 print(*submission_entry(), sep="\n")
 
 # %% [markdown]
-# ポート 587 では、このエントリが AUTH を有効にし (`smtpd_sasl_auth_enable=yes`)、ログ行に `postfix/submission/smtpd` という名前を付け、`main.cf` のクライアント、HELO、送信者、中継の各一覧を*空に*します (`name=` とだけ書くと空の一覧になります)。そして `RCPT` の時点で、エントリ独自の `smtpd_recipient_restrictions=permit_sasl_authenticated,reject` によって判断します。ログインしたクライアントはどこへでも送れ、それ以外は拒否されます。`main.cf` のクライアント、HELO、送信者、中継、宛先のどの一覧も、ポート 587 には及びません。
+# ポート 587 では、このエントリーが AUTH を有効にし (`smtpd_sasl_auth_enable=yes`)、ログ行に `postfix/submission/smtpd` という名前を付け、`main.cf` のクライアント、HELO、送信者、中継の各リストを*空に*します (`name=` とだけ書くと空のリストになります)。そして `RCPT` の時点で、エントリー独自の `smtpd_recipient_restrictions=permit_sasl_authenticated,reject` によって判断します。ログインしたクライアントはどこへでも送れ、それ以外は拒否されます。`main.cf` のクライアント、HELO、送信者、中継、宛先のどのリストも、ポート 587 には及びません。
 #
 # **予想してみましょう。** alice が `AUTH` より*前に* `MAIL FROM` と `RCPT TO` を送ります。どのコマンドで、どのコードで拒否されるでしょうか (RFC 6409 §4.3 に答えがあります。Postfix はそれに従っているでしょうか)。そのあと alice はやり直し (`RSET`)、ログインしてから同じコマンドを繰り返します。`AUTH PLAIN` の引数は、`\0alice\0wonderland42` を base64 で符号化したものです。
 
@@ -167,7 +167,7 @@ plots.sequence_diagram(join_multiline_replies(s.transcript, keep="AUTH"),
                        title="Submission: refused at RCPT until AUTH")
 
 # %% [markdown]
-# `AUTH` の前は、`MAIL` に `250 2.1.0 Ok`、`RCPT` に `554 5.7.1 <carol@remote.test>: Recipient address rejected: Access denied` が返ります。エントリの宛先の一覧が働いた結果です。`AUTH` が成功した (`235 2.7.0 Authentication successful`) あとは、同じ `RCPT` に `250 2.1.5 Ok` が返ります。RFC 6409 §4.3 は、クライアントがログインするまで、サブミッション用のサーバーは `MAIL` を `530 5.7.0 Authentication required` で拒否するよう求めています。しかしそれは RFC の求めであって、Debian の Postfix の動作ではありません (このエントリを設定した実際の Postfix 3.7.11 は、上のとおりに応答しました)。ログにはサービス名とログイン名が記録されます。`postfix/submission/smtpd` と `sasl_username` を探してみましょう。
+# `AUTH` の前は、`MAIL` に `250 2.1.0 Ok`、`RCPT` に `554 5.7.1 <carol@remote.test>: Recipient address rejected: Access denied` が返ります。エントリーの宛先のリストが働いた結果です。`AUTH` が成功した (`235 2.7.0 Authentication successful`) あとは、同じ `RCPT` に `250 2.1.5 Ok` が返ります。RFC 6409 §4.3 は、クライアントがログインするまで、サブミッション用のサーバーは `MAIL` を `530 5.7.0 Authentication required` で拒否するよう求めています。しかしそれは RFC の求めであって、Debian の Postfix の動作ではありません (このエントリーを設定した実際の Postfix 3.7.11 は、上のとおりに応答しました)。ログにはサービス名とログイン名が記録されます。`postfix/submission/smtpd` と `sasl_username` を探してみましょう。
 
 # %%
 for line in postfix.log:
@@ -184,11 +184,11 @@ print(*s.transcript, sep="\n")
 print(rcpt_reply(exim, "198.51.100.77", "alice@example.com", "carol@remote.test"))
 
 # %% [markdown]
-# 外出先の alice は、この Exim から見れば外部の人です。返るのは `550 relay not permitted` です (シミュレーションの応答には、実際の Exim 4.96 が提示する `STARTTLS`、`CHUNKING`、`PRDR`、`PIPECONNECT` の行もありません。simlab がこれらをモデル化していないためです)。外出先のユーザーを受け入れたい Debian の管理者がすべきことを、手順だけ述べておきます。Debian の設定にコメントアウトされた状態で入っている認証モジュールの一つを有効にし (パスワードの確認には Dovecot か saslauthd を使います)、パスワードを送る前に TLS を必須とし、Exim が待ち受けるポートに 587 を加えます。Debian の宛先の検査には、ログインしたクライアントを受け付ける規則がもともとあるので、これで中継もできるようになります。
+# 外出先の alice は、この Exim から見れば外部の人です。返るのは `550 relay not permitted` です (シミュレーションの応答には、実際の Exim 4.96 が提示する `STARTTLS`、`CHUNKING`、`PRDR`、`PIPECONNECT` の行もありません。simlab がこれらをモデル化していないためです)。外出先の利用者を受け入れたい Debian の管理者がすべきことを、手順だけ述べておきます。Debian の設定にコメントアウトされた状態で入っている認証モジュールの一つを有効にし (パスワードの確認には Dovecot か saslauthd を使います)、パスワードを送る前に TLS を必須とし、Exim が待ち受けるポートに 587 を加えます。Debian の宛先の検査には、ログインしたクライアントを受け付ける規則がもともとあるので、これで中継もできるようになります。
 #
 # ## 4. なりすました送信者: `smtpd_sender_login_maps` と `reject_sender_login_mismatch`
 #
-# Postfix は、なりすましをする相手のための*中継*はすでに拒否しています。しかしその相手は、`Postmaster@example.com` を名乗って、サイト内のユーザーにメールを送ることはまだできます。いかにも本物らしく見えるメッセージです。`smtpd_sender_login_maps` は、どのログインがどのアドレスを所有するかを定めます。`reject_sender_login_mismatch` は、その所有者としてログインしていないクライアントが使うローカルの送信者アドレスを拒否します。まず、両方の設定を `main.cf` に書いた場合です。
+# Postfix は、なりすましをする相手のための*中継*はすでに拒否しています。しかしその相手は、`Postmaster@example.com` を名乗って、サイト内の利用者にメールを送ることはまだできます。いかにも本物らしく見えるメッセージです。`smtpd_sender_login_maps` は、どのログインがどのアドレスを所有するかを定めます。`reject_sender_login_mismatch` は、その所有者としてログインしていないクライアントが使うローカルの送信者アドレスを拒否します。まず、両方の設定を `main.cf` に書いた場合です。
 
 # %%
 from simlab.ui.today import SENDER_LOGIN_MAPS  # noqa: E402
@@ -199,9 +199,9 @@ print("spoofer -> bob:  ", rcpt_reply(checked, "203.0.113.50", "Postmaster@examp
 print("bob on the LAN:  ", rcpt_reply(checked, "192.0.2.101", "bob@example.com", "carol@remote.test"))
 
 # %% [markdown]
-# 2 行目が落とし穴です。LAN 上の bob はログインしないので、bob まで拒否されます。対処は、全員が AUTH を使って送信するようにするか、一覧の最初で LAN を信頼する (`permit_mynetworks, reject_sender_login_mismatch`) かのどちらかです。RFC 2505 (§2.6.2) は、より広い問題にも注意を促しています。ローカルの送信者を名乗る外部からのメールを拒否すると、転送されたメールやメーリングリストのメールまで受け取れなくなるのです。これらの検査が見るのはエンベロープ送信者 (envelope sender、`MAIL FROM`) だけで、`From:` ヘッダーは見ません。
+# 2 行目が落とし穴です。LAN 上の bob はログインしないので、bob まで拒否されます。対処は、全員が AUTH を使って送信するようにするか、リストの最初で LAN を信頼する (`permit_mynetworks, reject_sender_login_mismatch`) かのどちらかです。RFC 2505 (§2.6.2) は、より広い問題にも注意を促しています。ローカルの送信者を名乗る外部からのメールを拒否すると、転送されたメールやメーリングリストのメールまで受け取れなくなるのです。これらの検査が見るのはエンベロープ送信者 (envelope sender、`MAIL FROM`) だけで、`From:` ヘッダーは見ません。
 #
-# **予想してみましょう。** alice がポート 587 でログインし、`bob@example.com` を名乗って送信します。`main.cf` の検査は alice を拒否するでしょうか (3 節の submission エントリを読み返してください)。続いて、プリセットの `sender_login_check` を使い、同じ検査をエントリにも加えます。
+# **予想してみましょう。** alice がポート 587 でログインし、`bob@example.com` を名乗って送信します。`main.cf` の検査は alice を拒否するでしょうか (3 節の submission エントリーを読み返してください)。続いて、プリセットの `sender_login_check` を使い、同じ検査をエントリーにも加えます。
 
 # %%
 from simlab import products  # noqa: E402
@@ -221,18 +221,18 @@ print("main.cf only:         ", as_bob_on_587(checked))
 print("and the entry:        ", as_bob_on_587(site_server("postfix", both)))
 
 # %% [markdown]
-# 検査を `main.cf` にだけ書いた場合、alice の `MAIL` と `RCPT` には `250 2.1.0 Ok` と `250 2.1.5 Ok` が返ります。エントリの `-o smtpd_sender_restrictions=` がポート 587 で `main.cf` の一覧を空にするので、そこでは検査が一度も実行されないのです (Debian のエントリを使った実際の Postfix でも、ログインしたユーザーが同じように `Postmaster@example.com` を名乗って送信できました)。ログインしたユーザーに対する検査は、submission エントリに書くべきものです。管理者が編集するファイルでは、次のようになります。
+# 検査を `main.cf` にだけ書いた場合、alice の `MAIL` と `RCPT` には `250 2.1.0 Ok` と `250 2.1.5 Ok` が返ります。エントリーの `-o smtpd_sender_restrictions=` がポート 587 で `main.cf` のリストを空にするので、そこでは検査が一度も実行されないのです (Debian のエントリーを使った実際の Postfix でも、ログインした利用者が同じように `Postmaster@example.com` を名乗って送信できました)。ログインした利用者に対する検査は、submission エントリーに書くべきものです。管理者が編集するファイルでは、次のようになります。
 #
 # ```
 # # main.cf
 # smtpd_sender_login_maps = hash:/etc/postfix/sender_login
 # smtpd_sender_restrictions = reject_sender_login_mismatch      (ポート 25)
 #
-# # master.cf の submission エントリ内 (空の値の行を置き換える)
+# # master.cf の submission エントリー内 (空の値の行を置き換える)
 #   -o smtpd_sender_restrictions=reject_sender_login_mismatch
 # ```
 #
-# こうすると、alice の `RCPT` には `553 5.7.1 <bob@example.com>: Sender address rejected: not owned by user alice` が返ります (`smtpd_delay_reject = yes` なので Postfix は送信者の一覧を `RCPT` の時点で検査し、`MAIL` にはそれまでどおり `250 2.1.0 Ok` が返ります)。`smtpd_sender_login_maps` は `main.cf` に置いたままにします。エントリはこの設定を上書きしないからです。
+# こうすると、alice の `RCPT` には `553 5.7.1 <bob@example.com>: Sender address rejected: not owned by user alice` が返ります (`smtpd_delay_reject = yes` なので Postfix は送信者のリストを `RCPT` の時点で検査し、`MAIL` にはそれまでどおり `250 2.1.0 Ok` が返ります)。`smtpd_sender_login_maps` は `main.cf` に置いたままにします。エントリーはこの設定を上書きしないからです。
 #
 # **Debian が配布するままの Exim には、この種の送信者の検査がありません。** 中継の判断は送信者を見ませんが (1 節)、`Postmaster@example.com` から来たと称する bob *宛て*のメールは、誰からでも受け取ります。
 
@@ -394,17 +394,17 @@ for test in RELAY_TESTS[4:]:
 #
 # これらの応答は Exim の記録そのままで、記録したサーバーのアドレスだけを 192.0.2.25 に置き換えてあります。
 #
-# ## 試してみよう: 1998年から現在へ
+# ## 試してみよう: 1998 年から現在へ
 #
-# このパネル (panel) は Postfix 用です (Debian の初期設定の Exim には、ここで扱う設定のほとんどがありません。Exim の応答は上の各節で示しました)。メニューからスレッドの問題を一つ選ぶと、それに答える Postfix の設定だけが表示されます (それ以外は Postfix の既定値のままです)。設定を変えるたびに、Postfix での 1 日と、その問題に関わるやり取りが実行し直されます。**main.cf** のタブには、あなたが選んだ設定が、管理者が書くとおりの形で `main.cf` と master.cf の submission エントリに示されます。試してほしいこと:
+# このパネル (panel) は Postfix 用です (Debian の初期設定の Exim には、ここで扱う設定のほとんどがありません。Exim の応答は上の各節で示しました)。メニューからスレッドの問題を一つ選ぶと、それに答える Postfix の設定だけが表示されます (それ以外は Postfix の既定値のままです)。設定を変えるたびに、Postfix での 1 日と、その問題に関わるやり取りが実行し直されます。**main.cf** のタブには、あなたが選んだ設定が、管理者が書くとおりの形で `main.cf` と master.cf の submission エントリーに示されます。試してほしいこと:
 #
 # 1. **不正中継:** `mynetworks` に `0.0.0.0/0` (「全員を信頼する」) を入れ、次に空にしてみる。
-# 2. **中継の拒否:** `defer` と `reject` を切り替え、やり取りの記録 (transcript) のタブで応答コードを見る。
-# 3. **外出先のユーザー:** (main.cf の中継の一覧にある) `permit_sasl_authenticated` のチェックを外す。ポート 587 の alice に影響はあるでしょうか。次に、master.cf の submission エントリのチェックを外して、サブミッションポートを閉じてみる。
-# 4. **なりすました送信者:** main.cf の `smtpd_sender_restrictions` の選択肢を一つずつ試す。誰がメールを失うでしょうか。次に submission エントリの `-o smtpd_sender_restrictions=` を設定し、bob を名乗って送る alice がどうなるかを見る。
+# 2. **中継の拒否:** `defer` と `reject` を切り替え、「対話の記録」のタブで応答コードを見る。
+# 3. **外出先の利用者:** (main.cf の中継のリストにある) `permit_sasl_authenticated` のチェックを外す。ポート 587 の alice に影響はあるでしょうか。次に、master.cf の submission エントリーのチェックを外して、サブミッションポートを閉じてみる。
+# 4. **なりすました送信者:** main.cf の `smtpd_sender_restrictions` の選択肢を一つずつ試す。誰がメールを失うでしょうか。次に submission エントリーの `-o smtpd_sender_restrictions=` を設定し、bob を名乗って送る alice がどうなるかを見る。
 # 5. **パスワード推測:** fail2ban を有効にし、BAN を長くし、さらに推測者に 20 個のアドレスを与える。
 # 6. **ブロックリスト:** まず正常なリスト、次に壊れたリストを使う。
-# 7. 自分でやり取りを入力する (1 行に 1 コマンド)。たとえばポート 110 で `USER info` / `PASS info` と入力し、Postfix のログのタブを読む。`mynetworks` に正しくない範囲も入力してみる。
+# 7. 「自分の対話 (1 行に 1 コマンド)」の欄に入力する。たとえばポート 110 で `USER info` / `PASS info` と入力し、「Postfix のログ」のタブを読む。`mynetworks` に正しくない範囲も入力してみる。
 
 # %%
 from simlab.ui.today import today_lab  # noqa: E402
@@ -422,7 +422,7 @@ lab
 # * それ以外で外部のドメイン宛てに送る相手は、全員 `RCPT` で**恒久的な** `5xx` を受け取る。
 # * そのうえで、ポート 587 でログインした alice は引き続き中継でき、そこでログインしていないクライアントは引き続き拒否される。
 #
-# チェッカーは 6 つのクライアントから送信し、それぞれが何を受け取ったかを示します。設定を置くファイル (`main.cf` か、master.cf の submission エントリの `-o` 行か) を間違えると、その設定をどちらのファイルに書くべきかも教えてくれます。この演習は Postfix だけが対象です。Debian が配布するままの Exim には SMTP 認証がないので (3 節)、どんな Exim の設定をしても alice に中継を許すことはできません。
+# チェッカーは 6 つのクライアントから送信し、それぞれが何を受け取ったかを示します。設定を置くファイル (`main.cf` か、master.cf の submission エントリーの `-o` 行か) を間違えると、その設定をどちらのファイルに書くべきかも教えてくれます。この演習は Postfix だけが対象です。Debian が配布するままの Exim には SMTP 認証がないので (3 節)、どんな Exim の設定をしても alice に中継を許すことはできません。
 
 # %%
 from simlab.exercises.today import SOLUTION, check_relay_restrictions  # noqa: E402
@@ -446,16 +446,16 @@ simlab.ui.solution_button(SOLUTION)
 #
 # ## 今日に活かせること
 #
-# | 1998年の問題 | スレッドでの対策 | 現在: Postfix 3.7 | 現在: Exim 4.96 (Debian 12) |
+# | 1998 年の問題 | スレッドでの対策 | 現在: Postfix 3.7 | 現在: Exim 4.96 (Debian 12) |
 # |---|---|---|---|
 # | 誰に中継を許すか (S2、S4) | SIMS の Client Hosts | `mynetworks` + `permit_mynetworks` | `dc_relay_nets` → `relay_from_hosts` |
 # | 中継の制限が初期状態で無効 (S3、S6) | EIMS 2.1 の Relay Restriction | `reject_unauth_destination` (554) ／既定の `defer_unauth_destination` (454) | インストール直後から有効。`550 relay not permitted` で恒久的に拒否 |
-# | 外部から送信する職員 | 送信者のドメインを信用した | ポート 587: master.cf の submission エントリのコメントを外す。SMTP 認証、`permit_sasl_authenticated,reject` | Debian の初期設定にはない: 認証モジュールとポート 587 を有効にする |
-# | なりすました Postmaster (S4) | クライアントのアドレスで判断 | 送信者で中継が許されることはない。`smtpd_sender_login_maps` + `reject_sender_login_mismatch` を main.cf (ポート 25) と submission エントリ (587) に | 送信者で中継が許されることはない。送信者とログインの照合は、自分で書く ACL の規則 |
+# | 外部から送信する職員 | 送信者のドメインを信用した | ポート 587: master.cf の submission エントリーのコメントを外す。SMTP 認証、`permit_sasl_authenticated,reject` | Debian の初期設定にはない: 認証モジュールとポート 587 を有効にする |
+# | なりすました Postmaster (S4) | クライアントのアドレスで判断 | 送信者で中継が許されることはない。`smtpd_sender_login_maps` + `reject_sender_login_mismatch` を main.cf (ポート 25) と submission エントリー (587) に | 送信者で中継が許されることはない。送信者とログインの照合は、自分で書く ACL の規則 |
 # | パスワード推測 (S1) | POP3 をアドレスで制限 | fail2ban のジェイル、Dovecot の失敗時の遅延、そして強いパスワード | 同じ: POP3 は Exim ではなく Dovecot が提供する |
-# | スパムの送信元 | ログを読み、手作業で遮断 | `reject_rbl_client` (RFC 5782)。自己テストに合格するリストで | ACL の `dnslists` 条件。Debian の初期設定にはない |
+# | 迷惑メールの送信元 | ログを読み、手作業で遮断 | `reject_rbl_client` (RFC 5782)。自己テストに合格するリストで | ACL の `dnslists` 条件。Debian の初期設定にはない |
 # | 変わったアドレス形式 (nmap) | ― | `%`、`!`、ソースルートを解きほぐしてから中継を拒否 | ドメインリテラルは `MAIL`/`RCPT` で拒否、`%` と `!` は Debian の ACL で拒否、ソースルートは取り除く |
 #
-# * 判断は、クライアントが偽れないもの (そのアドレスかログイン) に基づいて行い、クライアントが入力するもの (`HELO`、`MAIL FROM`) には決して基づかせないこと。RFC 2505 は 1999年にそう述べており、Postfix も Debian の Exim も、そのように作られています。
+# * 判断は、クライアントが偽れないもの (そのアドレスかログイン) に基づいて行い、クライアントが入力するもの (`HELO`、`MAIL FROM`) には決して基づかせないこと。RFC 2505 は 1999 年にそう述べており、Postfix も Debian の Exim も、そのように作られています。
 # * nmap のように外部からテストすること。16 の形式のどれかに 2xx が返ったら、調べる価値があります。走査がどう終わったかも読みましょう。走査側を切断するサーバー (構文エラー 4 回で切断する Exim) では、試されないまま残る形式があるからです。
 # * どの防御にも、確かめるべき代償があります。ほかに誰を拒否してしまったか (LAN 上の bob、転送されたメッセージ、1 つのアドレスの背後にあるネットワーク全体) を確かめましょう。
