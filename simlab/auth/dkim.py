@@ -34,6 +34,7 @@ from dkim.canonicalization import CanonicalizationPolicy
 from dkim.crypto import HASH_ALGORITHMS, parse_pem_private_key
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 __all__ = ["DkimResult", "KEY_DIR", "SIGNED_HEADERS", "LESSON_KEYS", "sign", "verify", "key_record",
            "private_key", "key_name", "message_bytes", "split_message"]
@@ -109,8 +110,8 @@ def private_key(domain: str, selector: str) -> bytes:
     """The lesson private key (PEM) for ``domain``/``selector``; a ConfigError if simlab ships none."""
     path = KEY_DIR / f"{domain.lower()}.{selector.lower()}.pem"
     if (domain.lower(), selector.lower()) not in LESSON_KEYS or not path.is_file():
-        raise ConfigError("dkim key", f"{selector}._domainkey.{domain}", "is not a key simlab ships",
-                          f"one of {', '.join(key_name(s, d) for d, s in LESSON_KEYS)}")
+        raise ConfigError("dkim key", f"{selector}._domainkey.{domain}", t("auth.dkim.not_a_key"),
+                          t("expected.one_of", choices=", ".join(key_name(s, d) for d, s in LESSON_KEYS)))
     return path.read_bytes()
 
 
@@ -146,7 +147,7 @@ def sign(lines: Sequence[str], domain: str, selector: str = "mail", *, now: floa
     present = {line.partition(":")[0].strip().lower() for line in _header_lines(lines)}
     chosen = [h for h in headers if h in present]
     if "from" not in chosen:
-        raise ConfigError("dkim message", "no From: field", "cannot be signed", "a message with a From: header")
+        raise ConfigError("dkim message", "no From: field", t("auth.dkim.cannot_sign"), t("auth.dkim.expected_from"))
     raw = _Signer(message_bytes(lines)).sign_at(now, selector.encode(), domain.encode(), key,
                                                 [h.encode() for h in chosen])
     return raw.decode("ascii").rstrip("\r\n").split("\r\n")

@@ -26,6 +26,7 @@ from email.utils import getaddresses
 from functools import lru_cache
 
 from simlab.errors import ConfigError
+from simlab.i18n import t
 
 __all__ = ["POLICIES", "RESULTS", "DmarcRecord", "DmarcResult", "Discovery", "parse_record", "discover",
            "organizational_domain", "aligned", "evaluate", "author_domain", "txt_records"]
@@ -168,7 +169,7 @@ def aligned(identifier: str, from_domain: str, mode: str = "r") -> bool:
     """Identifier alignment (§3.1.1, §3.1.2): strict ``s`` needs the same name, relaxed ``r`` the same
     organizational domain."""
     if mode not in ("r", "s"):
-        raise ConfigError("alignment mode", mode, "is not an alignment mode", "'r' (relaxed) or 's' (strict)")
+        raise ConfigError("alignment mode", mode, t("auth.dmarc.not_a_mode"), t("auth.dmarc.expected_mode"))
     a, b = identifier.rstrip(".").lower(), from_domain.rstrip(".").lower()
     if not a or not b:
         return False
@@ -201,18 +202,19 @@ def discover(from_domain: str, dns: Mapping[str, object]) -> Discovery:
         queried.append(name)
         texts = txt_records(dns, name)
         if texts is TIMEOUT:
-            return Discovery("temperror", queried=tuple(queried), reason=f"the lookup of {name} timed out")
-        records = [r for r in (parse_record(t) for t in texts or ()) if r is not None]
+            return Discovery("temperror", queried=tuple(queried), reason=t("auth.dmarc.reason.timed_out", name=name))
+        records = [r for r in (parse_record(text) for text in texts or ()) if r is not None]
         if len(records) > 1:
             return Discovery("none", queried=tuple(queried),
-                             reason=f"{name} holds {len(records)} DMARC records; DMARC is not applied (§6.6.3)")
+                             reason=t("auth.dmarc.reason.several", name=name, count=len(records)))
         if records:
             record = records[0]
             if not record.valid:
                 return Discovery("permerror", record, candidate, tuple(queried),
-                                 f"the record at {name} has no valid p and no valid rua: {'; '.join(record.errors)}")
+                                 t("auth.dmarc.reason.invalid", name=name, errors="; ".join(record.errors)))
             return Discovery("found", record, candidate, tuple(queried))
-    return Discovery("none", queried=tuple(queried), reason=f"no DMARC record at {' or '.join(queried)}")
+    return Discovery("none", queried=tuple(queried), reason=t("auth.dmarc.reason.no_record",
+                                                                  names=t("auth.dmarc.reason.or").join(queried)))
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ def evaluate(from_domain: str, dns: Mapping[str, object], *, spf_result: str = "
     """
     domain = (from_domain or "").rstrip(".").lower()
     if not domain:
-        return DmarcResult("none", "", reason="the message has no usable From: domain (§6.6.1)")
+        return DmarcResult("none", "", reason=t("auth.dmarc.reason.no_from"))
     found = discover(domain, dns)
     if found.status == "temperror":
         return DmarcResult("temperror", domain, reason=found.reason, checked=found.queried)
@@ -288,17 +290,17 @@ def evaluate(from_domain: str, dns: Mapping[str, object], *, spf_result: str = "
     base = {"from_domain": domain, "policy_domain": found.policy_domain, "policy": policy, "record": record,
             "spf_aligned": spf_ok, "dkim_aligned": dkim_ok, "checked": found.queried}
     if spf_ok or dkim_ok:
-        how = " and ".join(w for w, ok in (("SPF", spf_ok), ("DKIM", dkim_ok)) if ok)
-        return DmarcResult("pass", reason=f"{how} passed aligned with {domain}", **base)
+        how = t("auth.dmarc.reason.and").join(w for w, ok in (("SPF", spf_ok), ("DKIM", dkim_ok)) if ok)
+        return DmarcResult("pass", reason=t("auth.dmarc.reason.pass", how=how, domain=domain), **base)
     sampled = True
     if record.pct < 100 and policy != "none":
         draw = sample.random() if isinstance(sample, random.Random) else (sample() if sample else 0.0)
         sampled = draw * 100 < record.pct
     disposition = policy if sampled else {"reject": "quarantine", "quarantine": "none"}.get(policy, "none")
-    why = (f"neither SPF ({spf_result} for {spf_domain or 'no domain'}) nor DKIM passed aligned with {domain}; "
-           f"policy {policy} from _dmarc.{found.policy_domain}")
+    why = t("auth.dmarc.reason.fail", spf=spf_result, spf_domain=spf_domain or t("auth.dmarc.reason.no_domain"),
+            domain=domain, policy=policy, policy_domain=found.policy_domain)
     if not sampled:
-        why += f", and the message fell outside pct={record.pct}, so {disposition} (§6.6.4)"
+        why += t("auth.dmarc.reason.outside_pct", pct=record.pct, disposition=disposition)
     return DmarcResult("fail", disposition=disposition, sampled=sampled, reason=why, **base)
 
 

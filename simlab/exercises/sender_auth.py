@@ -7,7 +7,8 @@ of :func:`simlab.scenarios.sender_authentication` - the spoof relayed by the sit
 forgery sent directly, the staff's mail, and the staff's mail forwarded by remote.test - and passes when
 no forged message reaches a mailbox or a hold queue at yourcompany.test and no legitimate one is lost.
 
-The texts here are plain English (lesson 11 has no catalog entries in :mod:`simlab.i18n` yet).
+The paths' names (:data:`PATH_NAMES`), the feedback and :data:`SOLUTION` come from the message catalogs (ids
+``exercise.sender_auth.*``) in the language current when they are read.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Mapping
 
 from simlab import products
 from simlab.engine.result import Result
-from simlab.exercises.common import Feedback, checker, parse_count
+from simlab.exercises.common import Feedback, LazyTexts, checker, lazy_constants, parse_count
+from simlab.i18n import t
 from simlab.scenarios import run
 from simlab.scenarios.base import DAY
 from simlab.scenarios.sender_auth import FLOWS, OUTCOMES, PATHS, sender_authentication
@@ -25,16 +27,23 @@ __all__ = ["RECEIVER", "PATH_NAMES", "sender_day", "flow_table", "check_sender_s
 
 #: yourcompany.test's receiving setup in the exercise: SPF left to DMARC, the policy enforced.
 RECEIVER = {"receiver_checks": True, "spf_reject": False, "dmarc_enforce": True}
-#: The paths in words.
-PATH_NAMES = {"via_site": "sent through example.com's own server", "direct": "sent straight to yourcompany.test",
-              "forwarded": "forwarded by remote.test's alias"}
+#: The paths in words (in the language current when read).
+PATH_NAMES = LazyTexts({"via_site": lambda: t("exercise.sender_auth.path.via_site"),
+                        "direct": lambda: t("exercise.sender_auth.path.direct"),
+                        "forwarded": lambda: t("exercise.sender_auth.path.forwarded")})
 #: The exercise's starting answer: lesson 03's server and a record that looks strict.
 START = {"preset": "eims-2.1", "spf": "v=spf1 mx -all", "dkim": False, "dmarc": "reject", "pct": 100}
 
-SOLUTION = ("check_sender_setup('postfix', spf='v=spf1 mx -all', dkim=True, dmarc='reject') - close the relay "
-            "first (lesson 03: Postfix relays by client address and login, not by the sender's domain), then "
-            "sign with DKIM so that forwarded mail still passes DMARC, and publish p=reject for all of it "
-            "(pct=100).")
+#: The worked answer, in the language current at each access (served by the module's ``__getattr__``, PEP 562).
+SOLUTION: str
+
+
+def _solution() -> str:
+    """The worked answer, in the current language."""
+    return t("exercise.sender_auth.solution")
+
+
+__getattr__ = lazy_constants(__name__, {"SOLUTION": _solution})
 
 
 def sender_day(preset: str = "eims-2.1", spf: str | None = "v=spf1 mx -all", dkim: bool = False,
@@ -62,42 +71,41 @@ def _problems(result: Result, preset: str, spf, dkim: bool, dmarc, pct: int) -> 
     via_site = table[("forged", "via_site")]
     if via_site["delivered"] or via_site["quarantined"]:
         n = via_site["delivered"] + via_site["quarantined"]
-        problems.append(f"{n} forged message(s) relayed by example.com's own server reached yourcompany.test: "
-                        f"{products.get(preset).label} relayed the spoof, so it left from example.com's own "
-                        "address and SPF and DMARC passed it. Sender checks authenticate servers, not people: "
-                        "close the relay at home first (lesson 03).")
+        problems.append(t("exercise.sender_auth.relayed_spoof", count=n, product=products.get(preset).label))
     for path in ("direct", "forwarded"):
         row = table[("forged", path)]
         if row["delivered"]:
             why = []
             if spf is None and not dkim:
-                why.append("nothing authenticates example.com's mail")
+                why.append(t("exercise.sender_auth.why.nothing_authenticates"))
             if dmarc is None:
-                why.append("there is no DMARC record, so the receiver has no policy to apply")
+                why.append(t("exercise.sender_auth.why.no_dmarc"))
             elif dmarc == "none":
-                why.append("p=none asks the receiver to do nothing")
+                why.append(t("exercise.sender_auth.why.p_none"))
             if pct < 100:
-                why.append(f"pct={pct} applies the policy to {pct}% of the failing mail only")
-            problems.append(f"{row['delivered']} forged message(s) {PATH_NAMES[path]} were delivered"
-                            + (f": {'; '.join(why)}." if why else "."))
+                why.append(t("exercise.sender_auth.why.pct", pct=pct))
+            if why:
+                problems.append(t("exercise.sender_auth.forged_delivered_because", count=row["delivered"],
+                                  path=PATH_NAMES[path],
+                                  reasons=t("exercise.sender_auth.reason_separator").join(why)))
+            else:
+                problems.append(t("exercise.sender_auth.forged_delivered", count=row["delivered"],
+                                  path=PATH_NAMES[path]))
         if row["quarantined"]:
-            problems.append(f"{row['quarantined']} forged message(s) {PATH_NAMES[path]} were held in "
-                            "yourcompany.test's quarantine, not refused: p=quarantine still lets them in, to "
-                            "a hold queue someone must read. Ask for p=reject.")
+            problems.append(t("exercise.sender_auth.forged_quarantined", count=row["quarantined"],
+                              path=PATH_NAMES[path]))
     for path in PATHS:
         row = table.get(("legit", path))
         if row is None:
             continue
         lost = row["refused"] + row["quarantined"]
         if lost:
-            why = ""
             if path == "via_site":
-                why = (": example.com's own server refused them - alice writes from outside, and a server that "
-                       "relays by client address refuses her unless she logs in (SMTP AUTH)")
-            if path == "forwarded":
-                why = (": a forwarder keeps the envelope sender, so SPF fails there, and without a DKIM "
-                       "signature nothing else lines up with the From: domain" if not dkim else "")
-            problems.append(f"{lost} legitimate message(s) {PATH_NAMES[path]} were refused or held{why}.")
+                problems.append(t("exercise.sender_auth.legit_lost.via_site", count=lost, path=PATH_NAMES[path]))
+            elif path == "forwarded" and not dkim:
+                problems.append(t("exercise.sender_auth.legit_lost.forwarded", count=lost, path=PATH_NAMES[path]))
+            else:
+                problems.append(t("exercise.sender_auth.legit_lost", count=lost, path=PATH_NAMES[path]))
     return problems
 
 
@@ -115,11 +123,7 @@ def check_sender_setup(preset: str, spf: str | None = "v=spf1 mx -all", dkim: bo
     problems = _problems(result, preset, spf, dkim, dmarc, pct)
     if problems:
         return Feedback(False, problems)
-    messages = ["no forgery of example.com reached yourcompany.test on any path, and all of the staff's mail - "
-                "forwarded mail included - was delivered",
-                "the price: every outgoing message must leave through the signing server, and mail a forwarder "
-                "changes (a list that edits the subject) would still fail DMARC"]
+    messages = [t("exercise.sender_auth.passed"), t("exercise.sender_auth.price")]
     if spf is None:
-        messages.append("DMARC passed on DKIM alone: without an SPF record, a receiver that checks SPF but not "
-                        "DMARC learns nothing about example.com's mail")
+        messages.append(t("exercise.sender_auth.dkim_alone"))
     return Feedback(True, messages)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from simlab.addresses.mail import parse_path
 from simlab.addresses.networks import ip_text
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.dovecot import DovecotMailServer
 from simlab.products.postfix import PostfixPersona
 from simlab.protocol.message import Message
@@ -70,7 +71,7 @@ def zone_of(dns: object) -> Mapping[str, object]:
     zone = getattr(dns, "zone", None)
     if callable(zone):
         return zone()
-    raise ConfigError("auth_dns", dns, "is not a DNS", "a mapping {name: [(type, value), ...]} or a NetworkDns")
+    raise ConfigError("auth_dns", dns, t("product.milters.not_a_dns"), t("product.milters.expected_dns"))
 
 
 @dataclass
@@ -273,13 +274,13 @@ def sender_checks(persona: PostfixPersona, chain: list, networks, *, policyd_spf
         elif name == "opendmarc":
             milters.append(OpenDmarc(auth_dns, opendmarc))
         else:
-            raise ConfigError("smtpd_milters", name, "is not a mail filter simlab has",
-                              f"one of {', '.join(milter_names())}")
+            raise ConfigError("smtpd_milters", name, t("product.milters.not_a_milter"),
+                              t("expected.one_of", choices=", ".join(milter_names())))
     if opendkim is not None and "opendkim" not in names:
-        raise ConfigError("opendkim", dict(opendkim), "configures a milter that smtpd_milters does not list",
+        raise ConfigError("opendkim", dict(opendkim), t("product.milters.not_listed"),
                           "smtpd_milters=['opendkim', ...]")
     if opendmarc is not None and "opendmarc" not in names:
-        raise ConfigError("opendmarc", dict(opendmarc), "configures a milter that smtpd_milters does not list",
+        raise ConfigError("opendmarc", dict(opendmarc), t("product.milters.not_listed"),
                           "smtpd_milters=[..., 'opendmarc']")
     if policyd_spf:
         ports = {25} - set(submission_ports)
@@ -289,7 +290,8 @@ def sender_checks(persona: PostfixPersona, chain: list, networks, *, policyd_spf
     for alias, target in (virtual_alias_maps or {}).items():
         for what, value in (("alias", alias), ("target", target)):
             if not isinstance(value, str) or value.count("@") != 1:
-                raise ConfigError(f"virtual_alias_maps[{alias!r}]", value, f"is not an address ({what})",
+                raise ConfigError(f"virtual_alias_maps[{alias!r}]", value,
+                                  t("product.milters.not_an_address", what=what),
                                   "'list@remote.test': 'user_name@yourcompany.test'")
         aliases[alias.lower()] = target
     sender_auth_persona(persona)

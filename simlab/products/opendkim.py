@@ -33,6 +33,7 @@ from simlab.auth import dkim as auth_dkim
 from simlab.auth.dmarc import author_domain
 from simlab.auth.results import header_b
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.milters import Milter, MilterVerdict, unix_time, zone_of
 from simlab.protocol.policy import SmtpContext
 
@@ -80,11 +81,12 @@ class OpenDkim(Milter):
         conf = dict(DEBIAN_CONF)
         for key, value in (settings or {}).items():
             if key not in DEBIAN_CONF:
-                raise ConfigError("opendkim", key, "is not an opendkim.conf setting simlab models",
-                                  f"one of {', '.join(DEBIAN_CONF)}")
+                raise ConfigError("opendkim", key, t("product.opendkim.not_a_setting"),
+                                  t("expected.one_of", choices=", ".join(DEBIAN_CONF)))
             conf[key] = value
         if conf["Mode"] not in ("s", "v", "sv", "vs"):
-            raise ConfigError("opendkim['Mode']", conf["Mode"], "is not an OpenDKIM mode", "'s', 'v' or 'sv'")
+            raise ConfigError("opendkim['Mode']", conf["Mode"], t("product.opendkim.not_a_mode"),
+                              t("product.opendkim.expected_mode"))
         domains = conf["Domain"]
         conf["Domain"] = tuple(d.lower() for d in ([domains] if isinstance(domains, str) else domains))
         hosts = conf["InternalHosts"]
@@ -92,7 +94,8 @@ class OpenDkim(Milter):
                                        setting="opendkim InternalHosts")
         if "s" in conf["Mode"] and conf["Domain"]:
             if not conf["Selector"]:
-                raise ConfigError("opendkim['Selector']", conf["Selector"], "is empty", "a selector such as 'mail'")
+                raise ConfigError("opendkim['Selector']", conf["Selector"], t("product.opendkim.empty"),
+                                  t("product.opendkim.expected_selector"))
             for domain in conf["Domain"]:
                 auth_dkim.private_key(domain, str(conf["Selector"]))  # a ConfigError if simlab ships no such key
         self.conf = conf
@@ -129,7 +132,8 @@ class OpenDkim(Milter):
         return MilterVerdict(insert=ar_field(authserv, verdicts), log=log)
 
     def describe(self) -> str:
-        signing = f", signs {', '.join(self.conf['Domain'])} (s={self.conf['Selector']})" if self.conf["Domain"] else ""
+        signing = t("product.opendkim.signs", domains=", ".join(self.conf["Domain"]),
+                    selector=self.conf["Selector"]) if self.conf["Domain"] else ""
         return f"OpenDKIM (Mode {self.conf['Mode']}{signing})"
 
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from simlab.auth import dmarc as auth_dmarc
 from simlab.auth.results import parse as parse_results
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.milters import Milter, MilterVerdict, zone_of
 from simlab.protocol.policy import SmtpContext
 from simlab.protocol.reply import Reply
@@ -93,11 +94,12 @@ class OpenDmarc(Milter):
         conf = dict(DEBIAN_CONF)
         for key, value in (settings or {}).items():
             if key not in DEBIAN_CONF:
-                raise ConfigError("opendmarc", key, "is not an opendmarc.conf setting simlab models",
-                                  f"one of {', '.join(DEBIAN_CONF)}")
+                raise ConfigError("opendmarc", key, t("product.opendmarc.not_a_setting"),
+                                  t("expected.one_of", choices=", ".join(DEBIAN_CONF)))
             if key in ("RejectFailures", "HoldQuarantinedMessages", "SPFIgnoreResults") and not isinstance(value,
                                                                                                             bool):
-                raise ConfigError(f"opendmarc[{key!r}]", value, "is not a switch", "True or False")
+                raise ConfigError(f"opendmarc[{key!r}]", value, t("exercise.common.not_a_switch"),
+                                  t("product.opendmarc.expected_switch"))
             conf[key] = value
         self.conf = conf
         self.dns = dns

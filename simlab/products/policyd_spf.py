@@ -44,6 +44,7 @@ from simlab.addresses.mail import MailPath
 from simlab.addresses.networks import ClientNetworks, ip_text
 from simlab.auth.spf import check_host
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.milters import unix_time, zone_of
 from simlab.protocol.policy import Restriction, SmtpContext
 from simlab.protocol.reply import Reply
@@ -100,13 +101,13 @@ class PolicydSpf(Restriction):
         conf = dict(DEBIAN_CONF)
         for key, value in (settings or {}).items():
             if key not in _CHOICES:
-                raise ConfigError("policyd_spf", key, "is not a policyd-spf.conf setting simlab models",
-                                  f"one of {', '.join(_CHOICES)}")
+                raise ConfigError("policyd_spf", key, t("product.policyd_spf.not_a_setting"),
+                                  t("expected.one_of", choices=", ".join(_CHOICES)))
             choices = _CHOICES[key]
             value = str(value)
             if choices is not None and value not in choices:
-                raise ConfigError(f"policyd_spf[{key!r}]", value, "is not a value policyd-spf takes",
-                                  f"one of {', '.join(choices)}")
+                raise ConfigError(f"policyd_spf[{key!r}]", value, t("product.policyd_spf.not_a_value"),
+                                  t("expected.one_of", choices=", ".join(choices)))
             conf[key] = value
         self.conf = conf
         self.ports = frozenset(int(p) for p in ports)

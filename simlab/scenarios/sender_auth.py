@@ -43,6 +43,7 @@ from simlab.engine.actors import Actor, LocalUser, SpoofingSpammer
 from simlab.engine.conversation import Outcome
 from simlab.engine.world import World
 from simlab.errors import ConfigError
+from simlab.i18n import t
 from simlab.products.base import RELAY_BY_SENDER_DOMAIN
 from simlab.scenarios.base import DAY, HOUR, Scenario
 from simlab.scenarios.catalog import ServerArg, _everyday, _positive, _scenario, _site, locals_knobs
@@ -158,7 +159,7 @@ class SenderAuthTally(Actor):
 
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
-        raise ConfigError(name, value, "is not one of the choices", ", ".join(map(repr, choices)))
+        raise ConfigError(name, value, t("sender_auth.error.not_a_choice"), ", ".join(map(repr, choices)))
 
 
 def sender_authentication(preset: str | None = None, duration: float = DAY, spf: str | None = "v=spf1 mx -all",
@@ -196,16 +197,17 @@ def sender_authentication(preset: str | None = None, duration: float = DAY, spf:
     _positive("duration", duration)
     if spf is not None and (not isinstance(spf, str) or not spf.lower().startswith("v=spf1")
                             or (len(spf) > 6 and spf[6] != " ")):
-        raise ConfigError("spf", spf, "is not an SPF record", "a TXT record such as 'v=spf1 mx -all', or None")
+        raise ConfigError("spf", spf, t("sender_auth.error.not_an_spf_record"), t("sender_auth.error.expected_spf"))
     _check_choice("dmarc", dmarc, (*DMARC_POLICIES, None))
     if isinstance(pct, bool) or not isinstance(pct, int) or not 0 <= pct <= 100:
-        raise ConfigError("pct", pct, "is not a percentage", "a whole number from 0 to 100")
+        raise ConfigError("pct", pct, t("sender_auth.error.not_a_percentage"), t("sender_auth.error.expected_pct"))
     for name, value in (("dkim", dkim), ("receiver_checks", receiver_checks), ("spf_reject", spf_reject),
                         ("dmarc_enforce", dmarc_enforce)):
         if not isinstance(value, bool):
-            raise ConfigError(name, value, "is not a switch", "True or False")
+            raise ConfigError(name, value, t("exercise.common.not_a_switch"), t("sender_auth.error.expected_switch"))
     if isinstance(flows, str) or not flows or any(f not in FLOWS for f in flows) or len(set(flows)) != len(flows):
-        raise ConfigError("flows", flows, "is not a list of flows", f"some of {', '.join(FLOWS)}, each once")
+        raise ConfigError("flows", flows, t("sender_auth.error.not_flows"),
+                          t("sender_auth.error.expected_flows", flows=", ".join(FLOWS)))
     settings: dict = {}
     if relay_restriction is None and not site.given and product.can(RELAY_BY_SENDER_DOMAIN):
         relay_restriction = True  # lesson 03's EIMS 2.1: Relay Restriction on, as the thread's admin had it

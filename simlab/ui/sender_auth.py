@@ -7,6 +7,10 @@ policyd-spf refuses an SPF fail itself (Debian's default) and whether OpenDMARC 
 views: each flow's fate (delivered, held, refused), the DNS records published, one message as
 yourcompany.test received it (its dialogue, the receiver's log lines for it and the header fields the
 checks added), and the receiver's log.
+
+Labels, tabs and messages come from the message catalogs (ids ``sender_auth.*``) in the language current when
+the panel is built or a view is drawn; what the products write (dialogues, log lines, header fields, DNS
+records) stays as they write it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import html
 import ipywidgets as widgets
 
 from simlab import products
+from simlab.exercises.common import LazyTexts
 from simlab.exercises.sender_auth import PATH_NAMES, flow_table
-from simlab.plots.sender_auth import OUTCOME_COLOURS, arrived_and_lost
+from simlab.i18n import t
+from simlab.plots.sender_auth import OUTCOME_COLOURS, OUTCOME_LABELS, arrived_and_lost
 from simlab.scenarios import HOUR, run
 from simlab.scenarios.sender_auth import YOURCOMPANY, sender_authentication
 from simlab.ui.common import Panel, enable_by_product, log_html, product_menu, summary_html, transcript_html
@@ -28,24 +34,29 @@ __all__ = ["sender_auth_lab", "flows_html", "message_html", "dns_html", "LAB_HOU
 KEYS = ("spam_relayed", "spam_refused", "legit_refused")
 #: The panel replays half a day, so that it answers quickly.
 LAB_HOURS = 12
-DMARC_CHOICES = [("no DMARC record", ""), ("p=none (only report)", "none"), ("p=quarantine", "quarantine"),
-                 ("p=reject", "reject")]
+#: The DMARC menu: (label, value); the labels in the language current when read.
+DMARC_CHOICES = LazyTexts({"": lambda: t("sender_auth.dmarc.no_record"), "none": lambda: t("sender_auth.dmarc.none"),
+                           "quarantine": lambda: "p=quarantine", "reject": lambda: "p=reject"})
 _DKIM = products.DKIM_SIGNING
 
 
 def flows_html(result) -> str:
     """Each flow's fate as a small table with coloured cells."""
     table = flow_table(result)
-    head = "".join(f"<th style='padding:2px 8px;background:{c}'>{o}</th>" for o, c in OUTCOME_COLOURS.items())
+    head = "".join(f"<th style='padding:2px 8px;background:{c}'>{html.escape(OUTCOME_LABELS[o])}</th>"
+                   for o, c in OUTCOME_COLOURS.items())
     rows = []
     for (kind, path), counts in table.items():
         colour = "#b00020" if kind == "forged" else "#1b5e20"
         cells = "".join(f"<td style='text-align:right;padding:2px 8px'>{counts[o]}</td>" for o in OUTCOME_COLOURS)
-        rows.append(f"<tr><td style='color:{colour};padding-right:12px'>{kind} mail {html.escape(PATH_NAMES[path])}"
-                    f"</td>{cells}</tr>")
+        if kind == "forged":
+            flow = t("sender_auth.flow.forged", path=PATH_NAMES[path])
+        else:
+            flow = t("sender_auth.flow.legit", path=PATH_NAMES[path])
+        rows.append(f"<tr><td style='color:{colour};padding-right:12px'>{html.escape(flow)}</td>{cells}</tr>")
     forged, lost = arrived_and_lost(table)
-    verdict = (f"<p style='margin:6px 0'><b>{forged}</b> forged message(s) arrived at yourcompany.test (delivered "
-               f"or held); <b>{lost}</b> legitimate message(s) lost or held.</p>")
+    verdict = ("<p style='margin:6px 0'>" + t("sender_auth.verdict", forged="<b>" + str(forged) + "</b>",
+                                              lost="<b>" + str(lost) + "</b>") + "</p>")
     return (f"<table style='font-size:12px;border-collapse:collapse'><tr><th></th>{head}</tr>{''.join(rows)}"
             f"</table>{verdict}")
 
@@ -61,8 +72,9 @@ def dns_html(result) -> str:
                 rows.append(f"<tr><td style='padding-right:12px'><code>{html.escape(name)}</code></td>"
                             f"<td><code>{html.escape(shown)}</code></td></tr>")
     if not rows:
-        return "<p>example.com publishes nothing: no SPF record, no DKIM key, no DMARC policy.</p>"
-    return f"<table style='font-size:12px'><tr><th>name</th><th>TXT record</th></tr>{''.join(rows)}</table>"
+        return "<p>" + html.escape(t("sender_auth.dns.nothing")) + "</p>"
+    name, record = html.escape(t("sender_auth.dns.name")), html.escape(t("sender_auth.dns.record"))
+    return f"<table style='font-size:12px'><tr><th>{name}</th><th>{record}</th></tr>{''.join(rows)}</table>"
 
 
 #: Which session at yourcompany.test each choice shows: (actor, a word of its MAIL FROM line).
@@ -84,13 +96,13 @@ def message_html(result, which: str = "spoofing spammer") -> str:
     fields the checks added (the delivered copy's fields above yourcompany.test's ``Received:``)."""
     record = _pick(result, which)
     if record is None:
-        return ("<p>No such session reached yourcompany.test in this run: the server on the way refused it "
-                "(or the flow is not running).</p>")
+        return "<p>" + html.escape(t("sender_auth.message.no_session")) + "</p>"
     server = result.world.network.host(YOURCOMPANY).server
     start = record.start
-    lines = [line for t, line in server.log_records if start <= t <= start + 5]
-    parts = [f"<p><b>{html.escape(record.actor)}</b> from {record.client_ip}, at yourcompany.test:</p>",
-             transcript_html(record.lines, height=180), "<p>yourcompany.test's log for it:</p>",
+    lines = [line for at, line in server.log_records if start <= at <= start + 5]
+    actor = "<b>" + html.escape(record.actor) + "</b>"
+    parts = ["<p>" + t("sender_auth.message.session", actor=actor, ip=record.client_ip) + "</p>",
+             transcript_html(record.lines, height=180), "<p>" + html.escape(t("sender_auth.message.log")) + "</p>",
              log_html(lines, highlight=r"reject|fail|HOLD", height=120)]
     held = list(getattr(server, "held", ()))
     for message in [m for box in server.mailboxes.values() for m in box] + held:
@@ -100,8 +112,8 @@ def message_html(result, which: str = "spoofing spammer") -> str:
                 if line.startswith("Received:"):
                     break
                 top.append(line)
-            where = "held in the quarantine" if message in held else "delivered"
-            parts.append(f"<p>the header fields the checks added to the copy {where}:</p>")
+            fields = t("sender_auth.message.fields_held") if message in held else t("sender_auth.message.fields")
+            parts.append("<p>" + html.escape(fields) + "</p>")
             parts.append(transcript_html(top, height=120))
             break
     return "".join(parts)
@@ -116,23 +128,25 @@ def sender_auth_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     """
     controls = [
         {"name": "preset", "type": "Dropdown", "options": product_menu(), "value": preset,
-         "description": "example.com's server", "fallback": "eims-2.1"},
-        {"name": "spf", "type": "Text", "value": "v=spf1 mx -all", "description": "SPF record (empty: none)"},
+         "description": t("sender_auth.server"), "fallback": "eims-2.1"},
+        {"name": "spf", "type": "Text", "value": "v=spf1 mx -all", "description": t("sender_auth.spf")},
         {"name": "dkim", "type": "Checkbox", "value": False,
-         "description": "sign with DKIM (" + ", ".join(p.label for p in products.with_capability(_DKIM)) + ")"},
-        {"name": "dmarc", "type": "Dropdown", "options": DMARC_CHOICES, "value": "reject",
-         "description": "DMARC policy"},
+         "description": t("sender_auth.dkim", products=t("ui.common.list_separator").join(
+             p.label for p in products.with_capability(_DKIM)))},
+        {"name": "dmarc", "type": "Dropdown", "options": [(label, value) for value, label in DMARC_CHOICES.items()],
+         "value": "reject", "description": t("sender_auth.dmarc")},
         {"name": "pct", "type": "IntSlider", "value": 100, "min": 0, "max": 100, "description": "pct"},
         {"name": "receiver_checks", "type": "Checkbox", "value": True,
-         "description": "yourcompany.test checks senders"},
+         "description": t("sender_auth.receiver_checks")},
         {"name": "spf_reject", "type": "Checkbox", "value": True,
-         "description": "policyd-spf refuses an SPF fail (Mail_From_reject = Fail)"},
+         "description": t("sender_auth.spf_reject")},
         {"name": "dmarc_enforce", "type": "Checkbox", "value": True,
-         "description": "OpenDMARC acts on the policy (RejectFailures)"},
+         "description": t("sender_auth.dmarc_enforce")},
         {"name": "message", "type": "Dropdown", "value": "spoofing spammer",
-         "options": [("the spoof relayed by the site", "spoofing spammer"), ("the direct forgery", "direct spoofer"),
-                     ("bob's forwarded message", "bob to the forwarder")], "description": "look at"},
-        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20},
+         "options": [(t("sender_auth.look.relayed"), "spoofing spammer"),
+                     (t("sender_auth.look.direct"), "direct spoofer"),
+                     (t("sender_auth.look.forwarded"), "bob to the forwarder")], "description": t("sender_auth.look")},
+        {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
 
     def compute(v: dict):
@@ -146,6 +160,8 @@ def sender_auth_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
 
     views = {"each flow": widgets.HTML(), "one message": widgets.HTML(), "DNS": widgets.HTML(),
              "receiver log": widgets.HTML()}
+    titles = {"each flow": t("sender_auth.tab.flows"), "one message": t("sender_auth.tab.message"),
+              "DNS": t("sender_auth.tab.dns"), "receiver log": t("sender_auth.tab.receiver_log")}
 
     def render(panel: Panel, result) -> None:
         panel.views["each flow"].value = flows_html(result) + summary_html(result.summary, KEYS)
@@ -154,7 +170,7 @@ def sender_auth_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         log = result.world.network.host(YOURCOMPANY).server.log
         panel.views["receiver log"].value = log_html(log, highlight=r"reject|policyd-spf|opendmarc|opendkim|HOLD")
 
-    panel = Panel("SPF, DKIM and DMARC against the spoofed Postmaster", controls, compute, render, views,
-                  compare_keep=("preset", "seed", "message"), cache=32, heavy=lambda v: bool(v["dkim"]))
+    panel = Panel(t("sender_auth.title"), controls, compute, render, views,
+                  compare_keep=("preset", "seed", "message"), cache=32, heavy=lambda v: bool(v["dkim"]), titles=titles)
     enable_by_product(panel, {"dkim": lambda p: p.can(_DKIM)})
     return panel
