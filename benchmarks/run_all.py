@@ -6,6 +6,7 @@
 3. lesson panels: every control and tab (bench_panels.py)
 4. start-up, and each lesson's first panel (bench_startup.py)
 5. the live lab (bench_live.py, when it exists: it belongs to the live lab)
+6. lesson 10's botnet (bench_spraying.py)    7. lesson 11's sender checks (bench_sender_auth.py)
 
 ``--quick`` runs smaller sizes and fewer runs, for trying the benchmarks out; its figures are not
 the issue's (the sizes are printed with each figure).
@@ -24,6 +25,8 @@ from pathlib import Path
 import bench_engine
 import bench_growth
 import bench_panels
+import bench_sender_auth
+import bench_spraying
 import bench_startup
 from benchlib import Figure, report
 
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         ("3. panels", lambda: bench_panels.main(["--rounds", "1"] if quick else [])),
         ("4. start-up", lambda: bench_startup.main(["--runs", "5", "--panel-runs", "1"] if quick else [])),
         ("5. live lab", lambda: live(quick)),
+        ("6. password spraying", lambda: bench_spraying.main(["--runs", "2"] if quick else [])),
+        ("7. sender authentication", lambda: bench_sender_auth.main(["--runs", "2"] if quick else [])),
     ]
     started = time.perf_counter()
     figures: list[Figure] = []

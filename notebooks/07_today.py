@@ -322,9 +322,9 @@ print("and the entry:        ", as_bob_on_587(site_server("postfix", both)))
 # admin edits:
 #
 # ```
-# # main.cf
+# # main.cf (its settings apply to port 25; a comment must have a line of its own)
 # smtpd_sender_login_maps = hash:/etc/postfix/sender_login
-# smtpd_sender_restrictions = reject_sender_login_mismatch      (port 25)
+# smtpd_sender_restrictions = reject_sender_login_mismatch
 #
 # # master.cf, in the submission entry (replacing its empty line)
 #   -o smtpd_sender_restrictions=reject_sender_login_mismatch

@@ -183,7 +183,8 @@ print(results.build("mail.yourcompany.test", spf=fail, spf_domain=fail.domain, d
 # Lesson 03's fix was a server that relays by the client's address or login, not by the sender's
 # domain. Run the same day with Postfix as example.com's server: the spammer at 203.0.113.50 is
 # refused at the site (`Relay access denied`, as in lesson 03), and the forgery can reach
-# yourcompany.test only directly - where SPF and DMARC refuse it.
+# yourcompany.test only from the spammer's own address - sent directly, or through remote.test's
+# forwarding address - where SPF and DMARC refuse it.
 
 # %%
 closed = simlab.run(S.sender_authentication(preset="postfix"), seed=1)

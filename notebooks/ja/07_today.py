@@ -224,9 +224,9 @@ print("and the entry:        ", as_bob_on_587(site_server("postfix", both)))
 # 検査を `main.cf` にだけ書いた場合、alice の `MAIL` と `RCPT` には `250 2.1.0 Ok` と `250 2.1.5 Ok` が返ります。エントリーの `-o smtpd_sender_restrictions=` がポート 587 で `main.cf` のリストを空にするので、そこでは検査が一度も実行されないのです (Debian のエントリーを使った実際の Postfix でも、ログインした利用者が同じように `Postmaster@example.com` を名乗って送信できました)。ログインした利用者に対する検査は、submission エントリーに書くべきものです。管理者が編集するファイルでは、次のようになります。
 #
 # ```
-# # main.cf
+# # main.cf (ここの設定はポート 25 に効きます。コメントは独立した行に書きます)
 # smtpd_sender_login_maps = hash:/etc/postfix/sender_login
-# smtpd_sender_restrictions = reject_sender_login_mismatch      (ポート 25)
+# smtpd_sender_restrictions = reject_sender_login_mismatch
 #
 # # master.cf の submission エントリー内 (空の値の行を置き換える)
 #   -o smtpd_sender_restrictions=reject_sender_login_mismatch
