@@ -54,3 +54,24 @@ def test_the_font_is_the_packaged_ipaex_gothic_and_registration_is_idempotent(fa
     assert matplotlib.rcParams["font.family"].count(JAPANESE_FAMILY) == 1
     found = font_manager.findfont(font_manager.FontProperties(family=JAPANESE_FAMILY), fallback_to_default=False)
     assert found.endswith("ipaexg.ttf")
+
+
+def test_a_japanese_sequence_diagram_draws_without_a_missing_glyph_or_a_font_fallback(caplog):
+    """The lesson pages show any matplotlib warning or font log line: none may appear in Japanese."""
+    import logging
+
+    from simlab import i18n
+    from simlab.plots import sequence_diagram
+
+    before = (i18n.language(), list(matplotlib.rcParams["font.family"]))
+    i18n.set_language("ja")
+    try:
+        with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="matplotlib.font_manager"):
+            warnings.simplefilter("error")
+            fig = sequence_diagram(["C: EHLO outside.test", "S: 250 mail.example.com", "C: (接続を閉じました)"],
+                                   title="送信者の確認")
+            fig.savefig(io.BytesIO(), format="png")
+        assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+    finally:
+        i18n.set_language(before[0])
+        matplotlib.rcParams["font.family"] = before[1]

@@ -85,6 +85,22 @@ def use_language_font() -> None:
         use_japanese_fallback()
 
 
+def _monospace() -> str | list[str]:
+    """The monospace family; in Japanese with the Japanese font after it (a family given by name gets no
+    fallback from ``rcParams``, so DejaVu Sans Mono alone would draw Japanese as boxes)."""
+    if i18n.language() == "ja":
+        from simlab.plots.fonts import JAPANESE_FAMILY
+
+        return ["monospace", JAPANESE_FAMILY]
+    return "monospace"
+
+
+def _strong() -> str:
+    """The weight of a figure's emphasised labels: bold, except in Japanese, whose font (IPAex Gothic) has no
+    bold face - matplotlib would fall back with a warning on the lesson's page."""
+    return "normal" if i18n.language() == "ja" else "bold"
+
+
 def _width(text: str) -> int:
     """How many Latin characters ``text`` is as wide as: a Japanese character counts two."""
     return sum(2 if ord(c) >= 0x2E80 else 1 for c in text)
@@ -293,7 +309,7 @@ def sequence_diagram(transcript: Sequence[str], client: str | None = None, serve
     ax.set_ylim(len(lines) + 0.5, -0.8)
     for x, name in ((0.08, client), (0.92, server)):
         ax.axvline(x, color="#777777", lw=1)
-        ax.text(x, -0.6, name, ha="center", va="center", fontsize=9, weight="bold")
+        ax.text(x, -0.6, name, ha="center", va="center", fontsize=9, weight=_strong())
     for i, line in enumerate(lines):
         from_client = line.startswith("C: ")
         text = line[3:]
@@ -302,7 +318,7 @@ def sequence_diagram(transcript: Sequence[str], client: str | None = None, serve
                                                 else "#4c9a2a")
         ax.annotate("", xy=(end, i + 0.15), xytext=(start, i), arrowprops={"arrowstyle": "->", "color": colour})
         ax.text(0.5, i - 0.05, text if len(text) < 70 else text[:67] + "...", ha="center", va="bottom",
-                fontsize=7.5, family="monospace", color=colour)
+                fontsize=7.5, family=_monospace(), color=colour)
     ax.set_axis_off()
     if title:
         ax.set_title(title, loc="left")
