@@ -23,11 +23,12 @@ $(VENV)/.installed-lab: pyproject.toml binder/constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c binder/constraints.txt -e '.[lab]'
 	touch $@
 
-# The notebooks are executed too (nbmake): a lesson that fails to run fails the suite.
+# The notebooks are executed too (nbmake), the Japanese edition's with them: a lesson that fails to run fails the
+# suite. Both runs use every core (pytest-xdist).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check simlab tests benchmarks
-	$(BIN)/python -m pytest simlab tests --ignore=tests/browser
-	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest --nbmake notebooks; fi
+	$(BIN)/python -m pytest -n auto simlab tests --ignore=tests/browser
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(BIN)/python -m pytest -n auto --nbmake notebooks; fi
 
 # JupyterLab and Voila driven by Debian's Chromium (never a downloaded browser), and the Binder build plan.
 test-browser: $(VENV)/.installed-test
