@@ -1,4 +1,4 @@
-"""Shared fixtures: the forum's servers with documentation addresses.
+"""Shared fixtures: the forum's servers with documentation addresses, and Japanese for a test.
 
 192.0.2.0/24 is the site's LAN (the thread's 210.163.x.x), 192.0.2.25 the mail
 server, 203.0.113.0/24 the outside world (the thread's 203.216.11.226 and
@@ -22,3 +22,12 @@ def postfix_server():
 @pytest.fixture
 def eims21():
     return simlab.presets.eims_2_1(accounts={"webmaster": "webmaster", "bob": "s3cret"})
+
+
+@pytest.fixture
+def japanese():
+    """simlab speaks Japanese for the test, and the language before it afterwards."""
+    before = simlab.i18n.language()
+    simlab.i18n.set_language("ja")
+    yield
+    simlab.i18n.set_language(before)

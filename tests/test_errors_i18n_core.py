@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simlab import i18n
 from simlab.errors import ConfigError
-
-
-@pytest.fixture
-def japanese():
-    before = i18n.language()
-    i18n.set_language("ja")
-    yield
-    i18n.set_language(before)
 
 
 def _message(call) -> str:

@@ -38,14 +38,6 @@ FORUM = {
 
 
 @pytest.fixture
-def japanese():
-    before = i18n.language()
-    i18n.set_language("ja")
-    yield
-    i18n.set_language(before)
-
-
-@pytest.fixture
 def english():
     before = i18n.language()
     i18n.set_language("en")

@@ -24,14 +24,6 @@ WITH_SOLUTION = (flood, iprange, password, relay, rotation, sandbox, spoof, star
 catalogs = load_script("catalogs")
 
 
-@pytest.fixture
-def japanese():
-    before = i18n.language()
-    i18n.set_language("ja")
-    yield
-    i18n.set_language(before)
-
-
 def both(check):
     """``check()``'s feedback in English, then in Japanese (English restored after)."""
     before = i18n.language()

@@ -23,14 +23,6 @@ from simlab.errors import ConfigError
 catalogs = load_script("catalogs")
 
 
-@pytest.fixture
-def japanese():
-    before = i18n.language()
-    i18n.set_language("ja")
-    yield
-    i18n.set_language(before)
-
-
 def _texts(code: str) -> dict[str, str]:
     with i18n.catalog_path(code).open("rb") as po:
         return {message.id: message.string for message in read_po(po) if message.id}

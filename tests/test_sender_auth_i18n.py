@@ -41,14 +41,6 @@ def receiver(**settings):
                                   inet_interfaces=["198.51.100.80"], accounts={"user_name": "x"}, **options)
 
 
-@pytest.fixture
-def japanese():
-    before = i18n.language()
-    i18n.set_language("ja")
-    yield
-    i18n.set_language(before)
-
-
 @pytest.fixture(scope="module")
 def ja_lab():
     """The panel built in Japanese; the language is English again once it is built."""

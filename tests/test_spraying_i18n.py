@@ -31,14 +31,6 @@ PREFIXES = ("spraying.", "exercise.spraying.", "plots.spraying.")
 
 
 @pytest.fixture
-def japanese():
-    before = i18n.language()
-    i18n.set_language("ja")
-    yield
-    i18n.set_language(before)
-
-
-@pytest.fixture
 def english():
     before = i18n.language()
     i18n.set_language("en")

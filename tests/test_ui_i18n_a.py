@@ -46,14 +46,6 @@ PANELS = {
 }
 
 
-@pytest.fixture
-def japanese():
-    before = i18n.language()
-    i18n.set_language("ja")
-    yield
-    i18n.set_language(before)
-
-
 def heading(panel) -> str:
     return re.sub(r"<[^>]+>", "", panel.children[0].value)
 
