@@ -34,11 +34,12 @@ import gettext
 import io
 import os
 import warnings
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 
 __all__ = ["LANGUAGES", "ENVIRONMENT_VARIABLE", "LANGUAGE_FILE", "MissingMessage", "language", "set_language",
-           "t", "tn", "catalog_path", "parse_language", "plural_id"]
+           "t", "tn", "catalog_path", "parse_language", "plural_id", "LazyTexts"]
 
 #: The languages simlab speaks, English first (the default and the fallback).
 LANGUAGES = ("en", "ja")
@@ -156,3 +157,30 @@ def t(message_id: str, /, **params: object) -> str:
 def tn(message_id: str, count: int, /, **params: object) -> str:
     """The text of ``message_id`` for ``count`` things, ``{count}`` filled in too: ``tn("cli.seeds", 3)``."""
     return _lookup(message_id, int(count)).format(count=count, **params)
+
+
+class LazyTexts(Mapping[str, str]):
+    """A read-only mapping whose texts are looked up when read: ``{key: lambda: t("id")}``.
+
+    ``DEFENCES["none"]`` is the text in the language current at that moment, however early the mapping
+    was imported; keys and order are fixed. ``texts | {...}`` makes a new one (plain values stay as given).
+    """
+
+    def __init__(self, lookups: Mapping[str, Callable[[], str]]) -> None:
+        self._lookups = dict(lookups)
+
+    def __getitem__(self, key: str) -> str:
+        return self._lookups[key]()
+
+    def __iter__(self):
+        return iter(self._lookups)
+
+    def __len__(self) -> int:
+        return len(self._lookups)
+
+    def __or__(self, other: Mapping[str, object]) -> LazyTexts:
+        more = other._lookups if isinstance(other, LazyTexts) else {k: (lambda v=v: v) for k, v in other.items()}
+        return type(self)({**self._lookups, **more})
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))

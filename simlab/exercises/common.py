@@ -31,7 +31,7 @@ from typing import Any
 from simlab.addresses.networks import parse_networks
 from simlab.engine.result import Result
 from simlab.errors import ConfigError
-from simlab.i18n import t, tn
+from simlab.i18n import LazyTexts, t, tn
 
 __all__ = ["Feedback", "relayed_by_network", "refused_legit", "split_list", "auth_plain", "auth_plain_line",
            "send_until_closed", "parse_switch", "parse_count", "parse_networks", "checked_settings", "checker",
@@ -47,29 +47,6 @@ NETWORK_SETTINGS = frozenset({"valid_ips", "client_hosts", "mynetworks", "relay_
 
 
 # --- learner text looked up when shown (simlab.i18n) ----------------------------------------------------------
-
-
-class LazyTexts(Mapping[str, str]):
-    """A read-only mapping whose texts are looked up when read: ``{key: lambda: t("id")}``.
-
-    ``DEFENCES["none"]`` is the text in the language current at that moment, however early the
-    mapping was imported; keys and order are fixed.
-    """
-
-    def __init__(self, lookups: Mapping[str, Callable[[], str]]) -> None:
-        self._lookups = dict(lookups)
-
-    def __getitem__(self, key: str) -> str:
-        return self._lookups[key]()
-
-    def __iter__(self):
-        return iter(self._lookups)
-
-    def __len__(self) -> int:
-        return len(self._lookups)
-
-    def __repr__(self) -> str:
-        return repr(dict(self.items()))
 
 
 class LearnerText:

@@ -33,6 +33,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from simlab import i18n
+from simlab.i18n import LazyTexts
 from simlab.scenarios.site import DOMAIN, HOSTNAME, PROVIDER, PROVIDER_IP, SERVER_IP, SPOOFER_IP
 
 if TYPE_CHECKING:
@@ -49,31 +50,8 @@ __all__ = ["comparison_bars",
            "use_language_font", "ROLE_LABELS"]
 
 
-class LazyLabels(Mapping[str, str]):
-    """A read-only mapping whose texts are looked up when read: ``{key: lambda: t("id")}``.
-
-    ``LABELS["spam_relayed"]`` is the text in the language current at that moment, however early the
-    mapping was imported (:mod:`simlab.i18n`); keys and order are fixed. ``labels | {...}`` makes a new one.
-    """
-
-    def __init__(self, lookups: Mapping[str, Any]) -> None:
-        self._lookups = dict(lookups)
-
-    def __getitem__(self, key: str) -> str:
-        return self._lookups[key]()
-
-    def __iter__(self):
-        return iter(self._lookups)
-
-    def __len__(self) -> int:
-        return len(self._lookups)
-
-    def __or__(self, other: Mapping[str, Any]) -> LazyLabels:
-        more = other._lookups if isinstance(other, LazyLabels) else {k: (lambda v=v: v) for k, v in other.items()}
-        return LazyLabels({**self._lookups, **more})
-
-    def __repr__(self) -> str:
-        return repr(dict(self.items()))
+#: The figures' lazily looked-up label tables are :class:`simlab.i18n.LazyTexts` (the name kept for imports).
+LazyLabels = LazyTexts
 
 
 def use_language_font() -> None:
