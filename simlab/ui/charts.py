@@ -40,6 +40,23 @@ def _text(x: float, y: float, text: str, size: float = 11, anchor: str = "start"
             f"{extra}>{html.escape(text)}</text>")
 
 
+def _axes(frame, ticks, xticks) -> list[str]:
+    """A plot's axes: the y ticks with their values, the x ticks with their labels, and the two axis lines."""
+    out = []
+    for tick in ticks:
+        y = frame.y(tick)
+        out.append(f"<line x1='{frame.left - 4:.1f}' y1='{y:.1f}' x2='{frame.left:.1f}' y2='{y:.1f}' stroke='#333'/>")
+        out.append(_text(frame.left - 7, y + 4, str(tick), size=11, anchor="end"))
+    for value, label in xticks:
+        x = frame.x(value)
+        out.append(f"<line x1='{x:.1f}' y1='{frame.bottom:.1f}' x2='{x:.1f}' y2='{frame.bottom + 4:.1f}' "
+                   "stroke='#333'/>")
+        out.append(_text(x, frame.bottom + 16, label, size=11, anchor="middle"))
+    out.append(f"<path d='M{frame.left:.1f},{frame.top:.1f} V{frame.bottom:.1f} H{frame.right:.1f}' fill='none' "
+               "stroke='#333' stroke-width='1'/>")
+    return out
+
+
 def sequence_svg(transcript: Sequence[str], client: str | None = None, server: str | None = None, title: str = "",
                  max_lines: int = 30, width: int = 630) -> str:
     """A session as a sequence diagram: client and server lanes, one arrow per line (``C:``/``S:``); the lanes
@@ -182,16 +199,7 @@ def steps_svg(series: Sequence[Steps], x_range: tuple[float, float], xticks: Seq
              f"viewBox='0 0 {width} {height}' class='simlab-steps' role='img'>")
     if title:
         p.append(_text(frame.left, 18, title, size=13))
-    for tick in ticks:
-        y = frame.y(tick)
-        p.append(f"<line x1='{frame.left - 4:.1f}' y1='{y:.1f}' x2='{frame.left:.1f}' y2='{y:.1f}' stroke='#333'/>")
-        p.append(_text(frame.left - 7, y + 4, str(tick), size=11, anchor="end"))
-    for value, label in xticks:
-        x = frame.x(value)
-        p.append(f"<line x1='{x:.1f}' y1='{frame.bottom:.1f}' x2='{x:.1f}' y2='{frame.bottom + 4:.1f}' stroke='#333'/>")
-        p.append(_text(x, frame.bottom + 16, label, size=11, anchor="middle"))
-    p.append(f"<path d='M{frame.left:.1f},{frame.top:.1f} V{frame.bottom:.1f} H{frame.right:.1f}' fill='none' "
-             "stroke='#333' stroke-width='1'/>")
+    p += _axes(frame, ticks, xticks)
     if ylabel:
         middle = (frame.top + frame.bottom) / 2
         p.append(_text(12, middle, ylabel, size=12, anchor="middle", extra=f"transform='rotate(-90 12 {middle:.1f})'"))
@@ -299,16 +307,7 @@ def binned_svg(bars: Sequence[Bars], bins: int, xticks: Sequence[tuple[float, st
             x, y = frame.x(n + slot * (i + 0.5)), frame.y(value)
             p.append(f"<rect x='{x:.2f}' y='{y:.1f}' width='{frame.x(slot) - frame.x(0):.2f}' "
                      f"height='{frame.bottom - y:.1f}' fill='{series.colour}'/>")
-    for tick in ticks:
-        y = frame.y(tick)
-        p.append(f"<line x1='{frame.left - 4:.1f}' y1='{y:.1f}' x2='{frame.left:.1f}' y2='{y:.1f}' stroke='#333'/>")
-        p.append(_text(frame.left - 7, y + 4, str(tick), size=11, anchor="end"))
-    for value, label in xticks:
-        x = frame.x(value)
-        p.append(f"<line x1='{x:.1f}' y1='{frame.bottom:.1f}' x2='{x:.1f}' y2='{frame.bottom + 4:.1f}' stroke='#333'/>")
-        p.append(_text(x, frame.bottom + 16, label, size=11, anchor="middle"))
-    p.append(f"<path d='M{frame.left:.1f},{frame.top:.1f} V{frame.bottom:.1f} H{frame.right:.1f}' fill='none' "
-             "stroke='#333' stroke-width='1'/>")
+    p += _axes(frame, ticks, xticks)
     if ylabel:
         middle = (frame.top + frame.bottom) / 2
         p.append(_text(14, middle, ylabel, size=12, anchor="middle", extra=f"transform='rotate(-90 14 {middle:.1f})'"))
