@@ -68,22 +68,36 @@ class Host:
     filters: list[RouterFilter] = field(default_factory=list)
     #: connections held in each pool of :attr:`pools`, by pool index.
     in_use: list[int] = field(default_factory=list)
+    _layout: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _indexes: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def pools(self) -> tuple[tuple[tuple[str, ...], int], ...]:
         """The connection pools: ``service_limits``, or one pool of ``max_connections`` for every service."""
         return self.service_limits or ((("smtp", "pop3"), self.max_connections),)
 
-    def _pools_of(self, service: str) -> list[int]:
-        pools = self.pools
-        if len(self.in_use) != len(pools):
-            self.in_use = [0] * len(pools)
-        return [i for i, (services, _limit) in enumerate(pools) if service in services]
+    def _pools_of(self, service: str) -> tuple[int, ...]:
+        """The indexes of the pools ``service`` belongs to, worked out once per service and pool layout
+        (a connection asks three times: room, take, release)."""
+        layout = (self.service_limits, self.max_connections)
+        if layout != self._layout:  # the first call, or the limits were changed since
+            self._layout, self._indexes = layout, {}
+            if len(self.in_use) != len(self.pools):
+                self.in_use = [0] * len(self.pools)
+        indexes = self._indexes.get(service)
+        if indexes is None:
+            indexes = self._indexes[service] = tuple(
+                i for i, (services, _limit) in enumerate(self.pools) if service in services)
+        return indexes
 
     def has_room(self, service: str) -> bool:
         """Whether a new ``service`` connection finds a free slot in every pool it belongs to."""
-        pools = self.pools
-        return all(self.in_use[i] < pools[i][1] for i in self._pools_of(service))
+        indexes = self._pools_of(service)  # first: it sizes ``in_use`` to the pools
+        pools, in_use = self.pools, self.in_use
+        for i in indexes:
+            if in_use[i] >= pools[i][1]:
+                return False
+        return True
 
     def limit_of(self, service: str) -> int | None:
         """The connection limit ``service`` meets (the smallest of its pools'), or None if it has none."""

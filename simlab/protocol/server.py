@@ -88,9 +88,10 @@ class MailServer:
         self.auth_ports = frozenset(auth_ports)
         self.settings = dict(settings or {})
         self.store = MailStore()
-        self.log: list[str] = []
-        #: ``(time, line)`` for each log line, for plots and fail2ban-like readers.
-        self.log_records: list[tuple[float, str]] = []
+        self._log: list[str] = []
+        self._log_records: list[tuple[float, str]] = []
+        #: ``(time, process, pid, text)`` of lines written but not formatted yet (see :meth:`log_line`).
+        self._unformatted: list[tuple[float, str, int, str]] = []
         #: Keep log lines in :attr:`log` (off for very long runs; restrictions still read every line).
         self.keep_log = True
         #: Called with ``(ctx, message, recipients)`` for every accepted message (the traffic engine listens).
@@ -149,17 +150,54 @@ class MailServer:
                 return True
         return False
 
+    @property
+    def log(self) -> list[str]:
+        """The lines the server wrote, as its product writes them."""
+        if self._unformatted:
+            self._format_unformatted()
+        return self._log
+
+    @property
+    def log_records(self) -> list[tuple[float, str]]:
+        """``(time, line)`` for each log line, for plots and fail2ban-like readers."""
+        if self._unformatted:
+            self._format_unformatted()
+        return self._log_records
+
     def log_line(self, text: str | None, process: str = "smtpd", pid: int = 0) -> None:
-        """Write one line to the server log in the product's style (``None``: nothing)."""
-        if text is None or not self.logging:
+        """Write one line to the server log in the product's style (``None``: nothing).
+
+        A line no restriction reads is kept as its parts and given the product's stamp and prefix when
+        the log is first read: most servers of a run (the remote ones) write lines nobody reads. Every
+        part of the format is fixed when the line is written (time, process, pid; the product's words
+        for them do not change during a run), so the line is the same either way.
+        """
+        if text is None:
+            return
+        for restriction in self.restrictions:
+            if reads_log(restriction):
+                break
+        else:  # nobody reads lines as they are written
+            if self.keep_log:
+                self._unformatted.append((self.clock.now, process, pid, text))
             return
         now = self.clock.now
         line = self.persona.format_log(self.clock.datetime(now), process, pid, text, self)
         if self.keep_log:
-            self.log.append(line)
-            self.log_records.append((now, line))
+            if self._unformatted:
+                self._format_unformatted()
+            self._log.append(line)
+            self._log_records.append((now, line))
         for restriction in self.restrictions:
             restriction.on_log(self, line, now)
+
+    def _format_unformatted(self) -> None:
+        format_log, datetime = self.persona.format_log, self.clock.datetime
+        for now, process, pid, text in self._unformatted:
+            line = format_log(datetime(now), process, pid, text, self)
+            self._log.append(line)
+            self._log_records.append((now, line))
+        self._unformatted.clear()
 
     # --- decisions ------------------------------------------------------------------
     def check_connect(self, ctx: SmtpContext) -> Reply | Dropped | None:
