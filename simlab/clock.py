@@ -30,6 +30,7 @@ class ManualClock:
     def __init__(self, start: datetime = DEFAULT_START, now: float = 0.0) -> None:
         self.start = start
         self.now = float(now)
+        self._second: tuple[datetime, int, datetime] | None = None  # (start, whole second, its calendar time)
 
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds`` (never backward)."""
@@ -45,8 +46,13 @@ class ManualClock:
 
     def datetime(self, at: float | None = None) -> datetime:
         """The calendar time of ``at`` (default: now), whole seconds."""
-        seconds = self.now if at is None else at
-        return self.start + timedelta(seconds=int(seconds))
+        seconds = int(self.now if at is None else at)
+        last = self._second  # a busy run asks for the same second many times: work it out once
+        if last is not None and last[1] == seconds and last[0] is self.start:
+            return last[2]
+        when = self.start + timedelta(seconds=seconds)
+        self._second = (self.start, seconds, when)
+        return when
 
 
 def mail_date(when: datetime) -> str:

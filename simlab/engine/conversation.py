@@ -99,6 +99,8 @@ class Conversation:
         self.actor = actor
         self.on_end = on_end
         self.rtt = 2 * world.network.latency(client, server)
+        self._half_rtt = self.rtt / 2  # one way: a line reaches the server, or a reply the client
+        self._after = world.loop.after  # the loop's scheduling call, looked up once (several per command)
         self.session = None
         self.generator = None
         self.outcome = Outcome(Reach.OK)
@@ -116,10 +118,10 @@ class Conversation:
             world.record(self.host.name, self.client_ip, self.actor, "CONNECT", None, reach.value)
             # a timeout is noticed after the client's connect timeout; a reset at once
             delay = world.connect_timeout if reach in (Reach.FILTERED, Reach.DOWN) else self.rtt
-            world.loop.after(delay, self._finish)
+            self._after(delay, self._finish)
             return
         self.host.take(self.service)
-        world.loop.after(self.rtt, self._open)
+        self._after(self.rtt, self._open)
 
     def _open(self) -> None:
         server = self.host.server
@@ -148,11 +150,11 @@ class Conversation:
         if isinstance(step, Hold):
             self._deadline_serial += 1
             if step.seconds >= self.host.idle_timeout:
-                self.world.loop.after(self.host.idle_timeout, self._idle_timeout)
+                self._after(self.host.idle_timeout, self._idle_timeout)
             else:
-                self.world.loop.after(step.seconds, self._advance, None)
+                self._after(step.seconds, self._advance, None)
             return
-        self.world.loop.after(self.rtt / 2, self._deliver, step)
+        self._after(self._half_rtt, self._deliver, step)
 
     def _deliver(self, step) -> None:
         """The client's line(s) reach the server; the reply travels back."""
@@ -184,12 +186,12 @@ class Conversation:
                 verb = "." if shown == "." else shown.split(" ", 1)[0].upper()[:12]
                 world.record(self.host.name, self.client_ip, self.actor, verb,
                              reply.status if isinstance(reply, Pop3Reply) else reply.code, "reply")
-            delay = self.rtt / 2 + reply.delay
+            delay = self._half_rtt + reply.delay
         else:
-            delay = self.rtt / 2 + 0.0
+            delay = self._half_rtt + 0.0
         if closing is not None:
             self.outcome.replies.append(("", closing))
-        world.loop.after(delay, self._advance, reply)
+        self._after(delay, self._advance, reply)
 
     def _idle_timeout(self) -> None:
         self.outcome.timed_out = True

@@ -49,9 +49,12 @@ class Message:
 
     def header_field(self, name: str) -> str | None:
         """The first header field called ``name`` (lower case), as in :attr:`header`, or ``None``."""
-        for field_name, value in self._fields():
-            if field_name == name:
-                return value
+        for line in self.lines:  # what ``_fields`` yields, without a generator: Postfix asks once per message
+            if not line:
+                break
+            field_name, sep, value = line.partition(":")
+            if sep and not field_name.startswith((" ", "\t")) and field_name.strip().lower() == name:
+                return value.strip()
         return None
 
     def _fields(self):

@@ -23,7 +23,7 @@ from simlab.errors import ConfigError
 from simlab.i18n import t
 from simlab.protocol.message import MailStore, Message
 from simlab.protocol.persona import Persona
-from simlab.protocol.policy import Dropped, Pop3Context, Recipient, Restriction, SmtpContext, reads_log
+from simlab.protocol.policy import Dropped, Pop3Context, Recipient, Restriction, SmtpContext
 from simlab.protocol.reply import Pop3Reply, Reply
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from simlab.protocol.smtp import SmtpSession
 
 __all__ = ["MailServer", "check_accounts"]
+
+#: The hook a restriction overrides to read log lines (:func:`simlab.protocol.policy.reads_log`).
+_ON_LOG = Restriction.on_log
 
 
 def check_accounts(accounts: Mapping[str, str] | None, setting: str = "accounts") -> dict[str, str]:
@@ -145,8 +148,8 @@ class MailServer:
         fail2ban and the like): callers on a hot path skip writing the line's text when it would not."""
         if self.keep_log:
             return True
-        for restriction in self.restrictions:
-            if reads_log(restriction):
+        for restriction in self.restrictions:  # ``reads_log`` written out: this runs for most lines of a session
+            if type(restriction).on_log is not _ON_LOG or "on_log" in getattr(restriction, "__dict__", ()):
                 return True
         return False
 
@@ -174,8 +177,8 @@ class MailServer:
         """
         if text is None:
             return
-        for restriction in self.restrictions:
-            if reads_log(restriction):
+        for restriction in self.restrictions:  # ``reads_log`` written out: this runs for every line
+            if type(restriction).on_log is not _ON_LOG or "on_log" in getattr(restriction, "__dict__", ()):
                 break
         else:  # nobody reads lines as they are written
             if self.keep_log:
