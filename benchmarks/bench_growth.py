@@ -20,6 +20,7 @@ import sys
 from benchlib import Figure, median, report, runs_text
 
 TARGET_GROWTH = 12.0
+TARGET_LARGEST_S = 60.0  # the issue: counts-only 10^6 sessions under 60 s
 TARGET_MB = 500.0
 
 RUN = """
@@ -69,7 +70,10 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     for size in sizes:
         times = [r["seconds"] for r in measured[size]]
         few = (" (fewer runs: the slowest size)" if size == large else " (fewer than 5)") if len(times) < 5 else ""
-        figures.append(Figure(f"counts-only N={size:,}", f"{seconds[size]:.2f} s", "", None,
+        issue_size = size == 1_000_000
+        figures.append(Figure(f"counts-only N={size:,}", f"{seconds[size]:.2f} s",
+                              f"< {TARGET_LARGEST_S:g} s" if issue_size else "",
+                              seconds[size] < TARGET_LARGEST_S if issue_size else None,
                               f"{size / seconds[size]:,.0f} sessions/s; peak {peak[size]:.0f} MB; "
                               f"median of {len(times)} run(s){few}: {runs_text(times)}"))
     figures.append(Figure(f"growth: time({middle:,}) / time({small:,})", f"{seconds[middle] / seconds[small]:.1f}x",
