@@ -1,8 +1,9 @@
 """The network a scenario runs on: hosts, links with latency, routers with filters, and DNS.
 
-* :class:`Network` - a networkx graph of hosts; link weights are one-way
-  latencies in seconds (networkx is imported when the first network is
-  built, so that ``import simlab`` stays light). A connection succeeds when
+* :class:`Network` - hosts and links; link weights are one-way latencies in
+  seconds, and routes are the fastest paths, as networkx finds them
+  (its graph, :attr:`Network.graph`, is built for pictures only when read, so
+  that a run needs no graph library at all). A connection succeeds when
   the destination is up and no router on the path filters it (the thread's
   advice: drop traffic from networks that need no access at the router). A
   filtered or unreachable destination is a connection *timeout* for the
@@ -16,7 +17,9 @@
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
+import itertools
 import random
 from dataclasses import dataclass, field
 from enum import Enum
@@ -127,16 +130,42 @@ class Reach(Enum):
 
 
 class Network:
-    """Hosts and links; latencies in seconds (one way)."""
+    """Hosts and links; latencies in seconds (one way).
+
+    Routes are the fastest paths, found by Dijkstra's algorithm as networkx's
+    ``single_source_dijkstra`` runs it, step for step: the latencies are networkx's to the last bit,
+    and so is every route where one path is fastest. Where two paths are equally fast, the route is
+    the first found searching from the client (modelling choice; networkx's two-sided search for one
+    pair may pick the other). The search is written out here because it is all a run needs of a graph
+    library, and importing networkx costs a fresh kernel's first panel about a fifth of a second;
+    :attr:`graph`, the network as a networkx graph for pictures, is built when it is first read.
+    """
 
     def __init__(self) -> None:
-        import networkx as nx
-
-        self.graph: nx.Graph = nx.Graph()
         self.hosts: dict[str, Host] = {}
         self._by_ip: dict[str, Host] = {}
+        #: one-way latency of each link, both ways: ``{a: {b: seconds}}``, in the order links were made.
+        self._links: dict[str, dict[str, float]] = {}
+        self._graph: nx.Graph | None = None
         self._latency_cache: dict[str, dict[str, float]] = {}
         self._path_cache: dict[tuple[str, str], list[str]] = {}
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The network as a networkx graph: nodes with ``role`` and ``ip``, edges with ``latency`` (a copy for
+        reading and drawing; routes come from the links themselves)."""
+        if self._graph is None:
+            import networkx as nx
+
+            graph = nx.Graph()
+            for name, host in self.hosts.items():
+                graph.add_node(name, role=host.role, ip=host.ip)
+            for a, links in self._links.items():
+                for b, latency in links.items():
+                    if not graph.has_edge(a, b):
+                        graph.add_edge(a, b, latency=latency)
+            self._graph = graph
+        return self._graph
 
     def add(self, host: Host, *links: tuple[str, float]) -> Host:
         """Add ``host``, linked to existing hosts: ``(name, latency)`` pairs."""
@@ -149,7 +178,8 @@ class Network:
             raise ConfigError("host", host.name, t("network.error.duplicate_host"), t("network.expected.new_name"))
         self.hosts[host.name] = host
         self._by_ip.setdefault(host.ip, host)
-        self.graph.add_node(host.name, role=host.role, ip=host.ip)
+        self._links[host.name] = {}
+        self._graph = None
         for other, latency in links:
             self.link(host.name, other, latency)
         return host
@@ -161,7 +191,8 @@ class Network:
                                   t("expected.one_of", choices=", ".join(sorted(self.hosts))))
         if latency < 0:
             raise ConfigError("link latency", latency, t("setting.error.negative"), t("setting.expected.seconds"))
-        self.graph.add_edge(a, b, latency=float(latency))
+        self._links[a][b] = self._links[b][a] = float(latency)
+        self._graph = None
         self._latency_cache.clear()
         self._path_cache.clear()
 
@@ -171,26 +202,55 @@ class Network:
     def host_at(self, ip: str) -> Host | None:
         return self._by_ip.get(ip)
 
+    def _search(self, source: str, target: str | None = None) -> tuple[dict[str, float], dict[str, str]]:
+        """Dijkstra from ``source``: the final distances, in the order found, and each host's predecessor
+        (networkx's ``_dijkstra_multisource`` with one source and no cutoff)."""
+        links = self._links
+        dist: dict[str, float] = {}
+        seen: dict[str, float] = {source: 0}
+        before: dict[str, str] = {}
+        serial = itertools.count()
+        fringe: list[tuple[float, int, str]] = [(0, next(serial), source)]
+        while fringe:
+            dist_v, _, v = heapq.heappop(fringe)
+            if v in dist:
+                continue  # already searched
+            dist[v] = dist_v
+            if v == target:
+                break
+            for u, cost in links[v].items():
+                vu_dist = dist_v + cost
+                if u in dist:
+                    continue  # latencies are never negative: no shorter way can turn up
+                if u not in seen or vu_dist < seen[u]:
+                    seen[u] = vu_dist
+                    heapq.heappush(fringe, (vu_dist, next(serial), u))
+                    before[u] = v
+        return dist, before
+
     def latency(self, a: str, b: str) -> float:
         """One-way latency along the fastest path (infinite if there is none)."""
         table = self._latency_cache.get(a)
         if table is None:
-            import networkx as nx
-
-            table = nx.single_source_dijkstra_path_length(self.graph, a, weight="latency")
-            self._latency_cache[a] = table
+            table = self._latency_cache[a] = self._search(a)[0]
         return table.get(b, float("inf"))
 
     def path(self, a: str, b: str) -> list[str]:
+        """The hosts along the fastest path from ``a`` to ``b``, both included (empty if there is none)."""
         key = (a, b)
-        if key not in self._path_cache:
-            import networkx as nx
-
-            try:
-                self._path_cache[key] = nx.shortest_path(self.graph, a, b, weight="latency")
-            except nx.NetworkXNoPath:
-                self._path_cache[key] = []
-        return self._path_cache[key]
+        route = self._path_cache.get(key)
+        if route is None:
+            if a not in self._links or b not in self._links:
+                raise KeyError(a if a not in self._links else b)
+            dist, before = self._search(a, b)
+            route = []
+            if b in dist:
+                route = [b]
+                while route[-1] != a:
+                    route.append(before[route[-1]])
+                route.reverse()
+            self._path_cache[key] = route
+        return route
 
     def reach(self, src: str, dst: str, client_ip: str, service: str) -> Reach:
         """Can ``client_ip`` (on host ``src``) open ``service`` on host ``dst``?"""
