@@ -98,6 +98,63 @@ def test_a_panel_without_a_cache_runs_every_time():
     assert len(calls) == 3 and panel.computed == 3
 
 
+def test_a_view_only_control_redraws_the_kept_outcome_without_a_run():
+    calls, drawn = [], []
+    controls = [{"name": "n", "type": "IntSlider", "value": 0, "min": 0, "max": 10},
+                {"name": "shown", "type": "Dropdown", "options": ["a", "b"], "value": "a"}]
+    panel = Panel("view only", controls, lambda v: calls.append(v) or v["n"] * 2,
+                  lambda p, outcome: drawn.append((outcome, p.values()["shown"])), {}, cache=4, view_only=("shown",))
+    panel.controls["shown"].value = "b"
+    assert len(calls) == 1 and drawn[-1] == (0, "b") and panel.runs == 2
+    panel.controls["n"].value = 1
+    panel.controls["shown"].value = "a"
+    assert [c["n"] for c in calls] == [0, 1] and drawn[-1] == (2, "a")
+    assert panel.cached({"n": 1, "shown": "b"})
+
+
+def _slow_run_panel(busy_after):
+    """A panel whose run reports progress, as ``simlab.scenarios.run`` does, and watches the busy state."""
+    from simlab.scenarios.run import _PROGRESS
+
+    seen: list[tuple[bool, bool]] = []
+
+    def compute(values: dict) -> int:
+        report = _PROGRESS.get()
+        for part in range(1, PROGRESS_SLICES + 1):
+            if report is not None:
+                report(part / PROGRESS_SLICES)
+            seen.append((panel.is_busy, panel.controls["n"].disabled) if panel_made else (False, False))
+        return values["n"]
+
+    panel_made = False
+    panel = Panel("slow", [{"name": "n", "type": "IntSlider", "value": 0, "min": 0, "max": 10}], compute,
+                  lambda p, outcome: None, {}, cache=4, busy_after=busy_after)
+    panel_made = True
+    seen.clear()
+    return panel, seen
+
+
+def test_a_run_past_busy_after_shows_the_busy_state_for_the_rest_of_it():
+    panel, seen = _slow_run_panel(busy_after=0.0)  # every run is past it at its first report
+    moves = []
+    panel.progress.observe(lambda change: moves.append(change["new"]), names="value")
+    panel.controls["n"].value = 1
+    assert seen and all(busy and disabled for busy, disabled in seen)
+    assert moves[-1] == 1.0 and not panel.is_busy and not panel.controls["n"].disabled
+    assert panel.progress.layout.display == "none"
+    seen.clear()
+    panel.controls["n"].value = 0  # kept: no run, no busy state
+    assert seen == [] and not panel.is_busy
+
+
+def test_a_quick_run_never_shows_the_busy_state():
+    panel, seen = _slow_run_panel(busy_after=3600.0)
+    shown = []
+    panel.progress.layout.observe(lambda change: shown.append(change["new"]), names="display")
+    panel.controls["n"].value = 1
+    assert seen and not any(busy for busy, _disabled in seen) and shown == []
+
+
 def test_the_flood_panel_keeps_its_runs_by_what_they_ran_with(monkeypatch):
     made = []
 

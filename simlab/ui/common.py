@@ -20,6 +20,10 @@ Keeping up on a classroom laptop (the issue "Panels that keep up"):
 * ``Panel(..., heavy=lambda values: ...)``: a run the predicate calls heavy (a long day, a flood)
   disables the controls and shows a progress bar fed by :func:`simlab.scenarios.run.reporting_progress`
   until it is drawn, also when it fails; :meth:`Panel.busy` does the same for any slow step.
+  Any other run still going after ``busy_after`` seconds (0.1 s) enters the busy state for the rest
+  of it, at its next progress report: a slow click never looks ignored, a quick one never flashes.
+* ``Panel(..., view_only=("message",))``: controls that only choose what is shown redraw the outcome
+  they share with the other values, without a run.
 * :func:`bars_html`: an outcome chart of a few counts as HTML bars, drawn by the browser (no
   matplotlib, nothing to encode); :mod:`simlab.ui.charts`: timelines and sequence diagrams as SVG;
   :class:`FigureView`: for a picture that must stay matplotlib, one figure per view, made once and
@@ -34,9 +38,10 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -49,10 +54,14 @@ from simlab.plots import COLOURS, LABELS, to_png
 from simlab.scenarios.run import reporting_progress
 
 __all__ = ["Panel", "build_control", "checked_start", "bars_html", "FigureView", "values_key", "event_rows",
-           "EventRow",
+           "EventRow", "BUSY_AFTER",
            "log_html", "transcript_html", "summary_html", "solution_button", "CONTROL_TYPES",
            "product_menu", "choice_label", "setting_description", "enable_by_product", "allowlist_controls"]
 
+
+#: Seconds after which a run that was not called heavy shows the busy state for the rest of it (``Panel(busy_after=)``):
+#: the issue's p95 for a panel that keeps up is 100 ms, so a run past it is one a student should see working.
+BUSY_AFTER = 0.1
 
 def choice_label(product: products.Product, settings: Mapping[str, Any] | None = None) -> str:
     """How a panel names ``product`` run with ``settings``: the label of its panel choice with exactly these
@@ -295,6 +304,10 @@ class Panel(widgets.VBox):
             seen before are not run again (0: no cache). Only for a pure ``compute``.
         heavy: ``values -> bool``; a run it calls heavy is made in the busy state (:meth:`busy`): the
             controls disabled and a progress bar shown until the result is drawn.
+        busy_after: seconds after which any other run still going enters the busy state, at its next
+            progress report (:data:`BUSY_AFTER` by default; ``None``: never).
+        view_only: controls that only choose what is shown (``render`` reads them): the cache keys
+            leave them out, so changing one redraws the outcome of the other values without a run.
 
     Attributes:
         controls: the control widgets by name (set ``.value`` to drive the panel from code).
@@ -306,8 +319,11 @@ class Panel(widgets.VBox):
     def __init__(self, title: str, controls: Sequence[Mapping[str, Any]], compute: Callable[[dict], Any],
                  render: Callable[[Panel, Any], None], views: Mapping[str, widgets.Widget],
                  columns: int = 2, compare_keep: Sequence[str] | None = None, cache: int = 0,
-                 heavy: Callable[[dict], bool] | None = None, titles: Mapping[str, str] | None = None) -> None:
+                 heavy: Callable[[dict], bool] | None = None, titles: Mapping[str, str] | None = None,
+                 busy_after: float | None = None, view_only: Sequence[str] = ()) -> None:
         self.cache_size = int(cache)
+        self.busy_after = BUSY_AFTER if busy_after is None else busy_after
+        self.view_only = frozenset(view_only)
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self.computed = 0
         self.heavy = heavy
@@ -413,7 +429,7 @@ class Panel(widgets.VBox):
         if self.cache_size <= 0:
             self.computed += 1
             return self.compute(dict(values))
-        key = values_key(values)
+        key = self._key(values)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
@@ -426,7 +442,12 @@ class Panel(widgets.VBox):
 
     def cached(self, values: Mapping[str, Any]) -> bool:
         """Whether the outcome of ``values`` is in the cache (its run would cost nothing)."""
-        return self.cache_size > 0 and values_key(values) in self._cache
+        return self.cache_size > 0 and self._key(values) in self._cache
+
+    def _key(self, values: Mapping[str, Any]) -> str:
+        if not self.view_only:
+            return values_key(values)
+        return values_key({name: value for name, value in values.items() if name not in self.view_only})
 
     def refresh(self) -> None:
         """Run the simulation for the current values and redraw; a bad entry shows a message instead."""
@@ -435,8 +456,28 @@ class Panel(widgets.VBox):
         if heavy:
             with self.busy():
                 self._refresh(values)
+        elif self.busy_after is not None and self.busy_after >= 0 and not self.cached(values):
+            with self._busy_if_slow():
+                self._refresh(values)
         else:
             self._refresh(values)
+
+    @contextmanager
+    def _busy_if_slow(self) -> Iterator[None]:
+        """Within it, a run still going after :attr:`busy_after` seconds enters the busy state at its next
+        progress report (a tenth of its simulated time), and moves the bar from there; left on leaving.
+        Progress reports come between slices of the run and cannot change it."""
+        started = time.perf_counter()
+        state = ExitStack()
+
+        def heard(fraction: float) -> None:
+            if not self.is_busy and fraction < 1.0 and time.perf_counter() - started > self.busy_after:
+                state.enter_context(self.busy())
+            if self.is_busy:
+                self._advance(fraction)
+
+        with reporting_progress(heard), state:
+            yield
 
     def _is_heavy(self, values: dict) -> bool:
         try:
