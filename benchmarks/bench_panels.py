@@ -49,6 +49,8 @@ HEAVY = [
     ("flood.flood_lab", "a flood of 400 connections from 50 addresses", {"flooder_ips": 50}, ("connections", 400)),
     ("rotation.rotation_lab", "a pool of 250 addresses", {}, ("pool_size", 250)),
     ("password.password_lab", "a guess every 10 s from 50 addresses", {"pace": 10}, ("guesser_ips", 50)),
+    ("sender_auth.sender_auth_lab", "Postfix, then DKIM signing (every signature new)", {"preset": "postfix"},
+     ("dkim", True)),
 ]
 
 

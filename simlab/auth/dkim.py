@@ -14,6 +14,13 @@ signature depends only on the message, the key and the simulated time. Verificat
 ``DKIM.verify`` as it is: it compares ``t=`` with the host's clock only to refuse a signature from the
 future (§3.5), which a simulated 1998 never is.
 
+Speed: dkimpy's RSA is pure Python (an RSA-2048 signature costs several milliseconds), and a lesson panel
+replays the same day under another receiver setting, meeting the same messages again. So the lesson key is
+parsed once, each signature is kept by the exact message octets, key, time and signed fields it was made from
+(RSA PKCS#1 v1.5 is deterministic), and each verdict by the exact message octets, signature index and key
+record - only when dkimpy's verdict cannot depend on the host's clock (no ``x=``, a ``t=`` in the past). Kept
+results are what dkimpy gives for those inputs; :func:`simlab.auth.clear_caches` forgets them.
+
 Results (RFC 6376 §6.1, named as RFC 8601 §2.7.1 names them): ``pass``, ``fail`` (the signature or the
 body hash did not verify), ``neutral`` (a signature that cannot be checked, e.g. a syntax error in it),
 ``permerror`` (no key, or a key that cannot be used), ``temperror`` (the key lookup timed out),
@@ -24,6 +31,8 @@ from __future__ import annotations
 
 import base64
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -61,7 +70,7 @@ class _Signer(dkim.DKIM):
 
     def sign_at(self, now: float, selector: bytes, domain: bytes, privkey: bytes,
                 include_headers: Sequence[bytes]) -> bytes:
-        key = parse_pem_private_key(privkey)
+        key = _parsed_key(privkey)
         policy = CanonicalizationPolicy.from_c_value(b"relaxed/simple")
         headers = tuple(h.lower() for h in include_headers)
         self.include_headers = headers
@@ -74,6 +83,13 @@ class _Signer(dkim.DKIM):
         header = self.gen_header(tags, headers, policy, b"DKIM-Signature", key)
         self.domain, self.selector, self.signature_fields = domain, selector, dict(tags)
         return b"DKIM-Signature: " + header
+
+
+@lru_cache(maxsize=8)
+def _parsed_key(privkey: bytes) -> dict:
+    """dkimpy's ``parse_pem_private_key``, once per key (its ASN.1 reader is pure Python); dkimpy only reads
+    the numbers it gives."""
+    return parse_pem_private_key(privkey)
 
 
 @dataclass(frozen=True)
@@ -145,12 +161,23 @@ def sign(lines: Sequence[str], domain: str, selector: str = "mail", *, now: floa
     """
     key = private_key(domain, selector)
     present = {line.partition(":")[0].strip().lower() for line in _header_lines(lines)}
-    chosen = [h for h in headers if h in present]
+    chosen = tuple(h for h in headers if h in present)
     if "from" not in chosen:
         raise ConfigError("dkim message", "no From: field", t("auth.dkim.cannot_sign"), t("auth.dkim.expected_from"))
-    raw = _Signer(message_bytes(lines)).sign_at(now, selector.encode(), domain.encode(), key,
-                                                [h.encode() for h in chosen])
-    return raw.decode("ascii").rstrip("\r\n").split("\r\n")
+    return list(_signature(message_bytes(lines), domain, selector, int(now), chosen, key))
+
+
+@lru_cache(maxsize=2048)
+def _signature(data: bytes, domain: str, selector: str, now: int, chosen: tuple[str, ...], key: bytes
+               ) -> tuple[str, ...]:
+    """The signature's lines for exactly these octets, key and time.
+
+    Kept: an RSA-2048 signature costs milliseconds in dkimpy's pure-Python RSA, and it is a function of these
+    inputs alone (PKCS#1 v1.5 signatures are deterministic, ``t=`` is ``now``), so the same message signed
+    again - the same day replayed with another receiver setting - gives the very same field at once.
+    """
+    raw = _Signer(data).sign_at(now, selector.encode(), domain.encode(), key, [h.encode() for h in chosen])
+    return tuple(raw.decode("ascii").rstrip("\r\n").split("\r\n"))
 
 
 def _header_lines(lines: Sequence[str]):
@@ -199,7 +226,6 @@ def verify(lines: Sequence[str], dns: Mapping[str, object], *, now: float | None
     lets a verifier ignore it); None skips that check. A message without signatures gives
     ``[DkimResult("none")]``.
     """
-    data = message_bytes(lines)
     signatures = []
     current: list[str] | None = None
     for line in _header_lines(lines):
@@ -212,6 +238,7 @@ def verify(lines: Sequence[str], dns: Mapping[str, object], *, now: float | None
             signatures.append(current)
     if not signatures:
         return [DkimResult("none")]
+    data = message_bytes(lines)
     lookup = _dnsfunc(dns)
     results = []
     for index, parts in enumerate(signatures):
@@ -219,38 +246,75 @@ def verify(lines: Sequence[str], dns: Mapping[str, object], *, now: float | None
         facts = {"domain": tags.get("d", "").lower(), "selector": tags.get("s", ""),
                  "identity": tags.get("i", f"@{tags.get('d', '').lower()}"), "algorithm": tags.get("a", ""),
                  "b": tags.get("b", "")}
-        checker = dkim.DKIM(data, minkey=1024)
+        checker = dkim.DKIM(data, minkey=1024)  # reads the message (a malformed header raises, as before)
         if now is not None and tags.get("t", "").isdigit() and int(tags["t"]) > now + FUTURE_SLOP:
             results.append(DkimResult("neutral", **facts, reason=f"t= value is in the future ({tags['t']})"))
             continue
         try:
-            if lookup(key_name(facts["selector"], facts["domain"]).encode()) is None:
-                results.append(DkimResult("permerror", **facts, reason="no key for signature"))
-                continue
-            ok = checker.verify(idx=index, dnsfunc=lookup)
+            key = lookup(key_name(facts["selector"], facts["domain"]).encode())
         except dkim.DnsTimeoutError:
             results.append(DkimResult("temperror", **facts, reason="key query timed out"))
             continue
-        except dkim.ValidationError as exc:
-            if "body hash mismatch" in str(exc):
-                results.append(DkimResult("fail", **facts, keybits=_keybits(checker),
-                                          reason="body hash did not verify"))
-            else:
-                results.append(DkimResult("neutral", **facts, reason=f"signature syntax error: {exc}"))
+        if key is None:
+            results.append(DkimResult("permerror", **facts, reason="no key for signature"))
             continue
-        except (dkim.KeyFormatError, dkim.UnknownKeyTypeError, dkim.UnparsableKeyError) as exc:
-            results.append(DkimResult("permerror", **facts, reason=f"key unusable: {exc}"))
+        memo = (data, index, key) if _lasting(tags) else None
+        known = _VERIFIED.get(memo) if memo is not None else None
+        if known is not None:
+            results.append(known)
             continue
-        except dkim.MessageFormatError as exc:
-            results.append(DkimResult("neutral", **facts, reason=f"signature syntax error: {exc}"))
-            continue
-        if ok:
-            results.append(DkimResult("pass", **facts, keybits=_keybits(checker)))
-        else:
-            results.append(DkimResult("fail", **facts, keybits=_keybits(checker),
-                                      reason="signature did not verify"))
+        result = _verify_one(checker, index, lookup, facts)
+        if memo is not None and result.result != "temperror":
+            _remember(memo, result)
+        results.append(result)
     return results
+
+
+#: Verdicts by (message octets, signature index, key record): what dkimpy said (see :func:`_lasting`).
+_VERIFIED: OrderedDict[tuple[bytes, int, bytes], DkimResult] = OrderedDict()
+_VERIFIED_SIZE = 2048
+
+
+def _remember(memo: tuple[bytes, int, bytes], result: DkimResult) -> None:
+    _VERIFIED[memo] = result
+    while len(_VERIFIED) > _VERIFIED_SIZE:
+        _VERIFIED.popitem(last=False)
+
+
+def _lasting(tags: Mapping[str, str]) -> bool:
+    """Whether dkimpy's verdict on this signature cannot change with the host's clock, so it may be kept: it
+    reads the clock only for ``t=`` (a signature from its future is refused) and ``x=`` (an expired one);
+    without ``x=`` and with ``t=`` already past, the verdict is a function of the message octets and the key
+    record alone."""
+    stamp = tags.get("t")
+    return "x" not in tags and (stamp is None or (stamp.isdigit() and int(stamp) <= time.time()))
+
+
+def _verify_one(checker: dkim.DKIM, index: int, lookup, facts: dict[str, str]) -> DkimResult:
+    """dkimpy's ``DKIM.verify`` on one signature, as a verdict."""
+    try:
+        ok = checker.verify(idx=index, dnsfunc=lookup)
+    except dkim.DnsTimeoutError:
+        return DkimResult("temperror", **facts, reason="key query timed out")
+    except dkim.ValidationError as exc:
+        if "body hash mismatch" in str(exc):
+            return DkimResult("fail", **facts, keybits=_keybits(checker), reason="body hash did not verify")
+        return DkimResult("neutral", **facts, reason=f"signature syntax error: {exc}")
+    except (dkim.KeyFormatError, dkim.UnknownKeyTypeError, dkim.UnparsableKeyError) as exc:
+        return DkimResult("permerror", **facts, reason=f"key unusable: {exc}")
+    except dkim.MessageFormatError as exc:
+        return DkimResult("neutral", **facts, reason=f"signature syntax error: {exc}")
+    if ok:
+        return DkimResult("pass", **facts, keybits=_keybits(checker))
+    return DkimResult("fail", **facts, keybits=_keybits(checker), reason="signature did not verify")
 
 
 def _keybits(checker: dkim.DKIM) -> int:
     return int(getattr(checker, "keysize", 0) or 0)
+
+
+def _clear_caches() -> None:
+    """Forget the kept signatures, verdicts and parsed keys (:func:`simlab.auth.clear_caches`)."""
+    _signature.cache_clear()
+    _parsed_key.cache_clear()
+    _VERIFIED.clear()

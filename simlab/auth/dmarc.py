@@ -61,10 +61,12 @@ class DmarcRecord:
 _TAG = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
+@lru_cache(maxsize=256)
 def parse_record(text: str) -> DmarcRecord | None:
     """Parse one TXT string; ``None`` when it is not a DMARC record (it does not begin ``v=DMARC1``, §6.6.3).
 
-    Raises nothing: bad values are noted in :attr:`DmarcRecord.errors` and replaced by defaults.
+    Raises nothing: bad values are noted in :attr:`DmarcRecord.errors` and replaced by defaults. The record
+    (immutable) is kept per text, so a run reads each published record once.
     """
     parts = [part for part in text.split(";")]
     first = _TAG.match(parts[0]) if parts else None
@@ -304,11 +306,21 @@ def evaluate(from_domain: str, dns: Mapping[str, object], *, spf_result: str = "
     return DmarcResult("fail", disposition=disposition, sampled=sampled, reason=why, **base)
 
 
+@lru_cache(maxsize=1024)
 def author_domain(value: str | None) -> str | None:
-    """The domain of a From: field's single address (§6.6.1); ``None`` when there is not exactly one."""
+    """The domain of a From: field's single address (§6.6.1); ``None`` when there is not exactly one.
+
+    Kept per field value (the standard library's address parser is slow and the senders few)."""
     if not value:
         return None
     addresses = [addr for _name, addr in getaddresses([value]) if addr]
     if len(addresses) != 1 or "@" not in addresses[0]:
         return None
     return addresses[0].rpartition("@")[2].rstrip(">").lower() or None
+
+
+def _clear_caches() -> None:
+    """Forget the parsed records, From: domains and organizational domains (:func:`simlab.auth.clear_caches`)."""
+    parse_record.cache_clear()
+    author_domain.cache_clear()
+    organizational_domain.cache_clear()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import authres
 import authres.dkim_b
@@ -95,11 +96,14 @@ class ParsedResults:
 _CONTEXT = authres.FeatureContext(authres.dmarc, authres.dkim_b)
 
 
+@lru_cache(maxsize=2048)
 def parse(text: str) -> ParsedResults:
     """Read an ``Authentication-Results`` field (with or without its name) back into its parts.
 
     Comments are dropped, as RFC 8601 §2.2 lets a reader do. A field authres cannot read raises
     ``authres.SyntaxError``-style errors from authres (a malformed header is a bug in the writer).
+    What authres read is kept per text (its parser is slow, and a day replayed with another setting meets
+    the same fields again); the parts are read-only.
     """
     value = text.strip()
     if ":" in value and value.split(":", 1)[0].strip().lower() == "authentication-results":
@@ -111,3 +115,8 @@ def parse(text: str) -> ParsedResults:
         props = {f"{p.type}.{p.name}": str(p.value) for p in result.properties}
         results.append(AuthResult(str(result.method), str(result.result), props))
     return ParsedResults(str(header.authserv_id), tuple(results))
+
+
+def _clear_caches() -> None:
+    """Forget the parsed fields (:func:`simlab.auth.clear_caches`)."""
+    parse.cache_clear()

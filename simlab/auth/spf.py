@@ -58,6 +58,11 @@ Deliberate choices where the RFC leaves room (each a modelling choice):
   forum thread), so every run is the same; the default explanation is
   :data:`DEFAULT_EXPLANATION`.
 
+For a receiver that checks many messages against one DNS (a run of the simulation),
+:class:`SpfChecker` reads and indexes the DNS once and remembers each result by its arguments;
+:func:`check_host` is one check from scratch. Both give the same results. Parsed records are kept by
+their text.
+
 The official test suite (``tests/data/rfc7208-tests.yml``, openspf.org release 2014.04 as pyspf
 2.0.14 ships it) passes in full: ``tests/test_spf_rfc7208.py``.
 
@@ -74,18 +79,20 @@ SpfResult('pass', mechanism='mx', domain='example.com', lookups=1)
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 from simlab.errors import ConfigError
-from simlab.i18n import t
+from simlab.i18n import language, t
 
 __all__ = [
     "DEFAULT_EXPLANATION", "DEFAULT_NOW", "DNS_TERM_LIMIT", "MX_LIMIT", "PTR_LIMIT", "RESULTS", "TIMEOUT",
-    "VOID_LOOKUP_LIMIT", "SpfResult", "check_host",
+    "VOID_LOOKUP_LIMIT", "SpfChecker", "SpfResult", "check_host",
 ]
 
 RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
@@ -333,8 +340,11 @@ class _Macro:
     escape: bool  # upper-case letter: URL-escape the result (RFC 7208 §7.3)
 
 
-def _macro_string(text: str, *, explanation: bool = False) -> tuple[list, bool, str]:
-    """Parse a macro-string (or explain-string): tokens, whether it ends in a macro-expand, the literal tail."""
+@lru_cache(maxsize=1024)
+def _macro_string(text: str, *, explanation: bool = False) -> tuple[tuple, bool, str]:
+    """Parse a macro-string (or explain-string): tokens, whether it ends in a macro-expand, the literal tail.
+
+    Kept per text (a pure function of it; a malformed one raises each time, in the current language)."""
     letters = _EXP_LETTERS if explanation else _LETTERS
     tokens: list = []
     literal: list[str] = []
@@ -377,7 +387,7 @@ def _macro_string(text: str, *, explanation: bool = False) -> tuple[list, bool, 
         i += 1
     if literal:
         tokens.append("".join(literal))
-    return tokens, ends_with_macro, "".join(tail)
+    return tuple(tokens), ends_with_macro, "".join(tail)
 
 
 def _domain_spec(text: str, term: str) -> list:
@@ -463,8 +473,12 @@ def _parse_mechanism(term: str) -> _Mechanism:
     raise _PermError(t("spf.perm.unknown_mechanism", term=term))
 
 
+@lru_cache(maxsize=1024)
 def _parse_record(text: str) -> _Record:
-    """Check a whole ``v=spf1`` record (RFC 7208 §4.6: any syntax error is a permerror) and parse it."""
+    """Check a whole ``v=spf1`` record (RFC 7208 §4.6: any syntax error is a permerror) and parse it.
+
+    Kept per text: a record is parsed once however many checks read it (a broken one raises each time, in
+    the current language)."""
     mechanisms: list[_Mechanism] = []
     redirect: tuple[str, list] | None = None
     exp: list | None = None
@@ -529,6 +543,7 @@ class _Check:
         self.now = now
         self.lookups = 0
         self.voids = 0
+        self.read_now = False  # whether %{t} was expanded: only then does the result depend on ``now``
         self._validated: list[str] | None = None
 
     # ---- DNS
@@ -607,6 +622,7 @@ class _Check:
         elif letter == "r":
             value = self.receiver
         else:  # "t"
+            self.read_now = True
             value = str(self.now)
         if macro.digits is not None or macro.reverse or macro.delimiters:
             parts = re.split("[" + re.escape(macro.delimiters or ".") + "]", value)
@@ -774,6 +790,12 @@ def check_host(ip: object, sender: str, helo: str, dns: Mapping, *, receiver: st
     Raises:
         ConfigError: an argument is not what it should be (the result of a check never raises).
     """
+    address, now, default_tokens = _arguments(ip, sender, helo, receiver, now, default_explanation)
+    return _evaluate(address, sender, helo, _Zone(dns), receiver, now, default_tokens)[0]
+
+
+def _arguments(ip: object, sender: str, helo: str, receiver: str, now: int | None, default_explanation: str):
+    """check_host()'s arguments checked: the client's address, the time, the default explanation's tokens."""
     try:
         address = ipaddress.ip_address(ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else str(ip))
     except ValueError:
@@ -783,10 +805,7 @@ def check_host(ip: object, sender: str, helo: str, dns: Mapping, *, receiver: st
     for name, value in (("sender", sender), ("helo", helo), ("receiver", receiver)):
         if not isinstance(value, str):
             raise ConfigError(name, value, t("spf.error.not_text"), t("spf.expected.text"))
-    if now is None:
-        now = DEFAULT_NOW
-    elif isinstance(now, bool) or not isinstance(now, int):
-        raise ConfigError("now", now, t("spf.error.not_a_time"), t("spf.expected.time"))
+    now = _checked_now(now)
     if not isinstance(default_explanation, str):
         raise ConfigError("default_explanation", default_explanation, t("spf.error.not_text"),
                           t("spf.expected.macro_string"))
@@ -795,8 +814,20 @@ def check_host(ip: object, sender: str, helo: str, dns: Mapping, *, receiver: st
     except _PermError as error:
         raise ConfigError("default_explanation", default_explanation, t("spf.error.not_an_explanation", reason=error),
                           t("spf.expected.explanation")) from None
-    zone = _Zone(dns)
+    return address, now, default_tokens
 
+
+def _checked_now(now: int | None) -> int:
+    if now is None:
+        return DEFAULT_NOW
+    if isinstance(now, bool) or not isinstance(now, int):
+        raise ConfigError("now", now, t("spf.error.not_a_time"), t("spf.expected.time"))
+    return now
+
+
+def _evaluate(address: ipaddress.IPv4Address | ipaddress.IPv6Address, sender: str, helo: str, zone: _Zone,
+              receiver: str, now: int, default_tokens: Sequence) -> tuple[SpfResult, bool]:
+    """RFC 7208 §4 on checked arguments: the result, and whether it read ``now`` (``%{t}``)."""
     path = sender[1:-1] if sender.startswith("<") and sender.endswith(">") else sender
     if not path:
         path = f"postmaster@{helo}"  # RFC 7208 §2.4
@@ -810,14 +841,70 @@ def check_host(ip: object, sender: str, helo: str, dns: Mapping, *, receiver: st
         outcome = check.check(domain)
     except _PermError as error:
         return SpfResult("permerror", domain=domain, lookups=check.lookups,
-                         reason=t("spf.reason.permerror", domain=domain, error=error))
+                         reason=t("spf.reason.permerror", domain=domain, error=error)), check.read_now
     except _TempError as error:
         return SpfResult("temperror", domain=domain, lookups=check.lookups,
-                         reason=t("spf.reason.temperror", domain=domain, error=error))
+                         reason=t("spf.reason.temperror", domain=domain, error=error)), check.read_now
     explanation = None
     if outcome.result == "fail":
         explanation = outcome.explanation
         if explanation is None:
             explanation = check.expand(default_tokens, domain)
-    return SpfResult(outcome.result, explanation=explanation, mechanism=outcome.mechanism, domain=domain,
-                     lookups=check.lookups, reason=_reason(outcome, domain, ip_text))
+    return (SpfResult(outcome.result, explanation=explanation, mechanism=outcome.mechanism, domain=domain,
+                      lookups=check.lookups, reason=_reason(outcome, domain, ip_text)), check.read_now)
+
+
+class SpfChecker:
+    """:func:`check_host` for many checks against one DNS: the DNS read and indexed once, and each
+    result remembered, so that a receiver asking again for the same client, sender and HELO name (the next
+    message of the same spammer, the HELO check and the MAIL FROM check of a null sender) gets it at once.
+
+    A remembered result is given back only for the same arguments (address, sender, HELO name, receiver,
+    default explanation) in the same language (the ``reason`` is in the language current when it was made),
+    and for the same ``now`` when the result expanded ``%{t}`` (which only an explanation may do, RFC 7208
+    §7.2); otherwise ``now`` does not enter the result. It is meant for one run of a simulation, whose DNS
+    does not change while it runs: :meth:`serves` says whether the DNS given is still, record for record,
+    the one the checker read (a changed or different DNS needs a new checker).
+
+    >>> dns = {"example.com": [("TXT", "v=spf1 mx -all"), ("MX", (10, "mail.example.com"))],
+    ...        "mail.example.com": [("A", "192.0.2.25")]}
+    >>> checker = SpfChecker(dns)
+    >>> checker.check_host("203.0.113.50", "Postmaster@example.com", "x.test") == "fail"
+    True
+    >>> checker.check_host("203.0.113.50", "Postmaster@example.com", "x.test", now=896659300).mechanism
+    '-all'
+    >>> checker.evaluated, checker.served
+    (1, 2)
+    """
+
+    def __init__(self, dns: Mapping) -> None:
+        self._zone = _Zone(dns)
+        self._dns = dns
+        self._snapshot = copy.deepcopy(dict(dns))
+        self._memo: dict[tuple, tuple[SpfResult, bool, int]] = {}
+        #: How many checks were asked (``served``) and how many were evaluated (the others were remembered).
+        self.served = 0
+        self.evaluated = 0
+
+    def serves(self, dns: Mapping) -> bool:
+        """Whether ``dns`` is the DNS this checker read, unchanged (the same object, the same records)."""
+        return dns is self._dns and dns == self._snapshot
+
+    def check_host(self, ip: object, sender: str, helo: str, *, receiver: str = "unknown", now: int | None = None,
+                   default_explanation: str = DEFAULT_EXPLANATION) -> SpfResult:
+        """:func:`check_host` with this checker's DNS (same arguments, same result)."""
+        self.served += 1
+        now = _checked_now(now)
+        try:
+            key = (ip, sender, helo, receiver, default_explanation, language())
+            known = self._memo.get(key)
+        except TypeError:  # an argument that cannot be a key is check_host's to refuse
+            key, known = None, None
+        if known is not None and (not known[1] or known[2] == now):
+            return known[0]
+        address, now, default_tokens = _arguments(ip, sender, helo, receiver, now, default_explanation)
+        self.evaluated += 1
+        result, read_now = _evaluate(address, sender, helo, self._zone, receiver, now, default_tokens)
+        if key is not None:
+            self._memo[key] = (result, read_now, now)
+        return result

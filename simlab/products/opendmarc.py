@@ -105,12 +105,13 @@ class OpenDmarc(Milter):
         self.dns = dns
         self.rng = rng or random.Random("opendmarc")
 
-    def _inputs(self, lines: list[str], trusted: set[str]):
-        """SPF and DKIM as OpenDMARC learns them from the header: (spf result or None, [(dkim result, d)])."""
+    def _inputs(self, fields: list[tuple[str, str]], trusted: set[str]):
+        """SPF and DKIM as OpenDMARC learns them from the header fields (``(name, unfolded value)``):
+        (spf result or None, [(dkim result, d)])."""
         spf = None
         dkim: list[tuple[str, str]] = []
         received_spf = None
-        for name, value in _unfolded_fields(lines):
+        for name, value in fields:
             if name == "authentication-results":
                 try:
                     parsed = parse_results(value)
@@ -134,13 +135,14 @@ class OpenDmarc(Milter):
         qid = ctx.queue_id or "NOQUEUE"
         authserv = str(self.conf["AuthservID"] or server.hostname)
         trusted = {authserv.lower(), *(str(t).lower() for t in self.conf["TrustedAuthservIDs"])}
-        from_value = next((v for n, v in _unfolded_fields(lines) if n == "from"), None)
+        fields = list(_unfolded_fields(lines))  # the header, read once
+        from_value = next((v for n, v in fields if n == "from"), None)
         if from_value is None:
             return MilterVerdict(log=[f"{qid}: RFC5322 requirement error: missing From field; accepting"])
         domain = auth_dmarc.author_domain(from_value)
         if domain is None:
             return MilterVerdict(log=[f"{qid}: unable to parse From header field"])
-        spf, dkim = self._inputs(lines, trusted)
+        spf, dkim = self._inputs(fields, trusted)
         envelope = ctx.sender.address.domain if ctx.sender is not None and ctx.sender.address is not None else ""
         verdict = auth_dmarc.evaluate(domain, zone_of(self.dns), spf_result=spf or "none",
                                       spf_domain=(envelope or "").lower(), dkim=dkim, sample=self.rng)

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 
 from simlab.addresses.mail import MailPath
 from simlab.addresses.networks import ClientNetworks, ip_text
-from simlab.auth.spf import check_host
+from simlab.auth.spf import SpfChecker
 from simlab.errors import ConfigError
 from simlab.i18n import t
 from simlab.products.milters import unix_time, zone_of
@@ -115,6 +115,16 @@ class PolicydSpf(Restriction):
         self.trusted = trusted if isinstance(trusted, ClientNetworks) else ClientNetworks(
             list(trusted or ()), setting="policyd_spf trusted")
         self.pid = 1801
+        self._spf: SpfChecker | None = None
+
+    def _checker(self) -> SpfChecker:
+        """The SPF checker for the DNS the program sees now, kept while that DNS is unchanged, so that a run's
+        repeated checks (the same spammer, sender and HELO name message after message) are evaluated once; the
+        results are check_host's own (:class:`simlab.auth.spf.SpfChecker`)."""
+        zone = zone_of(self.dns)
+        if self._spf is None or not self._spf.serves(zone):
+            self._spf = SpfChecker(zone)
+        return self._spf
 
     def check_rcpt(self, ctx: SmtpContext, path: MailPath, resolution) -> Reply | None:
         if ctx.port not in self.ports or ctx.user is not None or ctx.client_ip in self.trusted:
@@ -124,7 +134,7 @@ class PolicydSpf(Restriction):
     def _check(self, ctx: SmtpContext, path: MailPath) -> Reply | None:
         conf = self.conf
         server = ctx.server
-        zone = zone_of(self.dns)
+        spf = self._checker()
         ip = ip_text(ctx.client_ip)
         sender = (ctx.sender.address.external if ctx.sender is not None and ctx.sender.address is not None
                   else "").lower()
@@ -133,14 +143,14 @@ class PolicydSpf(Restriction):
         receiver = "<UNKNOWN>" if conf["Hide_Receiver"] != "No" else recipient.rpartition("@")[2]
         now = unix_time(server, ctx.now)
         if conf["HELO_reject"] == "Fail" and helo and not helo.startswith("["):
-            helo_result = check_host(ip, f"postmaster@{helo}", helo, zone, receiver=server.hostname, now=now)
+            helo_result = spf.check_host(ip, f"postmaster@{helo}", helo, receiver=server.hostname, now=now)
             if helo_result == "fail" and conf["TestOnly"] != "0":
                 text = (f"Message rejected due to: {EXPLANATIONS['fail']}. Please see "
                         f"http://www.openspf.net/Why?s=helo;id={helo};ip={ip};r={receiver}")
                 return self._refuse(ctx, path, "5.7.23", text, helo_result)
         if not sender or conf["Mail_From_reject"] == "No_Check":
             return None
-        result = check_host(ip, sender, helo, zone, receiver=server.hostname, now=now)
+        result = spf.check_host(ip, sender, helo, receiver=server.hostname, now=now)
         refuse = {"Fail": ("fail",), "Softfail": ("fail", "softfail"), "False": (), "No_Check": ()}[
             conf["Mail_From_reject"]]
         if conf["PermError_reject"] == "True":

@@ -8,6 +8,12 @@ views: each flow's fate (delivered, held, refused), the DNS records published, o
 yourcompany.test received it (its dialogue, the receiver's log lines for it and the header fields the
 checks added), and the receiver's log.
 
+Keeping up: a day replays in a few tens of milliseconds; the message menu only redraws the day shown
+(``Panel(view_only=)``). A day the site signs with DKIM costs a few milliseconds of RSA per new signature
+(dkimpy is pure Python): the first DKIM day at a seed is shown in the panel's busy state from the start, and
+any other run still going after :data:`simlab.ui.common.BUSY_AFTER` shows it for the rest; signatures already
+made are reused (:mod:`simlab.auth.dkim`), so most DKIM clicks after the first need no busy state.
+
 Labels, tabs and messages come from the message catalogs (ids ``sender_auth.*``) in the language current when
 the panel is built or a view is drawn; what the products write (dialogues, log lines, header fields, DNS
 records) stays as they write it.
@@ -28,7 +34,8 @@ from simlab.scenarios import HOUR, run
 from simlab.scenarios.sender_auth import YOURCOMPANY, sender_authentication
 from simlab.ui.common import Panel, enable_by_product, log_html, product_menu, summary_html, transcript_html
 
-__all__ = ["sender_auth_lab", "flows_html", "message_html", "dns_html", "LAB_HOURS", "DMARC_CHOICES", "KEYS"]
+__all__ = ["sender_auth_lab", "flows_html", "message_html", "dns_html", "LAB_HOURS", "DMARC_CHOICES", "KEYS",
+           "VIEW_ONLY"]
 
 #: The day's own counts shown beside the flows (spam relayed by the site, refused to its sender, staff mail lost).
 KEYS = ("spam_relayed", "spam_refused", "legit_refused")
@@ -38,6 +45,11 @@ LAB_HOURS = 12
 DMARC_CHOICES = LazyTexts({"": lambda: t("sender_auth.dmarc.no_record"), "none": lambda: t("sender_auth.dmarc.none"),
                            "quarantine": lambda: "p=quarantine", "reject": lambda: "p=reject"})
 _DKIM = products.DKIM_SIGNING
+#: Controls that only choose what is shown: changing one redraws the same day, it does not replay it.
+VIEW_ONLY = ("message",)
+#: The (site product, seed) days already replayed with DKIM signing in this kernel: their signatures are kept
+#: (:func:`simlab.auth.dkim.sign`), so only a first DKIM day is sure to be slow.
+_SIGNED_DAYS: set[tuple[str, int]] = set()
 
 
 def flows_html(result) -> str:
@@ -151,12 +163,24 @@ def sender_auth_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
 
     def compute(v: dict):
         product = products.get(v["preset"])
+        signs = bool(v["dkim"]) and product.can(_DKIM)
         scenario = sender_authentication(preset=v["preset"], spf=v["spf"].strip() or None,
-                                         dkim=bool(v["dkim"]) and product.can(_DKIM), dmarc=v["dmarc"] or None,
+                                         dkim=signs, dmarc=v["dmarc"] or None,
                                          pct=v["pct"], receiver_checks=v["receiver_checks"],
                                          spf_reject=v["spf_reject"], dmarc_enforce=v["dmarc_enforce"],
                                          duration=LAB_HOURS * HOUR)
-        return run(scenario, seed=v["seed"])
+        result = run(scenario, seed=v["seed"])
+        if signs:
+            _SIGNED_DAYS.add((v["preset"], v["seed"]))
+        return result
+
+    def first_signing_day(v: dict) -> bool:
+        """A day the site signs that was never signed before in this kernel: every signature is new (about a
+        quarter of a second of RSA). Other DKIM days reuse most signatures and are quick, unless the receiver's
+        refusals shift the site's queue ids (and so the Message-IDs signed): then the panel shows the busy
+        state once the run passes :data:`simlab.ui.common.BUSY_AFTER`."""
+        return (bool(v["dkim"]) and products.get(v["preset"]).can(_DKIM)
+                and (v["preset"], v["seed"]) not in _SIGNED_DAYS)
 
     views = {"each flow": widgets.HTML(), "one message": widgets.HTML(), "DNS": widgets.HTML(),
              "receiver log": widgets.HTML()}
@@ -171,6 +195,8 @@ def sender_auth_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         panel.views["receiver log"].value = log_html(log, highlight=r"reject|policyd-spf|opendmarc|opendkim|HOLD")
 
     panel = Panel(t("sender_auth.title"), controls, compute, render, views,
-                  compare_keep=("preset", "seed", "message"), cache=32, heavy=lambda v: bool(v["dkim"]), titles=titles)
+                  compare_keep=("preset", "seed", "message"), cache=32, heavy=first_signing_day, titles=titles,
+                  view_only=VIEW_ONLY)
     enable_by_product(panel, {"dkim": lambda p: p.can(_DKIM)})
     return panel
+
