@@ -105,13 +105,15 @@ class MailAddress:
         ``@``, ``%`` or ``!`` inside the local part (RFC 2505 §2.1)."""
         return bool(self.route) or any(c in self.local for c in "@%!")
 
-    @property
+    # ``internal`` and ``external`` are worked out once per address (an address is immutable, and one
+    # parsed address is shared by every session that names it): policies and log lines ask many times.
+    @functools.cached_property
     def internal(self) -> str:
         """The address as Postfix holds it internally: source route dropped, quotes removed
         (``"b o b"@example.com`` becomes ``b o b@example.com``)."""
         return self.local if self.domain is None else f"{self.local}@{self.domain}"
 
-    @property
+    @functools.cached_property
     def external(self) -> str:
         """The internal form quoted again for display (RFC 5321 §4.1.2), as Postfix logs it:
         ``b o b@example.com`` becomes ``"b o b"@example.com``."""

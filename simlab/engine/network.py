@@ -149,6 +149,7 @@ class Network:
         self._graph: nx.Graph | None = None
         self._latency_cache: dict[str, dict[str, float]] = {}
         self._path_cache: dict[tuple[str, str], list[str]] = {}
+        self._hops_cache: dict[tuple[str, str], tuple[Host, ...] | bool] = {}
 
     @property
     def graph(self) -> nx.Graph:
@@ -195,6 +196,7 @@ class Network:
         self._graph = None
         self._latency_cache.clear()
         self._path_cache.clear()
+        self._hops_cache.clear()
 
     def host(self, name: str) -> Host:
         return self.hosts[name]
@@ -255,11 +257,14 @@ class Network:
     def reach(self, src: str, dst: str, client_ip: str, service: str) -> Reach:
         """Can ``client_ip`` (on host ``src``) open ``service`` on host ``dst``?"""
         target = self.hosts[dst]
-        route = self.path(src, dst)
-        if not route or not target.up:
+        hops = self._hops_cache.get((src, dst))
+        if hops is None:  # the hosts after the client on the route, once per pair (False: no route)
+            route = self.path(src, dst)
+            hops = self._hops_cache[(src, dst)] = tuple(self.hosts[hop] for hop in route[1:]) if route else False
+        if hops is False or not target.up:
             return Reach.DOWN
-        for hop in route[1:]:
-            for rule in self.hosts[hop].filters:
+        for hop in hops:
+            for rule in hop.filters:
                 if rule.blocks(client_ip, service):
                     return Reach.FILTERED
         return Reach.OK
