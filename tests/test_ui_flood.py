@@ -1,16 +1,37 @@
 """Lesson 06's panel, timeline and exercise (connection floods), driven headlessly."""
 
 import html
+import math
 import re
+from collections import Counter
+from datetime import timedelta
 
 import pytest
 
+import simlab.ui.flood as flood_module
+from simlab.engine.result import event_rows
 from simlab.errors import ConfigError
-from simlab.exercises.flood import burst_delivery, check_flood_limits, flood_day, refused_connections
+from simlab.exercises.flood import (
+    ATTACK_START,
+    BURST,
+    FLOODER,
+    burst_delivery,
+    check_flood_limits,
+    flood_day,
+    flood_tally,
+    refused_connections,
+)
 from simlab.plots import to_png
 from simlab.scenarios import run
-from simlab.scenarios.site import PROCESS_LIMITS
-from simlab.ui.flood import flood_lab, flood_timeline, outcome_counts
+from simlab.scenarios.site import HOSTNAME, PROCESS_LIMITS
+from simlab.ui.flood import (
+    BUSY_FROM_ANSWERED,
+    BUSY_FROM_CONNECTIONS,
+    flood_lab,
+    flood_timeline,
+    heavy_flood,
+    outcome_counts,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -57,7 +78,7 @@ def test_the_timeline_is_drawn_when_its_tab_opens(lab):
 
 def test_switching_to_postfix_brings_its_limits(lab):
     lab.controls["preset"].value = "postfix"
-    result, limit_used, connection_limit, process_limit = lab.outcome
+    result, limit_used, connection_limit, process_limit, _tally = lab.outcome
     assert result.preset == "postfix" and limit_used and connection_limit == 50 and process_limit == 100
     assert lab.controls["process_limit"].value == 100 and not lab.controls["connection_limit"].disabled
     assert outcome_counts(result)["legit_refused"] == 0
@@ -132,3 +153,85 @@ def test_checker_requires_a_per_client_limit_even_on_a_big_server():
     verdict = check_flood_limits(connection_limit=50, process_limit=300)
     assert verdict and "never hold more than 50 of the 300 slots" in verdict.messages[0]
     assert "at most 1000" in check_flood_limits(connection_limit=50, process_limit=5000).messages[0]
+
+
+# --- keeping up: the events counted once, the busy state for big runs, the flooder's retries ----------------
+
+
+def test_the_tally_counts_what_the_events_table_shows():
+    day = run(flood_day("postfix", 150, 2, connection_limit=5), seed=3)
+    tally = flood_tally(day)
+    events = day.events
+    turned_away = events[(events.command == "CONNECT") & (events.host == HOSTNAME)
+                         & ((events.outcome == "refused") | (events.reply_code == 421))]
+    assert tally.refused == Counter(turned_away.actor) and tally.refused["flooder"] > 0
+    burst = events[(events.actor == BURST) & (events.host == HOSTNAME)]
+    assert tally.burst_refused == len(turned_away[turned_away.actor == BURST]) == 5
+    accepted = burst[(burst.command == ".") & (burst.reply_code == 250)]
+    assert tally.burst_minutes == (accepted.time.max() - burst.time.min()).total_seconds() / 60
+    flooder = events[events.actor == FLOODER]
+    assert day.start + timedelta(seconds=tally.flooder_last) == flooder.time.max()
+    assert (refused_connections(day), burst_delivery(day)) == (tally.refused, (5, tally.burst_minutes))
+    quiet = run(flood_day("eims-2.1", 10, 1, burst=0), seed=1)
+    assert math.isnan(flood_tally(quiet).burst_minutes) and flood_tally(quiet).burst_refused == 0
+
+
+def test_the_panel_counts_a_runs_events_once_for_all_its_views(monkeypatch):
+    counted = []
+
+    def tally(result):
+        counted.append(result)
+        return flood_tally(result)
+
+    monkeypatch.setattr(flood_module, "flood_tally", tally)
+    lab = flood_lab()
+    assert len(counted) == 1 and lab.outcome.tally.refused == flood_tally(lab.outcome.result).refused
+    lab.controls["seed"].value = 2
+    lab.controls["seed"].value = 1  # a toggle back: drawn again from the kept run and its counts
+    lab.tabs.selected_index = 2
+    assert len(counted) == 2
+    log = lab.views["server log"].value
+    assert log == flood_module.flood_log_html(lab.outcome.result)  # the same view, counted or not
+    assert lab.views["outcome"].children[1].value.count("<li>") >= 3
+
+
+def test_a_flood_the_server_answers_at_length_shows_the_busy_state():
+    lab = flood_lab()
+    values = lab.values()
+    assert not heavy_flood(values)  # EIMS 2.1 answers 20 at once: a twentieth of a second
+    assert heavy_flood({**values, "connections": BUSY_FROM_CONNECTIONS})
+    assert heavy_flood({**values, "process_limit": BUSY_FROM_ANSWERED, "connections": BUSY_FROM_ANSWERED})
+    assert not heavy_flood({**values, "process_limit": 300, "connections": BUSY_FROM_ANSWERED - 10})
+    seen = []
+    compute = lab.compute
+
+    def watched(v):
+        seen.append(lab.is_busy and all(c.disabled for c in lab.controls.values()))
+        return compute(v)
+
+    lab.compute = watched
+    lab.controls["preset"].value = "postfix"  # Postfix answers 100 at once: a run and its baseline, both busy
+    assert seen and all(seen) and not lab.is_busy and not lab.controls["connections"].disabled
+    assert not lab.controls["connection_limit"].disabled  # what the product enables stays enabled
+    lab.controls["preset"].value = "eims-2.1"  # kept, and small: no busy state
+    assert not lab.is_busy and lab.progress.layout.display == "none"
+
+
+def test_the_flooder_retries_a_refused_connection_later_and_a_closed_one_at_once_from_the_same_address():
+    day = run(flood_day("eims-2.1", 60, 3, flooder_retry=600.0), seed=1)
+    rows = [row for row in event_rows(day, actor=FLOODER) if row.command in ("CONNECT", "TIMEOUT")]
+    by_address: dict[str, list[float]] = {}
+    for row in rows:
+        if row.command == "CONNECT":
+            by_address.setdefault(row.client_ip, []).append(row.time)
+    assert sorted(by_address) == ["203.0.113.200", "203.0.113.201", "203.0.113.202"]
+
+    def tried_again(ip: str, after: float, within: float) -> bool:
+        return any(after < moment <= after + within for moment in by_address[ip])
+
+    refused = [row for row in rows if row.command == "CONNECT" and row.outcome == "refused"
+               and row.time + 601 < ATTACK_START + 2 * 3600]
+    closed = [row for row in rows if row.command == "TIMEOUT" and row.time + 1 < ATTACK_START + 2 * 3600]
+    assert refused and closed
+    assert all(tried_again(row.client_ip, row.time + 600, 1.0) for row in refused)
+    assert all(tried_again(row.client_ip, row.time, 1.0) for row in closed)

@@ -276,3 +276,58 @@ def test_update_exim4_conf_shows_debians_names_and_the_lists_they_make():
     s.send("MAIL FROM:<Postmaster@example.com>")
     assert s.send("RCPT TO:<user_name@yourcompany.test>").lines == ("relay not permitted",)
     assert not any("AUTH" in line for line in s.transcript)  # Debian's default offers no SMTP AUTH
+
+
+# --- keeping up: the day kept by what it depends on -------------------------------------------------------------
+
+
+def test_the_day_depends_on_the_problems_settings_and_seed_not_on_the_typed_dialogue():
+    from simlab.exercises.today import DIALOGUE_CONTROLS, day_values
+
+    base = {"problem": "open_relay", "client": "203.0.113.50", "port": 25, "my_dialogue": "", "seed": 1}
+    typed = {**base, "client": "192.0.2.101", "port": 587, "my_dialogue": "EHLO x\nQUIT"}
+    assert day_values(base) == day_values(typed) and not set(DIALOGUE_CONTROLS) & set(day_values(base))
+    assert day_values(base) == day_values({**base, "rbl": "broken"})  # another problem's setting: not applied
+    assert day_values(base) != day_values({**base, "mynetworks": "0.0.0.0/0"})
+    assert day_values(base) != day_values({**base, "seed": 2})
+
+
+def test_an_outcome_on_a_kept_day_is_the_outcome_run_afresh():
+    from simlab.exercises.today import today_day, today_outcome
+
+    values = {"problem": "roaming", "client": "198.51.100.90", "port": 587,
+              "my_dialogue": "EHLO alice-laptop.example.com\nMAIL FROM:<alice@example.com>\nQUIT", "seed": 3}
+    fresh = today_outcome(values)
+    kept = today_outcome(values, day=today_day({**values, "port": 25, "my_dialogue": ""}))
+    assert kept.result.summary == fresh.result.summary and kept.result.log == fresh.result.log
+    assert kept.result.events.equals(fresh.result.events)
+    assert (kept.dialogues, kept.own, kept.main_cf) == (fresh.dialogues, fresh.own, fresh.main_cf)
+    assert kept.own[0].port == 587 and "S: 250 2.1.0 Ok" in kept.own[1]
+
+
+def test_the_panel_runs_the_day_only_when_what_it_depends_on_changes(monkeypatch):
+    import simlab.ui.today as today_module
+
+    days = []
+    today_day = today_module.today_day
+
+    def counted(values, *args, **kwargs):
+        days.append(values["problem"])
+        return today_day(values, *args, **kwargs)
+
+    monkeypatch.setattr(today_module, "today_day", counted)
+    lab = today_lab()
+    assert days == ["open_relay"]
+    lab.controls["client"].value = "192.0.2.101"
+    lab.controls["port"].value = 587
+    lab.controls["my_dialogue"].value = "EHLO pc-bob.example.com\nQUIT"
+    assert len(days) == 1 and lab.computed == 4  # three new outcomes, one day
+    assert "## your dialogue (192.0.2.101, port 587)" in lab.views["transcript"].value
+    assert "S: 250-AUTH PLAIN LOGIN" in lab.views["transcript"].value  # the submission entry offers AUTH
+    lab.controls["seed"].value = 2  # a new day
+    lab.controls["rbl"].value = "broken"  # hidden, another problem's: the same day, kept
+    assert len(days) == 2 and lab.error is None
+    lab.controls["seed"].value = 1  # the first day again, with the student's dialogue: kept
+    assert len(days) == 2 and lab.outcome.own[0].port == 587
+    lab.controls["problem"].value = "blocklist"  # now the broken list applies: a new day
+    assert days[-1] == "blocklist" and lab.outcome.result.summary["legit_refused"] > 0

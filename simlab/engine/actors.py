@@ -400,24 +400,25 @@ class Flooder(Actor):
     retry_after: float = 60.0
 
     def start(self, world: World) -> None:
+        # made once per run, not once per attempt: a flood held at a full server tries tens of thousands of times
+        self._silence = Hold(self.hold)
+        self._done = {ip: functools.partial(self._ended, world, ip) for ip in self.ips}
         for n in range(self.connections):
             world.loop.after(self.at + n * 0.01, self._open, world, self.ips[n % len(self.ips)])
+
+    def _script(self, greeting):
+        if greeting is None or greeting.code != 220:
+            return
+        yield self._silence
+        yield "QUIT"
 
     def _open(self, world: World, ip: str) -> None:
         if world.loop.now >= self.until:
             return
-        hold = self.hold
+        self.connect(world, self.server, "smtp", self._script, self._done[ip], ip=ip)
 
-        def script(greeting):
-            if greeting is None or greeting.code != 220:
-                return
-            yield Hold(hold)
-            yield "QUIT"
-
-        def done(outcome: Outcome) -> None:
-            world.loop.after(0.0 if outcome.connected else self.retry_after, self._open, world, ip)
-
-        self.connect(world, self.server, "smtp", script, done, ip=ip)
+    def _ended(self, world: World, ip: str, outcome: Outcome) -> None:
+        world.loop.after(0.0 if outcome.connected else self.retry_after, self._open, world, ip)
 
 
 @dataclass

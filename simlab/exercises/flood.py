@@ -37,6 +37,7 @@ from simlab.scenarios import HOUR, Scenario, flood, run
 from simlab.scenarios.site import HOSTNAME, PROVIDER, PROVIDER_IP
 
 __all__ = ["ProviderBurst", "BURST", "flood_day", "refused_connections", "burst_delivery", "check_flood_limits",
+           "FloodTally", "flood_tally",
            "SOLUTION", "FLOODER", "ATTACK_START", "POSTFIX_CONNECTION_LIMIT", "max_sound_connection_limit",
            "MAX_CHECKED_PROCESS_LIMIT"]
 
@@ -111,22 +112,64 @@ def flood_day(preset: str = "eims-2.1", connections: int = 150, flooder_ips: int
     return scenario
 
 
+@dataclass(frozen=True)
+class FloodTally:
+    """What lesson 06 reads in a run's events, counted in one pass over them (:func:`flood_tally`).
+
+    Attributes:
+        refused: connections the site refused, by who tried (see :func:`refused_connections`).
+        burst_refused, burst_minutes: the provider's burst (see :func:`burst_delivery`).
+        flooder_last: seconds into the run of the flooder's last event (``None``: it did nothing).
+    """
+
+    refused: Counter[str]
+    burst_refused: int
+    burst_minutes: float
+    flooder_last: float | None
+
+
+def flood_tally(result: Result) -> FloodTally:
+    """:func:`refused_connections`, :func:`burst_delivery` and the flooder's last moment, in one pass over the
+    run's events: a panel showing all three reads the events once, not three times."""
+    refused: Counter[str] = Counter()
+    burst_refused = 0
+    burst_first: float | None = None
+    burst_accepted: float | None = None
+    flooder_last: float | None = None
+    for moment, host, _client_ip, actor, command, reply_code, outcome in event_rows(result):
+        if actor == FLOODER and (flooder_last is None or moment > flooder_last):
+            flooder_last = moment
+        if host != HOSTNAME:
+            continue
+        # at the process limit (no answer) or with a 421
+        turned_away = command == "CONNECT" and (outcome == "refused" or reply_code == 421)
+        if turned_away:
+            refused[actor] += 1
+        if actor == BURST:
+            if burst_first is None or moment < burst_first:
+                burst_first = moment
+            if turned_away:
+                burst_refused += 1
+            elif command == "." and reply_code == 250 and (burst_accepted is None or moment > burst_accepted):
+                burst_accepted = moment
+    if burst_accepted is None or burst_first is None:
+        minutes = float("nan")
+    else:
+        # as clock times (microseconds, as Result.events has them), so the minutes are exactly the table's
+        first = result.start + timedelta(seconds=burst_first)
+        minutes = (result.start + timedelta(seconds=burst_accepted) - first).total_seconds() / 60
+    return FloodTally(refused, burst_refused, minutes, flooder_last)
+
+
 def refused_connections(result: Result) -> Counter[str]:
     """Connections the site refused, by who tried: at the process limit (no answer) or with a 421."""
-    return Counter(row.actor for row in event_rows(result, command="CONNECT", host=HOSTNAME)
-                   if row.outcome == "refused" or row.reply_code == 421)
+    return flood_tally(result).refused
 
 
 def burst_delivery(result: Result) -> tuple[int, float]:
     """The provider's burst: connections refused, and minutes from the burst to its last message's acceptance."""
-    rows = event_rows(result, actor=BURST, host=HOSTNAME)
-    refused = sum(row.command == "CONNECT" and (row.outcome == "refused" or row.reply_code == 421) for row in rows)
-    accepted = [row.time for row in rows if row.command == "." and row.reply_code == 250]
-    if not accepted:
-        return refused, float("nan")
-    # as clock times (microseconds, as Result.events has them), so the minutes are exactly the table's
-    first = min(result.start + timedelta(seconds=row.time) for row in rows)
-    return refused, (result.start + timedelta(seconds=max(accepted)) - first).total_seconds() / 60
+    tally = flood_tally(result)
+    return tally.burst_refused, tally.burst_minutes
 
 
 #: The largest process limit the checker simulates a flood beyond (a bigger run would be slow).

@@ -67,7 +67,7 @@ from simlab.scenarios.site import (
 __all__ = ["check_relay_restrictions", "PROBES", "SOLUTION", "today_outcome", "TodayOutcome", "effective_values",
            "PROBLEMS", "Problem", "Dialogue", "postfix_settings", "main_cf", "run_dialogue", "DEFAULTS",
            "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS", "day_log", "ALWAYS", "update_exim4_conf",
-           "exim_settings", "submission_entry"]
+           "exim_settings", "submission_entry", "DIALOGUE_CONTROLS", "day_values", "today_day"]
 
 # --- the lesson's model: each 1998 problem, today's settings for it, and the day that goes with it ------------
 
@@ -198,6 +198,8 @@ DEFAULTS: dict[str, Any] = {
 }
 #: The controls every problem shows.
 ALWAYS = ("problem", "client", "port", "my_dialogue", "seed")
+#: The controls of the dialogue the student types: they change that dialogue, never the day.
+DIALOGUE_CONTROLS = ("client", "port", "my_dialogue")
 
 
 def effective_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -417,16 +419,34 @@ def _own_dialogue(values: Mapping[str, Any]) -> Dialogue | None:
                     lines)
 
 
-def today_outcome(values: Mapping[str, Any], preset: str = "postfix") -> TodayOutcome:
-    """Everything the panel needs for ``values``; pure (no widgets). Bad settings raise :class:`ConfigError`.
+def day_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the problem's day depends on: the values that apply (:func:`effective_values`) but the typed
+    dialogue's (:data:`DIALOGUE_CONTROLS`). Two sets of values with the same ``day_values`` have the same day."""
+    return {k: v for k, v in effective_values(values).items() if k not in DIALOGUE_CONTROLS}
 
-    ``preset`` is the server the settings are for: the lesson's Postfix (``main.cf`` names).
-    """
+
+def today_day(values: Mapping[str, Any], preset: str = "postfix") -> Result:
+    """The day of the problem ``values`` choose, run with its settings and seed (pure; bad settings raise
+    :class:`ConfigError`). It depends only on :func:`day_values`: a panel may keep it by them, so that a
+    change of the typed dialogue does not run the day again."""
     values = effective_values(values)
     problem = PROBLEMS[values["problem"]]
     settings = postfix_settings(values)
     site_server(preset, settings)  # validate once, before the day runs
-    result = run(_problem_scenario(problem, values, settings, preset), seed=int(values.get("seed", 1)))
+    return run(_problem_scenario(problem, values, settings, preset), seed=int(values.get("seed", 1)))
+
+
+def today_outcome(values: Mapping[str, Any], preset: str = "postfix", day: Result | None = None) -> TodayOutcome:
+    """Everything the panel needs for ``values``; pure (no widgets). Bad settings raise :class:`ConfigError`.
+
+    ``preset`` is the server the settings are for: the lesson's Postfix (``main.cf`` names). ``day``: the
+    problem's day for these values, if it was run before (:func:`today_day` of values with the same
+    :func:`day_values`); else it is run here.
+    """
+    values = effective_values(values)
+    problem = PROBLEMS[values["problem"]]
+    postfix_settings(values)  # a bad setting raises before anything runs
+    result = day if day is not None else today_day(values, preset)
     dialogues = [(d, *run_dialogue(postfix_settings(values), d, preset)) for d in problem.dialogues]
     own = _own_dialogue(values)
     return TodayOutcome(problem, result, dialogues,

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
+from typing import NamedTuple
 
 import ipywidgets as widgets
 
 from simlab import plots, products
+from simlab.engine.result import Result
 from simlab.exercises.flood import (
     ATTACK_START,
     FLOODER,
     POSTFIX_CONNECTION_LIMIT,
-    burst_delivery,
+    FloodTally,
     flood_day,
-    refused_connections,
+    flood_tally,
 )
 from simlab.i18n import t, tn
 from simlab.plots import costs_figure
@@ -31,23 +33,24 @@ from simlab.ui.common import (
     Panel,
     bars_html,
     enable_by_product,
-    event_rows,
     log_html,
     product_menu,
     summary_html,
 )
 
 __all__ = ["flood_lab", "costs_figure", "flood_timeline", "flood_timeline_svg", "flood_log_html", "outcome_counts",
-           "outcome_line", "KEYS"]
+           "outcome_line", "KEYS", "FloodRun", "BUSY_FROM_CONNECTIONS",
+           "BUSY_FROM_ANSWERED", "heavy_flood"]
 
 #: What the outcome chart shows: three of the run's summary keys, and two counts of refused connections.
 KEYS = ("legit_delivered", "legit_refused", "legit_logins_refused", "legitimate connections refused",
         "flooder's connections refused")
 
 
-def outcome_counts(result) -> dict[str, int]:
-    """The counts the lesson charts: mail delivered and lost, logins and connections refused."""
-    refused = refused_connections(result)
+def outcome_counts(result, tally: FloodTally | None = None) -> dict[str, int]:
+    """The counts the lesson charts: mail delivered and lost, logins and connections refused (``tally``: the
+    run's :func:`~simlab.exercises.flood.flood_tally`, if counted already)."""
+    refused = (tally or flood_tally(result)).refused
     s = result.summary
     return {"legit_delivered": s["legit_delivered"], "legit_refused": s["legit_refused"],
             "legit_logins_refused": s["legit_logins_refused"],
@@ -91,22 +94,43 @@ def flood_timeline_svg(result, minutes: int = 10, title: str = "") -> str:
                       title=title or t("plots.flood.title", preset=result.preset, minutes=minutes))
 
 
+class FloodRun(NamedTuple):
+    """One run of the panel: the day, the limits it ran with, and its events counted once for every view."""
+
+    result: Result
+    limit_used: bool  # whether the product has the per-client limit (else the slider was not applied)
+    connection_limit: int
+    process_limit: int
+    tally: FloodTally
+
+
 #: Runs the panel keeps, by their settings: a toggle back is not run again.
 KEPT_RUNS = 32
 #: From this many flooder's connections a run takes a tenth of a second or more: the panel shows its busy state.
 BUSY_FROM_CONNECTIONS = 250
+#: ... and so it does from this many of them answered at once (the smaller of the flood and the process limit):
+#: each answered connection is a new session every idle timeout (Postfix's defaults: 100 answered, some 2,500
+#: sessions in the four hours, about 0.13 s on the reference machine, against 0.04 s for EIMS 2.1's 20).
+BUSY_FROM_ANSWERED = 60
 
 
-def flood_log_html(result, lines: int = 200) -> str:
+def heavy_flood(values: dict) -> bool:
+    """Whether the panel's ``values`` make a run long enough to show its busy state for (a cost estimate)."""
+    connections = values["connections"]
+    return connections >= BUSY_FROM_CONNECTIONS or min(connections, values["process_limit"]) >= BUSY_FROM_ANSWERED
+
+
+def flood_log_html(result, lines: int = 200, tally: FloodTally | None = None) -> str:
     """The server log from the moment the flood began, as the admin would scroll to it.
 
     When the server wrote nothing during the flood (EIMS, SIMS), says so and shows the first
     lines after it ended, with their clock time, so that they are not taken for the flood's.
+    ``tally``: the run's :func:`~simlab.exercises.flood.flood_tally`, if counted already.
     """
     records = result.server.log_records
-    attack = [row.time for row in event_rows(result, actor=FLOODER)]
+    last = (tally or flood_tally(result)).flooder_last
     # in whole microseconds, as the events table's clock times have it
-    end = timedelta(seconds=max(attack)).total_seconds() if attack else ATTACK_START
+    end = timedelta(seconds=last).total_seconds() if last is not None else ATTACK_START
     begin_clock = (result.start + timedelta(seconds=ATTACK_START)).strftime("%H:%M")
     end_clock = (result.start + timedelta(seconds=end)).strftime("%H:%M")
     during = [line for moment, line in records if ATTACK_START - 1.0 <= moment <= end]
@@ -128,9 +152,8 @@ def flood_log_html(result, lines: int = 200) -> str:
     return head + log_html(shown, highlight=r"too many connections|refused|[Ll]imit", limit=lines)
 
 
-def _details_html(result, limit_used: bool, connection_limit: int, process_limit: int) -> str:
-    refused = refused_connections(result)
-    burst_refused, minutes = burst_delivery(result)
+def _details_html(result, limit_used: bool, connection_limit: int, process_limit: int, tally: FloodTally) -> str:
+    refused, burst_refused, minutes = tally.refused, tally.burst_refused, tally.burst_minutes
     if limit_used:
         none = t("ui.flood.no_client_limit")
         limit = t("ui.flood.client_limit", limit=connection_limit or none)
@@ -158,7 +181,9 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     when you change the product),
     and the seed. Views: the outcome chart, the timeline of the attack (drawn when its tab
     is opened, as an SVG the browser draws), and the server log. Runs are kept by
-    their settings (a toggle back is not run again).
+    their settings (a toggle back is not run again), each with its events counted once for
+    every view (:func:`~simlab.exercises.flood.flood_tally`); a run of many connections shows the
+    busy state meanwhile (:func:`heavy_flood`).
     """
     limited = products.CLIENT_CONNECTION_LIMIT
 
@@ -184,7 +209,7 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
         {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
     shown = {"result": None}
-    runs: dict[tuple, tuple] = {}
+    runs: dict[tuple, FloodRun] = {}
 
     def compute(v: dict):
         name = v["preset"]
@@ -194,8 +219,8 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
                process_limit, v["seed"])
         # the runs are kept by what they ran with (the process limit as used): a toggle back is not run again
         if key not in runs:
-            runs[key] = (run(flood_day(*key[:5]), seed=v["seed"]), limit_used, v["connection_limit"],
-                         process_limit)
+            result = run(flood_day(*key[:5]), seed=v["seed"])
+            runs[key] = FloodRun(result, limit_used, v["connection_limit"], process_limit, flood_tally(result))
             while len(runs) > KEPT_RUNS:
                 runs.pop(next(iter(runs)))
         return runs[key]
@@ -211,15 +236,15 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
             panel.views["timeline"].value = flood_timeline_svg(shown["result"])
             shown["result"] = None
 
-    def render(panel: Panel, outcome) -> None:
-        result, limit_used, connection_limit, process_limit = outcome
-        counts = outcome_counts(result)
+    def render(panel: Panel, outcome: FloodRun) -> None:
+        result, limit_used, connection_limit, process_limit, tally = outcome
+        counts = outcome_counts(result, tally)
         chart, table = panel.views["outcome"].children
         chart.value = bars_html(counts, KEYS, title=t("ui.flood.chart_title", preset=result.preset,
                                                       connections=panel.controls["connections"].value))
         table.value = (summary_html(counts, KEYS)
-                       + _details_html(result, limit_used, connection_limit, process_limit))
-        panel.views["server log"].value = flood_log_html(result)
+                       + _details_html(result, limit_used, connection_limit, process_limit, tally))
+        panel.views["server log"].value = flood_log_html(result, tally=tally)
         shown["result"] = result
         if panel.tabs.selected_index == timeline_tab:
             draw_timeline(panel)
@@ -228,7 +253,7 @@ def flood_lab(preset: str = "eims-2.1", seed: int = 1) -> Panel:
     # the per-client limit change on the same server
     panel = Panel(t("ui.flood.title"), controls, compute, render, views,
                   compare_keep=("preset", "seed", "process_limit"),
-                  heavy=lambda v: v["connections"] >= BUSY_FROM_CONNECTIONS, titles=titles)
+                  heavy=heavy_flood, titles=titles)
 
     def preset_changed(change) -> None:  # before the panel's run: a new product brings its own process limit
         panel.controls["process_limit"].value = process_limit_of(change["new"])

@@ -26,10 +26,12 @@ the runs are :mod:`simlab.exercises.today`'s, re-exported here.
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import ipywidgets as widgets
 
+from simlab.engine.result import Result
 from simlab.exercises.common import auth_plain, lazy_constants
 from simlab.exercises.today import (
     ALWAYS,
@@ -42,16 +44,18 @@ from simlab.exercises.today import (
     Problem,
     TodayOutcome,
     day_log,
+    day_values,
     effective_values,
     main_cf,
     postfix_settings,
     run_dialogue,
+    today_day,
     today_outcome,
 )
 from simlab.i18n import t, tn
 from simlab.plots import tidy_counts
 from simlab.scenarios.site import ROAMING_IP, SPOOFER_IP
-from simlab.ui.common import Panel, bars_html, log_html, summary_html, transcript_html
+from simlab.ui.common import Panel, bars_html, log_html, summary_html, transcript_html, values_key
 
 __all__ = ["today_lab", "today_outcome", "effective_values", "PROBLEMS", "Problem", "Dialogue", "postfix_settings",
            "main_cf", "run_dialogue", "auth_plain", "DEFAULTS", "SENDER_LOGIN_MAPS", "BLOCKLIST", "LISTED_SPAMMERS",
@@ -123,6 +127,11 @@ __getattr__ = lazy_constants(__name__, {"CLIENTS": _clients, "SENDER_CHOICES": _
                                         "SUBMISSION_SENDER_CHOICES": _submission_sender_choices})
 
 
+#: Outcomes the panel keeps by its values, and days by what they depend on (:func:`day_values`).
+KEPT_RUNS = 32
+KEPT_DAYS = 32
+
+
 def _transcripts(outcome: TodayOutcome) -> list[str]:
     lines: list[str] = []
     items = [*outcome.dialogues, *([outcome.own] if outcome.own else [])]
@@ -138,7 +147,9 @@ def today_lab(problem: str = "open_relay", seed: int = 1) -> Panel:
     Controls: the problem; the matching Postfix settings (only those are shown); your own dialogue
     (who, which port, which lines); the seed. Views: a chart of the day, the dialogues' transcripts,
     the Postfix log (``NOQUEUE: reject`` and warning lines of the day), the settings as ``main.cf`` and
-    master.cf's submission entry, and what changed since 1998.
+    master.cf's submission entry, and what changed since 1998. Outcomes are kept by the values, and each
+    day by what it depends on (:func:`~simlab.exercises.today.day_values`): changing who types, on which
+    port and what, runs only the typed dialogue.
     """
     controls = [
         {"name": "problem", "type": "Dropdown", "options": [(p.label, p.key) for p in PROBLEMS.values()],
@@ -176,8 +187,18 @@ def today_lab(problem: str = "open_relay", seed: int = 1) -> Panel:
         {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
 
+    days: OrderedDict[str, Result] = OrderedDict()
+
     def compute(values: dict) -> TodayOutcome:
-        return today_outcome(values)
+        # the day is kept by what it depends on: a change of the typed dialogue (who, port, lines) runs only that
+        key = values_key(day_values(values))
+        day = days.get(key)
+        if day is None:
+            day = days[key] = today_day(values)
+            while len(days) > KEPT_DAYS:
+                days.popitem(last=False)
+        days.move_to_end(key)
+        return today_outcome(values, day=day)
 
     views = {"chart": widgets.HBox([widgets.HTML(), widgets.HTML()]),
              "transcript": widgets.HTML(), "Postfix log": widgets.HTML(), "main.cf": widgets.HTML(),
@@ -207,7 +228,7 @@ def today_lab(problem: str = "open_relay", seed: int = 1) -> Panel:
             f"<p><b>{html.escape(problem_.label)}</b></p><p><b>{then_word}</b> {html.escape(problem_.then)}</p>"
             f"<p><b>{today_word}</b> {html.escape(problem_.today)}</p>")
 
-    panel = Panel(t("ui.today.title"), controls, compute, render, views, cache=32, titles=titles)
+    panel = Panel(t("ui.today.title"), controls, compute, render, views, cache=KEPT_RUNS, titles=titles)
     def show_relevant(_change: dict | None = None) -> None:
         shown = set(ALWAYS) | set(PROBLEMS[panel.controls["problem"].value].controls)
         for name, control in panel.controls.items():
