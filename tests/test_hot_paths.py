@@ -1,5 +1,6 @@
 """The simulation's hot paths, made faster, answer exactly as the plain code they replaced (kept here as the
-reference): message ids, address-list membership, POP3 command dispatch and line length."""
+reference): message ids, address-list membership, POP3 command dispatch and line length, a log formatted when
+read, header fields, the clock's calendar time."""
 
 from __future__ import annotations
 
@@ -109,3 +110,65 @@ def test_pop3_dispatch_by_state_and_subclass():
     counting = Counting(_server(), "192.0.2.10")
     counting.send("user bob")
     assert Counting.seen == 1  # the subclass's handler answers, as with bound methods
+
+
+# --- lines formatted when the log is read, header fields, the clock's last second ----------------------------
+
+
+def _eager_lines(server, entries):
+    """The log as formatting every line as it is written would make it (the plain code)."""
+    return [server.persona.format_log(server.clock.datetime(now), process, pid, text, server)
+            for now, process, pid, text in entries]
+
+
+def test_a_log_read_late_is_the_log_written_line_by_line():
+    from simlab.clock import ManualClock
+    from simlab.protocol.policy import Restriction
+
+    server = simlab.presets.postfix(clock=ManualClock())
+    entries = []
+    for n, (process, pid, text) in enumerate([("smtpd", 2001, "connect from a[192.0.2.1]"),
+                                              ("cleanup", 7, "X1: message-id=<1@example.com>"),
+                                              ("smtpd", 2001, "disconnect from a[192.0.2.1]")]):
+        server.clock.set(n * 0.7)
+        server.log_line(text, process, pid)
+        entries.append((n * 0.7, process, pid, text))
+    assert server._unformatted  # nobody read them yet
+
+    heard = []
+
+    class Reader(Restriction):  # a restriction that reads lines as they are written (fail2ban does)
+        def on_log(self, srv, line, now):
+            heard.append((now, line))
+
+    server.restrictions.append(Reader())  # from now on lines are formatted at once, after those waiting
+    server.clock.set(5.0)
+    server.log_line("connect from b[192.0.2.2]", "smtpd", 2002)
+    entries.append((5.0, "smtpd", 2002, "connect from b[192.0.2.2]"))
+    expected = _eager_lines(server, entries)
+    assert heard == [(5.0, expected[-1])]
+    assert server.log == expected
+    assert server.log_records == [(now, line) for (now, *_rest), line in zip(entries, expected, strict=True)]
+
+
+def test_header_field_as_the_plain_fields():
+    from simlab.protocol.message import Message
+
+    lines = ["Received: from a", "\tby b", "Message-ID: <1@x>", "message-id: <2@x>", " Folded: no",
+             "Subject : hi", "", "Message-ID: <in the body>"]
+    message = Message("Q1", "a@example.com", ["b@example.com"], lines, "192.0.2.1", "a.example.com", 0.0)
+    for name in ("message-id", "subject", "received", "folded", "date"):
+        expected = next((value for field, value in message._fields() if field == name), None)
+        assert message.header_field(name) == expected
+
+
+def test_the_clock_s_calendar_time_is_its_second_s_also_when_asked_again_or_moved():
+    from datetime import datetime, timedelta
+
+    from simlab.clock import ManualClock
+
+    clock = ManualClock()
+    for at in (0.0, 0.4, 0.99, 1.0, 1.5, 61.2, 61.2, 3600.0):
+        assert clock.datetime(at) == clock.start + timedelta(seconds=int(at))
+    clock.start = datetime(2026, 12, 1, 9, 0, 0)  # a new start is a new calendar, at once
+    assert clock.datetime(3600.0) == datetime(2026, 12, 1, 10, 0, 0)

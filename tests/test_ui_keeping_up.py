@@ -450,3 +450,23 @@ def test_the_sandbox_timeline_svg_bins_by_clock_hour_as_the_table_does(box):
     assert [t for t in svg_texts(svg) if re.fullmatch(r"\d\d:\d\d", t)] == hours[::max(1, -(-len(hours) // 8))]
     shown = [key for key in ("spam_relayed", "spam_refused", "legit_refused", "bans", "log_lines") if key in table]
     assert [t for t in svg_texts(svg) if t in TIMELINE_LABELS.values()] == [TIMELINE_LABELS[k] for k in shown]
+
+
+def test_the_first_panel_leaves_what_is_loaded_out_of_later_collections(monkeypatch):
+    import gc
+
+    import simlab.ui.common as common
+
+    monkeypatch.setattr(common, "_frozen", False)
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        Panel("first", [{"name": "on", "type": "Checkbox", "value": False}], lambda v: v["on"],
+              lambda p, outcome: None, {})
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000  # the libraries imported, at least
+        Panel("second", [{"name": "on", "type": "Checkbox", "value": False}], lambda v: v["on"],
+              lambda p, outcome: None, {})
+        assert gc.get_freeze_count() == frozen  # once per kernel
+    finally:
+        gc.unfreeze()

@@ -49,6 +49,11 @@ def event_rows(result: Any, **wanted: Any) -> list[EventRow]:
             raise ValueError(f"event_rows: no column {name!r}; the columns are {', '.join(EventRow._fields)}")
         tests.append((EventRow._fields.index(name), value if isinstance(value, tuple | set | frozenset) else (value,)))
     make = EventRow._make
+    if not tests:
+        return list(map(make, result._events))
+    if len(tests) == 1:  # the usual filter, one column: without a generator per row
+        (index, allowed), = tests
+        return [make(row) for row in result._events if row[index] in allowed]
     return [make(row) for row in result._events if all(row[i] in allowed for i, allowed in tests)]
 
 

@@ -32,10 +32,15 @@ Keeping up on a classroom laptop (the issue "Panels that keep up"):
 * :func:`event_rows`: a run's events without the pandas table, so that a first view need not import pandas.
 * :meth:`Panel.follow`: a control that others follow (a slider set from the product) changes them
   before the panel's one run.
+* The first panel of a kernel moves every object alive then - the imported libraries, the lesson's
+  earlier cells - out of the garbage collector's sight (:func:`gc.freeze`): a full collection walks
+  every object, and with matplotlib, pandas and ipywidgets loaded one took 70-200 ms, landing on
+  whichever change happened to trigger it. Those objects live as long as the kernel anyway.
 """
 
 from __future__ import annotations
 
+import gc
 import html
 import re
 import time
@@ -62,6 +67,22 @@ __all__ = ["Panel", "build_control", "checked_start", "bars_html", "FigureView",
 #: Seconds after which a run that was not called heavy shows the busy state for the rest of it (``Panel(busy_after=)``):
 #: the issue's p95 for a panel that keeps up is 100 ms, so a run past it is one a student should see working.
 BUSY_AFTER = 0.1
+
+_frozen = False
+
+
+def _freeze_what_is_loaded() -> None:
+    """Once per kernel, at its first panel: leave the objects alive now out of later garbage collections.
+
+    What is alive when a lesson's first panel is built is the libraries and the lesson's earlier cells, which
+    live as long as the kernel; a full collection would otherwise walk all of them again and again (tens of
+    milliseconds each time, on whichever widget change set it off). Objects made later - runs, panels - are
+    collected as before. ``gc.unfreeze()`` undoes it.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 def choice_label(product: products.Product, settings: Mapping[str, Any] | None = None) -> str:
     """How a panel names ``product`` run with ``settings``: the label of its panel choice with exactly these
@@ -321,6 +342,7 @@ class Panel(widgets.VBox):
                  columns: int = 2, compare_keep: Sequence[str] | None = None, cache: int = 0,
                  heavy: Callable[[dict], bool] | None = None, titles: Mapping[str, str] | None = None,
                  busy_after: float | None = None, view_only: Sequence[str] = ()) -> None:
+        _freeze_what_is_loaded()
         self.cache_size = int(cache)
         self.busy_after = BUSY_AFTER if busy_after is None else busy_after
         self.view_only = frozenset(view_only)
