@@ -24,9 +24,9 @@ from simlab.ui.spraying import ROW_NAMES, SHORT_NAMES, spraying_lab
 
 catalogs = load_script("catalogs")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-FILES = {"simlab/ui/spraying.py", "simlab/plots/spraying.py", "simlab/exercises/spraying.py",
-         "simlab/scenarios/spraying.py", "simlab/engine/botnet.py", "simlab/restrictions/logins.py",
-         "simlab/restrictions/postscreen.py"}
+FILES = {"simlab/ui/spraying.py", "simlab/ui/spraying_chart.py", "simlab/plots/spraying.py",
+         "simlab/exercises/spraying.py", "simlab/scenarios/spraying.py", "simlab/engine/botnet.py",
+         "simlab/restrictions/logins.py", "simlab/restrictions/postscreen.py"}
 PREFIXES = ("spraying.", "exercise.spraying.", "plots.spraying.")
 
 
@@ -91,9 +91,15 @@ def test_the_sweep_figure_is_drawn_in_japanese(japanese):
 
 
 def test_the_sweep_tab_draws_in_japanese(japanese):
+    from simlab.ui.charts import svg_texts
+
     lab = spraying_lab()
     lab.tabs.selected_index = 1
-    assert bytes(lab.views["as the botnet grows"].value).startswith(b"\x89PNG") and not lab.is_busy
+    svg = lab.views["as the botnet grows"].value
+    assert svg.startswith("<svg") and not lab.is_busy
+    texts = svg_texts(svg)
+    assert {"破られたアカウント", "拒否された職員のログイン", "最初に破られるまでの分数", "防御なし"} <= set(texts)
+    assert "ボットネットの規模 (アドレス数)" in texts and "accounts compromised" not in texts
 
 
 def test_checker_feedback_in_japanese(japanese):

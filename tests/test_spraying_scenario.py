@@ -1,5 +1,7 @@
 """The password-spraying scenario: the headline comparison, determinism, common random numbers, bad knobs."""
 
+import ipaddress
+
 import pytest
 
 import simlab
@@ -92,6 +94,22 @@ def test_a_bigger_botnet_keeps_the_first_bots_as_they_were():
     assert len(small_first) == 50 and all(big_first[ip] == t for ip, t in small_first.items())
 
 
+def test_bots_due_at_the_same_moment_start_in_their_order():
+    result = simlab.run(password_spraying(botnet_size=40, start_spread=0, duration=3 * 3600), seed=4)
+    events = result.events
+    rows = events[(events["command"] == "CONNECT") & (events["actor"] == "botnet")]
+    assert len(set(rows["time"][:40])) == 1  # every bot at the campaign's start ...
+    assert list(rows["client_ip"][:40]) == bot_addresses(40)  # ... in the order of their numbers
+
+
+def test_once_the_work_list_is_done_the_bots_still_to_come_cost_the_run_nothing():
+    small = simlab.run(password_spraying(botnet_size=2000), seed=1, counts_only=True)
+    big = simlab.run(password_spraying(botnet_size=10_000), seed=1, counts_only=True)
+    assert big.summary["spray_attempts"] <= 16 * 40 + big.summary["spray_refused_other"]
+    # 8,000 more bots, none of them with work: none of them is a step of the loop
+    assert big.world.loop.steps - small.world.loop.steps < 2000
+
+
 def test_services_and_the_log_lines_are_the_real_products():
     result = simlab.run(password_spraying(botnet_size=60, duration=3 * 3600), seed=1)
     log = "\n".join(result.log)
@@ -114,6 +132,10 @@ def test_bot_addresses():
     assert all(not ip.startswith(("192.0.2.", "198.51.100.")) for ip in many)
     with pytest.raises(ConfigError):
         bot_addresses(MAX_BOTS + 1)
+    every = bot_addresses(MAX_BOTS)  # written from the integers: the text ipaddress writes
+    benchmark = ipaddress.ip_network("198.18.0.0/15")
+    assert every[249:] == [str(ip) for ip in benchmark.hosts()]
+    assert every[-1] == "198.19.255.254" and len(set(every)) == MAX_BOTS
 
 
 def test_sweep_over_botnet_size():

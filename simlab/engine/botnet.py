@@ -65,13 +65,28 @@ SERVICES = {587: "smtp", 465: "smtp", 110: "pop3"}
 
 def bot_addresses(count: int) -> list[str]:
     """The first ``count`` bot addresses: 203.0.113.x (minus the world's own hosts), then 198.18.0.1 onward."""
+    _check_size(count)
+    return [_bot_address(k) for k in range(count)]
+
+
+def _check_size(count: object) -> None:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BOTS:
         raise ConfigError("botnet_size", count, t("spraying.error.not_a_botnet_size"),
                           t("spraying.expected.whole_between", low=1, high=MAX_BOTS))
-    out = list(_FIRST[:count])
-    base = int(_BENCHMARK.network_address)
-    out.extend(str(ipaddress.IPv4Address(base + n)) for n in range(1, count - len(out) + 1))
-    return out
+
+
+_BASE = int(_BENCHMARK.network_address)
+
+
+def _bot_address(k: int) -> str:
+    """Bot ``k``'s address (from 0): the ``k``-th of :func:`bot_addresses`, without building the list.
+
+    The dotted quad is written from the integer directly: ``str(ipaddress.IPv4Address(n))`` writes the same
+    text at several times the cost, and a big botnet names thousands of them."""
+    if k < len(_FIRST):
+        return _FIRST[k]
+    n = _BASE + k - len(_FIRST) + 1
+    return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
 @dataclass
@@ -108,7 +123,8 @@ class SprayingBotnet(Actor):
             world.counts[key] += 0
         world.counts["first_compromise_s"] = -1
         world.loop.at(self.tally_at - 1e-3, self._tally, world)
-        self._ips = bot_addresses(self.size)
+        _check_size(self.size)  # each bot's address is named when it first attempts (most never do)
+        self._ips: dict[int, str] = {}
         self._work: deque[tuple[str, str]] = deque((user, password) for password in self.passwords
                                                    for user in self.users)
         self._cracked: set[str] = set()
@@ -117,14 +133,37 @@ class SprayingBotnet(Actor):
         self._truth = {name.lower(): secret for name, secret in self._host.server.accounts.items()}
         #: right passwords refused, by the defence that refused them (scoring, not the attacker's knowledge)
         self.right_guesses_refused: dict[str, int] = {}
-        rng = world.stream(f"{self.name}/schedule")
-        services, loop, at, spread, pace = tuple(self.services), world.loop, self.at, self.start_spread, self.pace
-        gaps = self.attempts_per_address - 1
-        for k in range(self.size):
-            start = at + rng.random() * spread
-            port = services[int(rng.random() * len(services))]
-            plan = tuple(pace * (0.5 + rng.random()) for _ in range(gaps))
-            loop.at(start, self._attempt, world, k, port, plan, 0)
+        random = world.stream(f"{self.name}/schedule").random
+        services, at, spread, pace = tuple(self.services), self.at, self.start_spread, self.pace
+        choices, gaps = len(services), range(self.attempts_per_address - 1)
+        starts = []
+        for k in range(self.size):  # the draws, bot by bot, in this order: start, port, gaps
+            start = at + random() * spread
+            port = services[int(random() * choices)]
+            starts.append((start, k, port, tuple([pace * (0.5 + random()) for _ in gaps])))
+        # The bots join one after another: one event in the loop for the next start, not one per bot (a big
+        # botnet's thousands of starts would sit in the heap all day, most of them finding the work list done).
+        # The run is the one an event per bot scheduled here gives: the bots start in the order of their
+        # times, those due at the same moment (start_spread=0: all of them) in one event, in the order of k,
+        # scheduled here as theirs were. Only another event due at exactly a later bot's start time - a
+        # time drawn at random, to the 53 bits of a float - could see the order differ.
+        starts.sort()
+        self._starts, self._joined, self._in_flight = starts, 0, 0
+        world.loop.at(starts[0][0], self._join, world)
+
+    def _join(self, world: World) -> None:
+        """The bots due now start; the next start is put in the loop, unless the spray is over: the work list
+        is empty and no attempt is still waiting for its answer (only an answer puts a pair back)."""
+        starts, n = self._starts, self._joined
+        now = starts[n][0]
+        end = n + 1
+        while end < len(starts) and starts[end][0] == now:
+            end += 1
+        self._joined = end
+        if end < len(starts) and (self._work or self._in_flight):
+            world.loop.at(starts[end][0], self._join, world)
+        for _start, k, port, plan in starts[n:end]:
+            self._attempt(world, k, port, plan, 0)
 
     def _tally(self, world: World) -> None:
         """The defences' own counts, into the summary (jails, locks, penalty waits, postscreen's drops)."""
@@ -150,7 +189,9 @@ class SprayingBotnet(Actor):
         if pair is None:
             return  # the work list is done: the bot goes quiet
         user, password = pair
-        ip = self._ips[k]
+        ip = self._ips.get(k)
+        if ip is None:
+            ip = self._ips[k] = _bot_address(k)
         world.counts["spray_attempts"] += 1
         service = SERVICES[port]
         if service == "smtp":
@@ -175,10 +216,12 @@ class SprayingBotnet(Actor):
                     yield "QUIT"
 
         def done(outcome: Outcome) -> None:
+            self._in_flight -= 1
             self._scored(world, ip, user, password, service, outcome)
             if n < len(plan):
                 world.loop.after(plan[n], self._attempt, world, k, port, plan, n + 1)
 
+        self._in_flight += 1
         self.connect(world, self.server, service, script, done, ip=ip, port=port)
 
     def _scored(self, world: World, ip: str, user: str, password: str, service: str, outcome: Outcome) -> None:

@@ -24,8 +24,8 @@ from simlab.i18n import t
 from simlab.scenarios import run
 from simlab.scenarios.spraying import DEFENCES, first_compromise, password_spraying
 
-__all__ = ["DEFENCE_NAMES", "SIZES", "EXERCISE_SIZE", "spraying_day", "size_sweep", "check_spraying_defence",
-           "SOLUTION", "COSTS_KEYS", "staff_refusals", "BOTNET"]
+__all__ = ["DEFENCE_NAMES", "SIZES", "EXERCISE_SIZE", "spraying_day", "size_sweep", "sweep_row", "sized",
+           "check_spraying_defence", "SOLUTION", "COSTS_KEYS", "staff_refusals", "BOTNET"]
 
 #: The botnet's actor name in events and transcripts.
 BOTNET = "botnet"
@@ -68,18 +68,26 @@ def size_sweep(defence_sets: dict[str, Sequence[str]], sizes: Iterable[int] = SI
                attempts_per_address: int = 3, pace: float = 600.0) -> dict[str, list[dict]]:
     """For each named set of defences, one summary per botnet size: ``{name: [summary, ...]}`` in size order,
     each with ``botnet_size`` and ``first_compromise_min`` (minutes; None when no account fell) added."""
-    out: dict[str, list[dict]] = {}
-    for name, defences in defence_sets.items():
-        rows = []
-        for size in sizes:
-            summary = dict(run(spraying_day(defences, size, attempts_per_address, pace=pace), seed=seed,
-                               counts_only=True, transcripts=False).summary)
-            seconds = first_compromise(summary)
-            summary["botnet_size"] = size
-            summary["first_compromise_min"] = None if seconds is None else seconds / 60
-            rows.append(summary)
-        out[name] = rows
-    return out
+    return {name: [sweep_row(defences, size, seed, attempts_per_address, pace) for size in sizes]
+            for name, defences in defence_sets.items()}
+
+
+def sweep_row(defences: Sequence[str], botnet_size: int, seed: int = 1, attempts_per_address: int = 3,
+              pace: float = 600.0) -> dict:
+    """One row of :func:`size_sweep`: the summary of one counts-only run of :func:`spraying_day`, with
+    ``botnet_size`` and ``first_compromise_min`` (see :func:`sized`)."""
+    return sized(run(spraying_day(defences, botnet_size, attempts_per_address, pace=pace), seed=seed,
+                     counts_only=True, transcripts=False).summary, botnet_size)
+
+
+def sized(summary, botnet_size: int) -> dict:
+    """A copy of a spraying run's summary with ``botnet_size`` and ``first_compromise_min`` (minutes from the
+    campaign's start to the first account lost; None when none was) added: a row of :func:`size_sweep`."""
+    row = dict(summary)
+    seconds = first_compromise(row)
+    row["botnet_size"] = botnet_size
+    row["first_compromise_min"] = None if seconds is None else seconds / 60
+    return row
 
 
 def staff_refusals(result) -> dict[str, int]:

@@ -19,7 +19,7 @@ from simlab.plots import LazyLabels, _figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["spraying_sweep_figure", "PANELS", "PANEL_TITLES"]
+__all__ = ["spraying_sweep_figure", "PANELS", "PANEL_TITLES", "SERIES_COLOURS"]
 
 #: The three panels' summary keys.
 PANELS = ("accounts_compromised", "legit_logins_refused", "first_compromise_min")
@@ -27,7 +27,8 @@ PANELS = ("accounts_compromised", "legit_logins_refused", "first_compromise_min"
 PANEL_TITLES = LazyLabels({"accounts_compromised": lambda: i18n.t("plots.spraying.accounts_compromised"),
                            "legit_logins_refused": lambda: i18n.t("plots.spraying.legit_logins_refused"),
                            "first_compromise_min": lambda: i18n.t("plots.spraying.first_compromise_min")})
-_COLOURS = ("#d1495b", "#30638e", "#66a182", "#edae49", "#8f2d56", "#7d7d7d")
+#: One colour per series (set of defences), in order (the panel's SVG twin, :mod:`simlab.ui.spraying_chart`, too).
+SERIES_COLOURS = ("#d1495b", "#30638e", "#66a182", "#edae49", "#8f2d56", "#7d7d7d")
 
 
 def spraying_sweep_figure(sweep: Mapping[str, Sequence[Mapping[str, Any]]], title: str = "",
@@ -42,8 +43,8 @@ def spraying_sweep_figure(sweep: Mapping[str, Sequence[Mapping[str, Any]]], titl
             values = [row.get(key) for row in rows]
             points = [(s, v) for s, v in zip(sizes, values, strict=True) if v is not None and v == v]
             if points:
-                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=_COLOURS[n % 6],
-                        label=(labels or {}).get(name, name))
+                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
+                        color=SERIES_COLOURS[n % len(SERIES_COLOURS)], label=(labels or {}).get(name, name))
     from matplotlib.ticker import MaxNLocator
 
     for ax, key in zip(axes, PANELS, strict=True):

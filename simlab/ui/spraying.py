@@ -3,9 +3,16 @@
 Controls: the botnet's size, attempts per address, how often each bot tries, and one tick box per defence of
 :func:`simlab.scenarios.password_spraying`. Views: accounts compromised, staff logins refused and time to
 the first compromise for this botnet (with the comparison line against the starting settings), the
-same three as the botnet grows from 1 to 10,000 addresses (a sweep, run when its tab is opened, once per
-choice of defences and attempts, in the busy state), and the server's log lines. A botnet of 5,000 or more,
-or six attempts per address and more, runs in the busy state too.
+same three as the botnet grows from 1 to 10,000 addresses, and the server's log lines. A botnet of 5,000 or
+more, or six attempts per address and more, runs in the busy state.
+
+The sweep (tab "as the botnet grows") runs when its tab is opened: a counts-only run per size it has not
+run yet, in the busy state with the progress bar moving over them all, drawn as SVG
+(:func:`simlab.ui.spraying_chart.sweep_svg`, the browser draws it; no matplotlib). Each run's three figures
+are kept by defences, size, attempts, pace and seed, and so is each drawn chart: the panel's own run at a
+size the sweep has fills its row in (the lesson's 2,000: five runs, not six), a tab opened again or a choice
+toggled back shows at once, and a change made with the tab open runs wholly in the busy state.
+The panel's runs keep no session transcripts (it shows none): the same counts and log, less to keep.
 
 Every word the panel shows comes from the message catalogs (ids ``spraying.*``) when it is built or drawn;
 views and controls keep their English names (``panel.views["as the botnet grows"]``).
@@ -15,16 +22,20 @@ from __future__ import annotations
 
 import html
 import re
+from collections import OrderedDict
 
 import ipywidgets as widgets
 
+from simlab import i18n
 from simlab.exercises.common import LazyTexts
-from simlab.exercises.spraying import DEFENCE_NAMES, SIZES, size_sweep, spraying_day
+from simlab.exercises.spraying import DEFENCE_NAMES, SIZES, sized, spraying_day, sweep_row
 from simlab.i18n import t
-from simlab.plots.spraying import spraying_sweep_figure
+from simlab.plots.spraying import PANELS
 from simlab.scenarios import run
+from simlab.scenarios.run import reporting_progress
 from simlab.scenarios.spraying import first_compromise
 from simlab.ui.common import Panel, bars_html, log_html, summary_html
+from simlab.ui.spraying_chart import sweep_svg
 from simlab.ui.start import draw_when_shown
 
 __all__ = ["spraying_lab", "KEYS", "BOTNET_SIZES", "SHORT_NAMES", "defence_controls", "ticked", "attack_lines",
@@ -88,18 +99,67 @@ def _first_html(summary) -> str:
     return f"<p style='font-size:13px;margin:4px 0'><b>{html.escape(text)}</b></p>"
 
 
+#: How many sweep runs (rows) and drawn sweeps a panel keeps.
+KEEP_ROWS, KEEP_SWEEPS = 6 * 32, 32
+
+
+def _keep(store: OrderedDict, key, value, most: int) -> None:
+    store[key] = value
+    store.move_to_end(key)
+    while len(store) > most:
+        store.popitem(last=False)
+
+
+def _sweep_rows(panel: Panel) -> OrderedDict:
+    """The panel's sweep rows: ``{(defences, attempts, seed, pace, size): {botnet_size and PANELS' keys}}``."""
+    return panel.__dict__.setdefault("_sweep_rows", OrderedDict())
+
+
+def _keep_row(panel: Panel, key: tuple, row: dict) -> None:
+    """One run's figures for the sweep, from a row of :func:`~simlab.exercises.spraying.size_sweep` (a
+    counts-only run and a full one count the same three: the tests check it)."""
+    _keep(_sweep_rows(panel), (*key, row["botnet_size"]), {k: row[k] for k in ("botnet_size", *PANELS)}, KEEP_ROWS)
+
+
+def _sweep_key(values: dict) -> tuple:
+    """What the sweep depends on: the defences ticked, attempts per address, seed and pace (not the size)."""
+    return ticked(values), values["attempts_per_address"], values["seed"], values["pace"]
+
+
+def _sweep_shown(panel: Panel) -> bool:
+    return list(panel.views)[panel.tabs.selected_index or 0] == "as the botnet grows"
+
+
+def _sweep_drawn(panel: Panel, key: tuple) -> bool:
+    return (*key, i18n.language()) in panel.__dict__.get("_sweeps", {})
+
+
 def _draw_sweep(panel: Panel, key: tuple) -> None:
-    """The sweep over botnet sizes for these defences and attempts: six runs, drawn once per choice, in the
-    busy state (about a second)."""
+    """The sweep over botnet sizes for these defences, attempts, seed and pace: the runs not kept yet, in the
+    busy state (the bar moves over them all), then the chart (in the language current when drawn); both kept."""
     defences, attempts, seed, pace = key
+    drawn = panel.__dict__.setdefault("_sweeps", OrderedDict())
+    shown = (*key, i18n.language())
+    if shown not in drawn:
+        rows = _sweep_rows(panel)
+        for size in SIZES:  # the rows kept already, kept longest now
+            if (*key, size) in rows:
+                rows.move_to_end((*key, size))
+        missing = [size for size in SIZES if (*key, size) not in rows]
+        if missing:
+            with panel.busy(t("spraying.busy_sweep")):
+                for n, size in enumerate(missing):
+                    def advance(fraction: float, n: int = n) -> None:
+                        panel.progress.value = min(1.0, (n + fraction) / len(missing))
 
-    def make():
-        with panel.busy(t("spraying.busy_sweep")):
-            sweep = size_sweep({", ".join(defences) or t("spraying.no_defence"): defences}, SIZES, seed=seed,
-                               attempts_per_address=attempts, pace=pace)
-        return spraying_sweep_figure(sweep, title=t("spraying.sweep_title", attempts=attempts))
-
-    panel.show_picture("as the botnet grows", key, make)
+                    with reporting_progress(advance):
+                        _keep_row(panel, key, sweep_row(defences, size, seed, attempts, pace))
+        name = t("ui.common.list_separator").join(SHORT_NAMES[d] for d in defences) or t("spraying.no_defence")
+        sweep = {name: [rows[(*key, size)] for size in SIZES]}
+        _keep(drawn, shown, sweep_svg(sweep, title=t("spraying.sweep_title", attempts=attempts)), KEEP_SWEEPS)
+    else:
+        drawn.move_to_end(shown)
+    panel.views["as the botnet grows"].value = drawn[shown]
 
 
 def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: int = 1) -> Panel:
@@ -119,10 +179,10 @@ def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: i
 
     def compute(v: dict):
         return run(spraying_day(ticked(v), v["botnet_size"], v["attempts_per_address"], pace=v["pace"]),
-                   seed=v["seed"])
+                   seed=v["seed"], transcripts=False)
 
     views = {"outcome": widgets.HBox([widgets.HTML(), widgets.HTML()]),
-             "as the botnet grows": widgets.Image(format="png"), "server log": widgets.HTML()}
+             "as the botnet grows": widgets.HTML(), "server log": widgets.HTML()}
     titles = {"outcome": t("ui.common.tab.outcome"), "as the botnet grows": t("spraying.tab.as_it_grows"),
               "server log": t("ui.common.tab.server_log")}
 
@@ -134,12 +194,21 @@ def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: i
                                         defences=t("ui.common.list_separator").join(chosen)))
         table.value = _first_html(result.summary) + _table_html(result.summary)
         values = panel.values()
-        key = (ticked(values), values["attempts_per_address"], values["seed"], values["pace"])
+        key = _sweep_key(values)
+        if values["botnet_size"] in SIZES:  # this run is one of the sweep's: it need not run again
+            _keep_row(panel, key, sized(result.summary, values["botnet_size"]))
         draw_when_shown(panel, "as the botnet grows", lambda: _draw_sweep(panel, key))
         panel.views["server log"].value = log_html(attack_lines(result.log), highlight=FAILURE_LINES)
 
-    def heavy(v: dict) -> bool:
-        return v["botnet_size"] >= 5000 or v["attempts_per_address"] >= 6
+    built: list[Panel] = []
 
-    return Panel(t("spraying.title"), controls, compute, render, views, compare_keep=("seed",),
-                 cache=32, heavy=heavy, titles=titles)
+    def heavy(v: dict) -> bool:
+        """A big botnet, many attempts, or a change made with the sweep's tab open that the sweep has not run:
+        the whole change in the busy state, not the run first without it and then the sweep with it."""
+        if v["botnet_size"] >= 5000 or v["attempts_per_address"] >= 6:
+            return True
+        return bool(built) and _sweep_shown(built[0]) and not _sweep_drawn(built[0], _sweep_key(v))
+
+    built.append(Panel(t("spraying.title"), controls, compute, render, views, compare_keep=("seed",),
+                       cache=32, heavy=heavy, titles=titles))
+    return built[0]
