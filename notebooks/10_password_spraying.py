@@ -297,7 +297,7 @@ print("after 15 quiet seconds:", p.send("PASS again").delay)
 # Choose the botnet's size, its attempts per address and pace, and tick defences. The first tab
 # shows accounts lost and staff logins refused for this botnet, and compares your run with the
 # panel's starting settings (no defence) on the same traffic; the second tab runs the sweep from
-# 1 to 10,000 addresses for your choice (it takes a second or two). Things to try:
+# 1 to 10,000 addresses for your choice (it takes a moment: a progress bar shows it working). Things to try:
 #
 # 1. Tick every per-address defence at once. Then one address, 10 attempts, "every minute".
 # 2. The per-account jail, then the lockout: who pays?
