@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/catalogs.py          # add new message ids to every catalog, untranslated
     .venv/bin/python scripts/catalogs.py --check  # list what is missing or unused; exit 1 if anything is
+    .venv/bin/python scripts/catalogs.py --prune  # also drop the ids the code no longer uses
     .venv/bin/python scripts/catalogs.py --merge texts.json  # set texts: {"id": {"en": "...", "ja": "..."}}
 
 The ids are what the code passes to :func:`simlab.i18n.t` and :func:`simlab.i18n.tn`,
@@ -131,6 +132,20 @@ def merge(texts: dict[str, dict[str, str]]) -> None:
             _write(code, catalog)
 
 
+def prune(used: dict[str, set[str]]) -> list[str]:
+    """Drop from every catalog the ids the code no longer uses (a text renamed, a plural made); returns them."""
+    dropped = []
+    with _locked():
+        for code in LANGUAGES:
+            catalog = read_catalog(code)
+            _missing, unused = problems(code, used)
+            for message_id in unused:
+                catalog.delete(message_id)
+                dropped.append(f"{code}: {message_id}")
+            _write(code, catalog)
+    return dropped
+
+
 def update(used: dict[str, set[str]]) -> None:
     """Add every missing id to every catalog (empty text, the places using it as comments); sort by id."""
     with _locked():
@@ -154,12 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report; exit 1 on any gap")
     parser.add_argument("--merge", metavar="JSON", help='set texts from {"id": {"en": "...", "ja": "..."}}')
+    parser.add_argument("--prune", action="store_true", help="drop the ids the code no longer uses")
     args = parser.parse_args(argv)
     if args.merge:
         merge(json.loads(Path(args.merge).read_text(encoding="utf-8")))
     used = used_ids()
     if not args.check:
         update(used)
+        if args.prune:
+            for dropped in prune(used):
+                print(f"dropped {dropped}")
     failed = False
     for code in LANGUAGES:
         missing, unused = problems(code, used)

@@ -59,7 +59,7 @@ def test_the_sweep_is_drawn_when_its_tab_is_opened_and_kept():
     assert runs and all(busy and disabled for busy, disabled, _value in runs)  # in the busy state, bar moving
     assert runs[-1][2] == 1.0 and [value for *_, value in runs] == sorted(value for *_, value in runs)
     texts = svg_texts(first)
-    assert "3 attempt(s) per address: what the botnet wins as it grows" in texts and "no defence" in texts
+    assert "3 attempts per address: what the botnet wins as it grows" in texts and "no defence" in texts
     assert {"accounts compromised", "staff logins refused", "minutes to the first compromise"} <= set(texts)
     assert "10,000" in texts and "botnet size (addresses)" in texts
     lab.controls["defence_lockout"].value = True

@@ -29,7 +29,7 @@ import ipywidgets as widgets
 from simlab import i18n
 from simlab.exercises.common import LazyTexts
 from simlab.exercises.spraying import DEFENCE_NAMES, SIZES, sized, spraying_day, sweep_row
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.plots.spraying import PANELS
 from simlab.scenarios import run
 from simlab.scenarios.run import reporting_progress
@@ -156,7 +156,7 @@ def _draw_sweep(panel: Panel, key: tuple) -> None:
                         _keep_row(panel, key, sweep_row(defences, size, seed, attempts, pace))
         name = t("ui.common.list_separator").join(SHORT_NAMES[d] for d in defences) or t("spraying.no_defence")
         sweep = {name: [rows[(*key, size)] for size in SIZES]}
-        _keep(drawn, shown, sweep_svg(sweep, title=t("spraying.sweep_title", attempts=attempts)), KEEP_SWEEPS)
+        _keep(drawn, shown, sweep_svg(sweep, title=tn("spraying.sweep_title", attempts)), KEEP_SWEEPS)
     else:
         drawn.move_to_end(shown)
     panel.views["as the botnet grows"].value = drawn[shown]
