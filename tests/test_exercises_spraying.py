@@ -17,7 +17,7 @@ def test_the_solution_passes():
 def test_per_address_defences_fail_with_the_accounts_lost(defences):
     feedback = check_spraying_defence(defences)
     assert not feedback.passed
-    assert feedback.messages[0].startswith("3 account(s) fell to the 2000-address botnet")
+    assert feedback.messages[0].startswith("3 accounts fell to the 2000-address botnet")
     assert "count per account, not per address" in feedback.messages[0]
 
 

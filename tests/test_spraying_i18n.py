@@ -118,7 +118,7 @@ def test_checker_feedback_in_japanese(japanese):
 def test_checker_feedback_is_english_after_switching_back(japanese):
     check_spraying_defence(["fail2ban"])
     i18n.set_language("en")
-    assert check_spraying_defence(["fail2ban"]).messages[0].startswith("3 account(s) fell to the 2000-address botnet")
+    assert check_spraying_defence(["fail2ban"]).messages[0].startswith("3 accounts fell to the 2000-address botnet")
 
 
 def test_solution_and_names_are_read_in_the_current_language(japanese):

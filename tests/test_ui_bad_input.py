@@ -42,7 +42,7 @@ def test_a_switch_refuses_anything_else_naming_it(bad):
 def test_relay_checker_reads_no_as_off():
     # before: the string "no" is truthy, and this answered "Correct."
     verdict = check_no_open_relay("eims-2.1", relay_restriction="no")
-    assert not verdict and "1 bounce(s) reached postmaster" in verdict.messages
+    assert not verdict and "1 bounce reached postmaster" in verdict.messages
     assert check_no_open_relay("eims-2.1", relay_restriction="yes")
     refused = check_no_open_relay("eims-2.1", relay_restriction="maybe")
     assert not refused and refused.messages == [f"relay_restriction: 'maybe' {SWITCH}"]

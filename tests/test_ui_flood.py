@@ -86,7 +86,7 @@ def test_switching_to_postfix_brings_its_limits(lab):
     lab.controls["connection_limit"].value = 0  # no per-client limit: the flood fills the server
     assert outcome_counts(lab.outcome[0])["legit_refused"] > 0
     lab.controls["connection_limit"].value = 1  # too low: the provider's parallel deliveries get 421
-    assert "the provider's 10 parallel deliveries were refused 45 time(s)" in lab.views["outcome"].children[1].value
+    assert "the provider's 10 parallel deliveries were refused 45 times" in lab.views["outcome"].children[1].value
     lab.controls["connection_limit"].value = 50
     lab.controls["flooder_ips"].value = 10  # many addresses: the per-client limit no longer helps
     assert outcome_counts(lab.outcome[0])["legit_refused"] > 0
@@ -125,12 +125,12 @@ def test_burst_and_refusals_are_counted():
 def test_checker_reports_lost_mail_and_refused_logins():
     no_limit = check_flood_limits(connection_limit=0, process_limit=100)
     assert not no_limit
-    assert ("legitimate mail lost: 10 message(s) - the flood filled the server's 100 process slots"
+    assert ("legitimate mail lost: 10 messages - the flood filled the server's 100 process slots"
             in no_limit.messages)
     # Dovecot's pop3-login has its own process_limit: the SMTP flood no longer refuses POP3 logins
     assert not any("POP3 refused" in message for message in no_limit.messages)
     too_low = check_flood_limits(connection_limit=1)
-    assert not too_low and "got '421 too many connections' 45 time(s)" in too_low.messages[-1]
+    assert not too_low and "got '421 too many connections' 45 times" in too_low.messages[-1]
     small_server = check_flood_limits(connection_limit=50, process_limit=20)
     assert not small_server and "20 process slots" in small_server.messages[0]
     assert "is not a limit" in check_flood_limits(connection_limit=-1).messages[0]
@@ -147,7 +147,7 @@ def test_checker_requires_a_per_client_limit_even_on_a_big_server():
     assert not big_server
     assert big_server.messages[0].startswith("no per-client limit (0): one address may hold all 300 process slots. "
                                              "The flood of 150 did not fill them, but the same address opening 350 "
-                                             "connections does - legitimate mail lost: 10 message(s)")
+                                             "connections does - legitimate mail lost: 10 messages")
     limit_too_high = check_flood_limits(connection_limit=300, process_limit=300)
     assert not limit_too_high and "not below the process limit" in limit_too_high.messages[0]
     verdict = check_flood_limits(connection_limit=50, process_limit=300)

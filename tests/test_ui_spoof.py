@@ -102,7 +102,7 @@ def test_exercise_feedback_is_specific():
     assert not verdict
     assert verdict.messages[0] == ("problem: the thread's dialogue from 203.0.113.50 got '250 Recipient "
                                    "<user_name@yourcompany.test> OK' at RCPT: relayed to yourcompany.test "
-                                   "(1 message(s) waiting in the queue)")
+                                   "(1 message waiting in the queue)")
     assert any(m.startswith("ok: bob's message from 192.0.2.101 got '250") for m in verdict.messages)
     right = check_spoof_refused("eims-2.1", relay_restriction=True, require_valid_ip=True, valid_ips=["192.0.2.0/24"])
     assert right and all(m.startswith("ok: ") for m in right.messages)

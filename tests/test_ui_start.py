@@ -41,7 +41,7 @@ def test_bad_address_and_empty_lines_show_a_message_and_keep_what_was_typed():
 
 def test_lines_after_the_server_hung_up_are_reported():
     lab = session_lab(lines="HELO x\nQUIT\nMAIL FROM:<a@remote.test>\nRCPT TO:<b@remote.test>")
-    assert "2 line(s) were never read" in lab.views["the dialogue"].value
+    assert "2 lines were never read" in lab.views["the dialogue"].value
     session, unsent = run_dialogue(simlab.presets.eims_1_2(), "203.0.113.7", DEMO_LINES)
     assert unsent == [] and session.transcript[-1].startswith("S: 221")
 

@@ -266,15 +266,15 @@ def refused_legit(result: Result) -> list[str]:
     s = result.summary
     out = []
     if s.get("legit_refused"):
-        out.append(t("exercise.common.legit_lost", count=s["legit_refused"]))
+        out.append(tn("exercise.common.legit_lost", s["legit_refused"]))
     if s.get("legit_logins_refused"):
         out.append(staff_logins_refused(s["legit_logins_refused"]))
     return out
 
 
 def staff_logins_refused(count: int) -> str:
-    """"staff could not read their mail N time(s)": the sentence several checkers share."""
-    return t("exercise.common.staff_logins_refused", count=count)
+    """"staff could not read their mail N times": the sentence several checkers share."""
+    return tn("exercise.common.staff_logins_refused", count)
 
 
 def ok_line(text: str) -> str:

@@ -32,7 +32,7 @@ from simlab.engine.result import Result, event_rows
 from simlab.engine.world import World
 from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback, checker, lazy_constants
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.scenarios import HOUR, Scenario, flood, run
 from simlab.scenarios.site import HOSTNAME, PROVIDER, PROVIDER_IP
 
@@ -195,9 +195,9 @@ def _flood_problems(result: Result, process_limit: int) -> list[str]:
     s = result.summary
     problems = []
     if s["legit_refused"]:
-        problems.append(t("exercise.flood.legit_lost", count=s["legit_refused"], slots=process_limit))
+        problems.append(tn("exercise.flood.legit_lost", s["legit_refused"], slots=process_limit))
     if s["legit_logins_refused"]:
-        problems.append(t("exercise.flood.logins_refused", count=s["legit_logins_refused"]))
+        problems.append(tn("exercise.flood.logins_refused", s["legit_logins_refused"]))
     others = {who: n for who, n in refused_connections(result).items() if who not in (FLOODER, BURST)}
     if others:
         refused = t("exercise.common.list_separator").join(t("exercise.flood.refused_of", who=who, count=n)
@@ -244,8 +244,8 @@ def check_flood_limits(connection_limit: int, process_limit: int = 100, seed: in
     problems = _flood_problems(result, process_limit)
     burst_refused, minutes = burst_delivery(result)
     if burst_refused:
-        problems.append(t("exercise.flood.burst_refused", ip=PROVIDER_IP, reply="'421 too many connections'",
-                          count=burst_refused, minutes=format(minutes, ".0f")))
+        problems.append(tn("exercise.flood.burst_refused", burst_refused, ip=PROVIDER_IP,
+                           reply="'421 too many connections'", minutes=format(minutes, ".0f")))
     unlimited = not connection_limit or connection_limit >= process_limit
     if not problems and unlimited:
         bigger = process_limit + 50

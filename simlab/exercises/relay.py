@@ -19,7 +19,7 @@ from simlab.exercises.common import (
     refused_legit,
     relayed_by_network,
 )
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.scenarios import relay_probe, run
 
 __all__ = ["check_no_open_relay", "lost_mail_by_actor", "SOLUTION", "PROBE_ACTOR"]
@@ -49,8 +49,8 @@ def lost_mail_by_actor(result: Result, skip: tuple[str, ...] = (PROBE_ACTOR,)) -
                      & ~events.reply_code.astype(str).str.startswith("2") & ~events.actor.isin(skip)]
     sentences = []
     for (actor, client_ip, code), rows in refused.groupby(["actor", "client_ip", "reply_code"]):
-        sentences.append(t("exercise.relay.refused_at_rcpt", actor=actor, client_ip=client_ip, count=len(rows),
-                           code=code))
+        sentences.append(tn("exercise.relay.refused_at_rcpt", len(rows), actor=actor, client_ip=client_ip,
+                            code=code))
     return sentences
 
 
@@ -72,7 +72,7 @@ def check_no_open_relay(preset: str, seed: int = 1, **settings: Any) -> Feedback
     result = run(scenario, seed=seed)
     problems = relayed_by_network(result, actors=(PROBE_ACTOR,))
     if result.summary["bounces_to_postmaster"]:
-        problems.append(t("exercise.relay.bounces", count=result.summary["bounces_to_postmaster"]))
+        problems.append(tn("exercise.relay.bounces", result.summary["bounces_to_postmaster"]))
     lost = refused_legit(result)
     if lost:
         problems += lost + lost_mail_by_actor(result)

@@ -225,12 +225,12 @@ def check_rotation_defence(preset: str, defence: str, ban_after: int = 3, relay_
     lost = lost_by_sender(result)
     lan_lost = lost.pop("bob (LAN)", 0)
     if lan_lost:
-        problems.append(t("exercise.rotation.lan_lost", count=lan_lost, lan=LAN))
+        problems.append(tn("exercise.rotation.lan_lost", lan_lost, lan=LAN))
     alice_lost = lost.pop("alice (roaming)", 0)
     if alice_lost:
-        problems.append(t("exercise.rotation.alice_lost", count=alice_lost, ip=ROAMING_IP))
-    problems += [t("exercise.rotation.legit_lost", count=n,
-                   who=t("exercise.rotation.correspondents") if who == "correspondents" else who)
+        problems.append(tn("exercise.rotation.alice_lost", alice_lost, ip=ROAMING_IP))
+    problems += [tn("exercise.rotation.legit_lost", n,
+                    who=t("exercise.rotation.correspondents") if who == "correspondents" else who)
                  for who, n in lost.items()]
     if result.summary["legit_logins_refused"]:
         problems.append(staff_logins_refused(result.summary["legit_logins_refused"]))

@@ -312,10 +312,10 @@ def _relayed(result: Result) -> list[str]:
                                                  network="203.0.113.0/24")
         if actor in ("spoofing spammer", "rotating spammer"):
             sender = f"MAIL FROM:<Postmaster@{DOMAIN}>"
-            out.append(t("exercise.sandbox.relayed_with_sender", actor=actor, count=len(group), where=where,
-                         sender=sender))
+            out.append(tn("exercise.sandbox.relayed_with_sender", len(group), actor=actor, where=where,
+                          sender=sender))
         else:
-            out.append(t("exercise.sandbox.relayed", actor=actor, count=len(group), where=where))
+            out.append(tn("exercise.sandbox.relayed", len(group), actor=actor, where=where))
     return out
 
 
@@ -346,7 +346,7 @@ def check_challenge(preset: str, settings: Mapping[str, Any] | None = None,
     s = result.summary
     problems: list[str] = []
     if s["spam_relayed"]:
-        problems.append(t("exercise.sandbox.spam_relayed", count=s["spam_relayed"]))
+        problems.append(tn("exercise.sandbox.spam_relayed", s["spam_relayed"]))
         problems += _relayed(result)
     if s["accounts_compromised"]:
         broken = ", ".join(sorted(result.world.compromised))
@@ -354,7 +354,7 @@ def check_challenge(preset: str, settings: Mapping[str, Any] | None = None,
                           ip=GUESSER_IP))
     if s["legit_refused"] or s["legit_logins_refused"]:
         if s["legit_refused"]:
-            problems.append(t("exercise.sandbox.legit_lost", count=s["legit_refused"]))
+            problems.append(tn("exercise.sandbox.legit_lost", s["legit_refused"]))
         if s["legit_logins_refused"]:
             problems.append(staff_logins_refused(s["legit_logins_refused"]))
         problems += _refusals(result, LEGIT_ACTORS)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from simlab import products
 from simlab.engine.result import Result
 from simlab.exercises.common import Feedback, LazyTexts, checker, lazy_constants, parse_count
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.scenarios import run
 from simlab.scenarios.base import DAY
 from simlab.scenarios.sender_auth import FLOWS, OUTCOMES, PATHS, sender_authentication
@@ -71,7 +71,7 @@ def _problems(result: Result, preset: str, spf, dkim: bool, dmarc, pct: int) -> 
     via_site = table[("forged", "via_site")]
     if via_site["delivered"] or via_site["quarantined"]:
         n = via_site["delivered"] + via_site["quarantined"]
-        problems.append(t("exercise.sender_auth.relayed_spoof", count=n, product=products.get(preset).label))
+        problems.append(tn("exercise.sender_auth.relayed_spoof", n, product=products.get(preset).label))
     for path in ("direct", "forwarded"):
         row = table[("forged", path)]
         if row["delivered"]:
@@ -85,15 +85,15 @@ def _problems(result: Result, preset: str, spf, dkim: bool, dmarc, pct: int) -> 
             if pct < 100:
                 why.append(t("exercise.sender_auth.why.pct", pct=pct))
             if why:
-                problems.append(t("exercise.sender_auth.forged_delivered_because", count=row["delivered"],
-                                  path=PATH_NAMES[path],
-                                  reasons=t("exercise.sender_auth.reason_separator").join(why)))
+                problems.append(tn("exercise.sender_auth.forged_delivered_because", row["delivered"],
+                                   path=PATH_NAMES[path],
+                                   reasons=t("exercise.sender_auth.reason_separator").join(why)))
             else:
-                problems.append(t("exercise.sender_auth.forged_delivered", count=row["delivered"],
-                                  path=PATH_NAMES[path]))
+                problems.append(tn("exercise.sender_auth.forged_delivered", row["delivered"],
+                                   path=PATH_NAMES[path]))
         if row["quarantined"]:
-            problems.append(t("exercise.sender_auth.forged_quarantined", count=row["quarantined"],
-                              path=PATH_NAMES[path]))
+            problems.append(tn("exercise.sender_auth.forged_quarantined", row["quarantined"],
+                               path=PATH_NAMES[path]))
     for path in PATHS:
         row = table.get(("legit", path))
         if row is None:
@@ -101,11 +101,11 @@ def _problems(result: Result, preset: str, spf, dkim: bool, dmarc, pct: int) -> 
         lost = row["refused"] + row["quarantined"]
         if lost:
             if path == "via_site":
-                problems.append(t("exercise.sender_auth.legit_lost.via_site", count=lost, path=PATH_NAMES[path]))
+                problems.append(tn("exercise.sender_auth.legit_lost.via_site", lost, path=PATH_NAMES[path]))
             elif path == "forwarded" and not dkim:
-                problems.append(t("exercise.sender_auth.legit_lost.forwarded", count=lost, path=PATH_NAMES[path]))
+                problems.append(tn("exercise.sender_auth.legit_lost.forwarded", lost, path=PATH_NAMES[path]))
             else:
-                problems.append(t("exercise.sender_auth.legit_lost", count=lost, path=PATH_NAMES[path]))
+                problems.append(tn("exercise.sender_auth.legit_lost", lost, path=PATH_NAMES[path]))
     return problems
 
 

@@ -37,7 +37,7 @@ from simlab.exercises.common import (
     problem_line,
     send_until_closed,
 )
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.products.base import SiteNames
 from simlab.scenarios import spoofed_postmaster
 from simlab.scenarios.base import DAY, Scenario
@@ -196,7 +196,7 @@ def check_spoof_refused(preset: str = "eims-2.1", **settings: Any) -> Feedback:
                                         t("exercise.spoof.accepted_for", rcpt="bob"))
     problems, facts = [], []
     if spoof_relayed:
-        problems.append(problem_line(t("exercise.spoof.queued", line=spoof_line, count=len(servers[0].queue))))
+        problems.append(problem_line(tn("exercise.spoof.queued", len(servers[0].queue), line=spoof_line)))
     else:
         facts.append(ok_line(spoof_line))
     if staff_ok:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from simlab.errors import ConfigError
 from simlab.exercises.common import Feedback, LazyTexts, checker, lazy_constants
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.scenarios import run
 from simlab.scenarios.spraying import DEFENCES, first_compromise, password_spraying
 
@@ -126,12 +126,12 @@ def check_spraying_defence(defences: Sequence[str], botnet_size: int = EXERCISE_
     problems = []
     lost, refused = result["accounts_compromised"], result["legit_logins_refused"]
     if lost:
-        problems.append(t("exercise.spraying.accounts_lost", count=lost, size=botnet_size,
-                          minutes=format(first_compromise(result) / 60, ".0f")))
+        problems.append(tn("exercise.spraying.accounts_lost", lost, size=botnet_size,
+                           minutes=format(first_compromise(result) / 60, ".0f")))
     if refused >= lockout["legit_logins_refused"]:
         problems.append(t("exercise.spraying.too_many_refused", count=refused,
                           lockout=lockout["legit_logins_refused"]))
     if problems:
         return Feedback(False, problems)
-    return Feedback(True, [t("exercise.spraying.passed", size=botnet_size, count=refused,
-                             lockout=lockout["legit_logins_refused"])])
+    return Feedback(True, [tn("exercise.spraying.passed", refused, size=botnet_size,
+                              lockout=lockout["legit_logins_refused"])])

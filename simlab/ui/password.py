@@ -21,7 +21,7 @@ import ipywidgets as widgets
 from simlab import plots, products
 from simlab.engine.result import Result
 from simlab.exercises.password import STAFF, break_ins, guessing_day, staff_refusals
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.scenarios import run
 from simlab.scenarios.site import HOSTNAME
 from simlab.ui.charts import Mark, Rule, Steps, steps_svg
@@ -137,7 +137,7 @@ def _notes(values: dict, result: Result) -> str:
         notes.append(t("ui.password.broken_into", accounts=accounts))
     refused: Counter[str] = staff_refusals(result)
     for actor, count in sorted(refused.items()):
-        notes.append(t("ui.password.could_not_read", actor=actor, count=count))
+        notes.append(tn("ui.password.could_not_read", count, actor=actor))
     if not fell and not refused:
         notes.append(t("ui.password.all_well"))
     items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)

@@ -28,7 +28,7 @@ import ipywidgets as widgets
 from simlab import products
 from simlab.exercises.common import LazyTexts
 from simlab.exercises.sender_auth import PATH_NAMES, flow_table
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.plots.sender_auth import OUTCOME_COLOURS, OUTCOME_LABELS, arrived_and_lost
 from simlab.scenarios import HOUR, run
 from simlab.scenarios.sender_auth import YOURCOMPANY, sender_authentication
@@ -67,8 +67,10 @@ def flows_html(result) -> str:
             flow = t("sender_auth.flow.legit", path=PATH_NAMES[path])
         rows.append(f"<tr><td style='color:{colour};padding-right:12px'>{html.escape(flow)}</td>{cells}</tr>")
     forged, lost = arrived_and_lost(table)
-    verdict = ("<p style='margin:6px 0'>" + t("sender_auth.verdict", forged="<b>" + str(forged) + "</b>",
-                                              lost="<b>" + str(lost) + "</b>") + "</p>")
+    verdict = ("<p style='margin:6px 0'>"
+               + t("sender_auth.verdict",
+                   forged=tn("sender_auth.verdict.forged", forged, count_html="<b>" + str(forged) + "</b>"),
+                   lost=tn("sender_auth.verdict.lost", lost, count_html="<b>" + str(lost) + "</b>")) + "</p>")
     return (f"<table style='font-size:12px;border-collapse:collapse'><tr><th></th>{head}</tr>{''.join(rows)}"
             f"</table>{verdict}")
 

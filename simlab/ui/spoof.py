@@ -24,7 +24,7 @@ from simlab.exercises.common import auth_plain_line as auth_plain
 from simlab.exercises.common import lazy_constants
 from simlab.exercises.spoof import MY_DOMAIN, THREAD_DIALOGUE, mycompany_server, reply_to, sender_login_map, spoof_day
 from simlab.exercises.start import run_dialogue
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.scenarios import run
 from simlab.scenarios.site import ACCOUNTS, LAN
 from simlab.ui.charts import sequence_svg
@@ -208,7 +208,7 @@ def spoof_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.50", lines: 
         dialogue, side = panel.views["the dialogue"].children
         notes = "".join(f"<p style='font-size:12px;color:#7d7d7d;margin:2px 0'>{html.escape(n)}</p>"
                         for n in outcome["notes"])
-        unread = t("ui.spoof.never_read", count=len(outcome["unsent"])) if outcome["unsent"] else ""
+        unread = tn("ui.spoof.never_read", len(outcome["unsent"])) if outcome["unsent"] else ""
         unsent = f"<p style='font-size:12px'>{html.escape(unread, quote=False)}</p>" if unread else ""
         dialogue.value = _verdict_html(session) + transcript_html(session.transcript) + unsent + notes
         heading = html.escape(t("ui.spoof.day_heading"), quote=False)

@@ -20,7 +20,7 @@ import importlib.util
 import ipywidgets as widgets
 
 from simlab.exercises.start import SOLUTION, check_rcpt_reply, run_dialogue
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.plots import ROLE_COLOURS, network_figure
 from simlab.scenarios.site import site_server
 from simlab.ui.common import Panel, choice_label, log_html, product_menu, transcript_html
@@ -96,7 +96,7 @@ def session_lab(preset: str = "eims-2.1", client_ip: str = "203.0.113.7", lines:
         if session.dropped is not None:
             shown = "<p>" + html.escape(t("ui.start.no_banner", reason=session.dropped.reason)) + "</p>"
         if outcome["unsent"]:
-            unread = t("ui.start.never_read", count=len(outcome["unsent"]))
+            unread = tn("ui.start.never_read", len(outcome["unsent"]))
             shown += f"<p style='font-size:12px'>{html.escape(unread, quote=False)}</p>"
         panel.views["the dialogue"].value = shown
         panel.views["server log"].value = log_html(server.log, highlight=REFUSALS)
