@@ -53,6 +53,12 @@ def test_no_catalog_text_counts_with_an_s_in_brackets(code):
      " - count per account, not per address",
      "2 accounts fell to the 2000-address botnet (the first after 3 minutes): no single address sent enough to be"
      " noticed - count per account, not per address"),
+    ("ui.common.earlier_lines", {}, "... 1 earlier line", "... 2 earlier lines"),
+    ("ui.flood.log_after", {"after": "after", "end": "05:00"}, "Below: the first 1 line after the flood ended (05:00).",
+     "Below: the first 2 lines after the flood ended (05:00)."),
+    ("exercise.spraying.too_many_refused", {"lockout": 1},
+     "1 staff login was refused - no fewer than a plain lockout's 1: let the site's own network in",
+     "2 staff logins were refused - no fewer than a plain lockout's 1: let the site's own network in"),
 ])
 def test_english_says_one_thing_or_several(english, message_id, params, one, other):
     assert tn(message_id, 1, **params) == one

@@ -129,8 +129,8 @@ def check_spraying_defence(defences: Sequence[str], botnet_size: int = EXERCISE_
         problems.append(tn("exercise.spraying.accounts_lost", lost, size=botnet_size,
                            minutes=format(first_compromise(result) / 60, ".0f")))
     if refused >= lockout["legit_logins_refused"]:
-        problems.append(t("exercise.spraying.too_many_refused", count=refused,
-                          lockout=lockout["legit_logins_refused"]))
+        problems.append(tn("exercise.spraying.too_many_refused", refused,
+                           lockout=lockout["legit_logins_refused"]))
     if problems:
         return Feedback(False, problems)
     return Feedback(True, [tn("exercise.spraying.passed", refused, size=botnet_size,

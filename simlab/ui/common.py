@@ -54,7 +54,7 @@ import ipywidgets as widgets
 from simlab import products
 from simlab.engine.result import EventRow, event_rows  # the pandas-free rows live below the views
 from simlab.errors import ConfigError
-from simlab.i18n import t
+from simlab.i18n import t, tn
 from simlab.plots import COLOURS, LABELS, to_png
 from simlab.scenarios.run import reporting_progress
 
@@ -209,7 +209,7 @@ def log_html(lines: Sequence[str], highlight: str | None = None, limit: int = 20
         if pattern and pattern.search(line):
             text = f"<b style='color:#b00020'>{text}</b>"
         body.append(text)
-    more = t("ui.common.earlier_lines", count=len(lines) - len(shown)) + "\n" if len(lines) > len(shown) else ""
+    more = tn("ui.common.earlier_lines", len(lines) - len(shown)) + "\n" if len(lines) > len(shown) else ""
     empty = html.escape(t("ui.common.no_log_lines"), quote=False)
     return _PRE.format(h=height, body=html.escape(more) + "\n".join(body) or empty)
 

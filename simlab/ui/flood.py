@@ -148,7 +148,7 @@ def flood_log_html(result, lines: int = 200, tally: FloodTally | None = None) ->
         if shown:
             after = "<b>" + t("ui.flood.after") + "</b>"
             head += ("<p style='font-size:12px;margin:2px 0'>"
-                     + t("ui.flood.log_after", count=len(shown), after=after, end=end_clock) + "</p>")
+                     + tn("ui.flood.log_after", len(shown), after=after, end=end_clock) + "</p>")
     return head + log_html(shown, highlight=r"too many connections|refused|[Ll]imit", limit=lines)
 
 
