@@ -10,7 +10,14 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-__all__ = ["ManualClock", "DEFAULT_START", "mail_date"]
+__all__ = ["ManualClock", "DEFAULT_START", "mail_date", "WEEKDAY_ABBREVIATIONS", "MONTH_ABBREVIATIONS"]
+
+#: English day and month abbreviations, Monday first (``datetime.weekday()``) and January first: RFC 5322
+#: §3.3's ``day-name`` and ``month``, and what syslog and the English Mac OS write. Written out rather than
+#: taken from ``strftime``'s ``%a``/``%b``, which follow the process's locale (a kernel set to a Japanese
+#: locale would write 木 and 6月 into a Date header).
+WEEKDAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 #: The week the thread's admin was away: June 1998.
 DEFAULT_START = datetime(1998, 6, 11, 1, 25, 32)
@@ -69,4 +76,5 @@ def mail_date(when: datetime) -> str:
 @functools.lru_cache(maxsize=256)
 def _mail_date(when: datetime, _zone: object) -> str:
     # the zone is part of the key: one instant reads differently in two zones
-    return f"{when:%a, %d %b %Y %H:%M:%S} +0000"
+    return (f"{WEEKDAY_ABBREVIATIONS[when.weekday()]}, {when.day:02d} {MONTH_ABBREVIATIONS[when.month - 1]} "
+            f"{when.year:04d} {when.hour:02d}:{when.minute:02d}:{when.second:02d} +0000")

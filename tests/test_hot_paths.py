@@ -5,6 +5,7 @@ read, header fields, the clock's calendar time."""
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -163,8 +164,6 @@ def test_header_field_as_the_plain_fields():
 
 
 def test_the_clock_s_calendar_time_is_its_second_s_also_when_asked_again_or_moved():
-    from datetime import datetime, timedelta
-
     from simlab.clock import ManualClock
 
     clock = ManualClock()
@@ -172,3 +171,19 @@ def test_the_clock_s_calendar_time_is_its_second_s_also_when_asked_again_or_move
         assert clock.datetime(at) == clock.start + timedelta(seconds=int(at))
     clock.start = datetime(2026, 12, 1, 9, 0, 0)  # a new start is a new calendar, at once
     assert clock.datetime(3600.0) == datetime(2026, 12, 1, 10, 0, 0)
+
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2099, 12, 31)))
+def test_dates_written_out_are_strftime_s_in_the_c_locale(when):
+    """The Date header, syslog's stamp and the Mac log's time spell days and months out themselves (strftime's
+    %a and %b follow the process's locale): in the C locale, as a run sees it, they equal strftime's."""
+    from simlab.clock import mail_date
+    from simlab.products.common import mac_log_time
+    from simlab.products.postfix import _syslog_stamp
+
+    when = when.replace(microsecond=0)
+    hour = when.hour % 12 or 12
+    assert mail_date(when) == f"{when:%a, %d %b %Y %H:%M:%S} +0000"
+    assert mac_log_time(when) == f"{when:%a, %b} {when.day}, {when.year} {hour}:{when:%M:%S} {when:%p}"
+    assert _syslog_stamp(when, None, "mail.example.com") == f"{when:%b} {when.day:>2} {when:%H:%M:%S} mail"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from simlab.addresses.networks import parse_ip
 from simlab.addresses.routing import domain_list
+from simlab.clock import MONTH_ABBREVIATIONS, WEEKDAY_ABBREVIATIONS
 from simlab.errors import ConfigError
 from simlab.i18n import t
 from simlab.protocol.policy import Restriction
@@ -34,8 +35,9 @@ def mac_log_time(when: datetime, system_language: str = "en") -> str:
     ampm = "AM" if when.hour < 12 else "PM"
     if system_language == "ja":
         return (f"{when.year}年 {when.month}月 {when.day}日 ({_JAPANESE_WEEKDAYS[when.weekday()]}) "
-                f"{hour}:{when:%M:%S} {ampm}")
-    return f"{when:%a, %b} {when.day}, {when.year} {hour}:{when:%M:%S} {ampm}"
+                f"{hour}:{when.minute:02d}:{when.second:02d} {ampm}")
+    return (f"{WEEKDAY_ABBREVIATIONS[when.weekday()]}, {MONTH_ABBREVIATIONS[when.month - 1]} {when.day}, "
+            f"{when.year} {hour}:{when.minute:02d}:{when.second:02d} {ampm}")
 
 
 def ip_range_restrictions(value: Iterable[str] | str | Mapping[str, Iterable[str] | str] | None,

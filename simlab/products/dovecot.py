@@ -63,6 +63,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from simlab.clock import MONTH_ABBREVIATIONS
 from simlab.protocol.pop3 import Pop3Session
 from simlab.protocol.reply import Pop3Reply, Reply
 from simlab.protocol.server import MailServer
@@ -92,7 +93,8 @@ def session_id(connected_at: datetime, client_ip, port: int) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _syslog_stamp(when: datetime, _zone: object, hostname: str) -> str:
-    return f"{when:%b} {when.day:>2} {when:%H:%M:%S} {hostname.split('.')[0]}"
+    return (f"{MONTH_ABBREVIATIONS[when.month - 1]} {when.day:>2} {when.hour:02d}:{when.minute:02d}:{when.second:02d} "
+            f"{hostname.split('.')[0]}")
 
 
 class DovecotPop3:

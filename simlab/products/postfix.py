@@ -42,7 +42,7 @@ from datetime import datetime
 
 from simlab.addresses.networks import ClientNetworks, parse_ip
 from simlab.addresses.routing import PostfixResolver, domain_list
-from simlab.clock import ManualClock
+from simlab.clock import MONTH_ABBREVIATIONS, ManualClock
 from simlab.errors import ConfigError
 from simlab.i18n import t
 from simlab.products.base import (
@@ -370,7 +370,8 @@ class PostfixPersona(DovecotPop3, Persona):
 def _syslog_stamp(when: datetime, _zone: object, hostname: str) -> str:
     """``Jun 11 01:25:32 mail``: the syslog time and the short host name (the zone is part of the key:
     one instant reads differently in two zones)."""
-    return f"{when:%b} {when.day:>2} {when:%H:%M:%S} {hostname.split('.')[0]}"
+    return (f"{MONTH_ABBREVIATIONS[when.month - 1]} {when.day:>2} {when.hour:02d}:{when.minute:02d}:{when.second:02d} "
+            f"{hostname.split('.')[0]}")
 
 
 def _expand(value: str, variables: Mapping[str, str]) -> str:
