@@ -110,56 +110,56 @@ def _keep(store: OrderedDict, key, value, most: int) -> None:
         store.popitem(last=False)
 
 
-def _sweep_rows(panel: Panel) -> OrderedDict:
-    """The panel's sweep rows: ``{(defences, attempts, seed, pace, size): {botnet_size and PANELS' keys}}``."""
-    return panel.__dict__.setdefault("_sweep_rows", OrderedDict())
-
-
-def _keep_row(panel: Panel, key: tuple, row: dict) -> None:
-    """One run's figures for the sweep, from a row of :func:`~simlab.exercises.spraying.size_sweep` (a
-    counts-only run and a full one count the same three: the tests check it)."""
-    _keep(_sweep_rows(panel), (*key, row["botnet_size"]), {k: row[k] for k in ("botnet_size", *PANELS)}, KEEP_ROWS)
-
-
 def _sweep_key(values: dict) -> tuple:
     """What the sweep depends on: the defences ticked, attempts per address, seed and pace (not the size)."""
     return ticked(values), values["attempts_per_address"], values["seed"], values["pace"]
 
 
+class _Sweeps:
+    """One panel's sweeps: each run's three figures by ``(defences, attempts, seed, pace, size)``, and each
+    drawn chart by ``(defences, attempts, seed, pace, language)``."""
+
+    def __init__(self) -> None:
+        self.rows: OrderedDict[tuple, dict] = OrderedDict()
+        self.drawn: OrderedDict[tuple, str] = OrderedDict()
+
+    def keep_row(self, key: tuple, row: dict) -> None:
+        """One run's figures, from a row of :func:`~simlab.exercises.spraying.size_sweep` (a counts-only run
+        and a full one count the same three: the tests check it)."""
+        _keep(self.rows, (*key, row["botnet_size"]), {k: row[k] for k in ("botnet_size", *PANELS)}, KEEP_ROWS)
+
+    def is_drawn(self, key: tuple) -> bool:
+        return (*key, i18n.language()) in self.drawn
+
+    def draw(self, panel: Panel, key: tuple) -> None:
+        """The sweep over botnet sizes for ``key``: the runs not kept yet, in the busy state (the bar moves over
+        them all), then the chart (in the language current when drawn); both kept."""
+        defences, attempts, seed, pace = key
+        shown = (*key, i18n.language())
+        if shown not in self.drawn:
+            rows = self.rows
+            for size in SIZES:  # the rows kept already, kept longest now
+                if (*key, size) in rows:
+                    rows.move_to_end((*key, size))
+            missing = [size for size in SIZES if (*key, size) not in rows]
+            if missing:
+                with panel.busy(t("spraying.busy_sweep")):
+                    for n, size in enumerate(missing):
+                        def advance(fraction: float, n: int = n) -> None:
+                            panel.progress.value = min(1.0, (n + fraction) / len(missing))
+
+                        with reporting_progress(advance):
+                            self.keep_row(key, sweep_row(defences, size, seed, attempts, pace))
+            name = t("ui.common.list_separator").join(SHORT_NAMES[d] for d in defences) or t("spraying.no_defence")
+            sweep = {name: [rows[(*key, size)] for size in SIZES]}
+            _keep(self.drawn, shown, sweep_svg(sweep, title=tn("spraying.sweep_title", attempts)), KEEP_SWEEPS)
+        else:
+            self.drawn.move_to_end(shown)
+        panel.views["as the botnet grows"].value = self.drawn[shown]
+
+
 def _sweep_shown(panel: Panel) -> bool:
     return list(panel.views)[panel.tabs.selected_index or 0] == "as the botnet grows"
-
-
-def _sweep_drawn(panel: Panel, key: tuple) -> bool:
-    return (*key, i18n.language()) in panel.__dict__.get("_sweeps", {})
-
-
-def _draw_sweep(panel: Panel, key: tuple) -> None:
-    """The sweep over botnet sizes for these defences, attempts, seed and pace: the runs not kept yet, in the
-    busy state (the bar moves over them all), then the chart (in the language current when drawn); both kept."""
-    defences, attempts, seed, pace = key
-    drawn = panel.__dict__.setdefault("_sweeps", OrderedDict())
-    shown = (*key, i18n.language())
-    if shown not in drawn:
-        rows = _sweep_rows(panel)
-        for size in SIZES:  # the rows kept already, kept longest now
-            if (*key, size) in rows:
-                rows.move_to_end((*key, size))
-        missing = [size for size in SIZES if (*key, size) not in rows]
-        if missing:
-            with panel.busy(t("spraying.busy_sweep")):
-                for n, size in enumerate(missing):
-                    def advance(fraction: float, n: int = n) -> None:
-                        panel.progress.value = min(1.0, (n + fraction) / len(missing))
-
-                    with reporting_progress(advance):
-                        _keep_row(panel, key, sweep_row(defences, size, seed, attempts, pace))
-        name = t("ui.common.list_separator").join(SHORT_NAMES[d] for d in defences) or t("spraying.no_defence")
-        sweep = {name: [rows[(*key, size)] for size in SIZES]}
-        _keep(drawn, shown, sweep_svg(sweep, title=tn("spraying.sweep_title", attempts)), KEEP_SWEEPS)
-    else:
-        drawn.move_to_end(shown)
-    panel.views["as the botnet grows"].value = drawn[shown]
 
 
 def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: int = 1) -> Panel:
@@ -176,6 +176,8 @@ def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: i
         *defence_controls(),
         {"name": "seed", "type": "IntSlider", "value": seed, "min": 1, "max": 20, "description": t("ui.common.seed")},
     ]
+
+    sweeps = _Sweeps()
 
     def compute(v: dict):
         return run(spraying_day(ticked(v), v["botnet_size"], v["attempts_per_address"], pace=v["pace"]),
@@ -196,8 +198,8 @@ def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: i
         values = panel.values()
         key = _sweep_key(values)
         if values["botnet_size"] in SIZES:  # this run is one of the sweep's: it need not run again
-            _keep_row(panel, key, sized(result.summary, values["botnet_size"]))
-        draw_when_shown(panel, "as the botnet grows", lambda: _draw_sweep(panel, key))
+            sweeps.keep_row(key, sized(result.summary, values["botnet_size"]))
+        draw_when_shown(panel, "as the botnet grows", lambda: sweeps.draw(panel, key))
         panel.views["server log"].value = log_html(attack_lines(result.log), highlight=FAILURE_LINES)
 
     built: list[Panel] = []
@@ -207,7 +209,7 @@ def spraying_lab(botnet_size: int = 2000, attempts_per_address: int = 3, seed: i
         the whole change in the busy state, not the run first without it and then the sweep with it."""
         if v["botnet_size"] >= 5000 or v["attempts_per_address"] >= 6:
             return True
-        return bool(built) and _sweep_shown(built[0]) and not _sweep_drawn(built[0], _sweep_key(v))
+        return bool(built) and _sweep_shown(built[0]) and not sweeps.is_drawn(_sweep_key(v))
 
     built.append(Panel(t("spraying.title"), controls, compute, render, views, compare_keep=("seed",),
                        cache=32, heavy=heavy, titles=titles))
