@@ -147,6 +147,27 @@ def test_a_run_past_busy_after_shows_the_busy_state_for_the_rest_of_it():
     assert seen == [] and not panel.is_busy
 
 
+def test_a_run_about_to_end_does_not_flash_the_busy_state(monkeypatch):
+    import simlab.ui.common as common
+
+    panel, seen = _slow_run_panel(busy_after=0.1)
+    clock = iter([0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.101])  # the start, then each report
+    now = [0.0]
+
+    def ticking() -> float:  # the wall clock as the panel reads it: one tick per progress report
+        now[0] = next(clock, now[0])
+        return now[0]
+
+    monkeypatch.setattr(common.time, "perf_counter", ticking)
+    panel.controls["n"].value = 1  # past 0.1 s only at 90 % done, about 11 ms to go: no busy state
+    assert seen and not any(busy for busy, _disabled in seen)
+    clock = iter([0.0, 0.05, 0.11])
+    seen.clear()
+    panel.controls["n"].value = 2  # past 0.1 s at 20 % done, with about 0.4 s to go: busy from there on
+    assert [busy for busy, _disabled in seen] == [False, True, True, True, True, True, True, True, True, True]
+    assert not panel.is_busy
+
+
 def test_a_quick_run_never_shows_the_busy_state():
     panel, seen = _slow_run_panel(busy_after=3600.0)
     shown = []

@@ -20,8 +20,9 @@ Keeping up on a classroom laptop (the issue "Panels that keep up"):
 * ``Panel(..., heavy=lambda values: ...)``: a run the predicate calls heavy (a long day, a flood)
   disables the controls and shows a progress bar fed by :func:`simlab.scenarios.run.reporting_progress`
   until it is drawn, also when it fails; :meth:`Panel.busy` does the same for any slow step.
-  Any other run still going after ``busy_after`` seconds (0.1 s) enters the busy state for the rest
-  of it, at its next progress report: a slow click never looks ignored, a quick one never flashes.
+  Any other run still going after ``busy_after`` seconds (0.1 s), and not about to end, enters the busy
+  state for the rest of it at its next progress report: a slow click never looks ignored, a quick one
+  never flashes.
 * ``Panel(..., view_only=("message",))``: controls that only choose what is shown redraw the outcome
   they share with the other values, without a run.
 * :func:`bars_html`: an outcome chart of a few counts as HTML bars, drawn by the browser (no
@@ -325,8 +326,8 @@ class Panel(widgets.VBox):
             seen before are not run again (0: no cache). Only for a pure ``compute``.
         heavy: ``values -> bool``; a run it calls heavy is made in the busy state (:meth:`busy`): the
             controls disabled and a progress bar shown until the result is drawn.
-        busy_after: seconds after which any other run still going enters the busy state, at its next
-            progress report (:data:`BUSY_AFTER` by default; ``None``: never).
+        busy_after: seconds after which any other run still going, and not about to end, enters the busy
+            state at its next progress report (:data:`BUSY_AFTER` by default; ``None``: never).
         view_only: controls that only choose what is shown (``render`` reads them): the cache keys
             leave them out, so changing one redraws the outcome of the other values without a run.
 
@@ -341,10 +342,10 @@ class Panel(widgets.VBox):
                  render: Callable[[Panel, Any], None], views: Mapping[str, widgets.Widget],
                  columns: int = 2, compare_keep: Sequence[str] | None = None, cache: int = 0,
                  heavy: Callable[[dict], bool] | None = None, titles: Mapping[str, str] | None = None,
-                 busy_after: float | None = None, view_only: Sequence[str] = ()) -> None:
+                 busy_after: float | None = BUSY_AFTER, view_only: Sequence[str] = ()) -> None:
         _freeze_what_is_loaded()
         self.cache_size = int(cache)
-        self.busy_after = BUSY_AFTER if busy_after is None else busy_after
+        self.busy_after = busy_after
         self.view_only = frozenset(view_only)
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self.computed = 0
@@ -478,7 +479,7 @@ class Panel(widgets.VBox):
         if heavy:
             with self.busy():
                 self._refresh(values)
-        elif self.busy_after is not None and self.busy_after >= 0 and not self.cached(values):
+        elif self.busy_after is not None and not self.cached(values):
             with self._busy_if_slow():
                 self._refresh(values)
         else:
@@ -488,13 +489,16 @@ class Panel(widgets.VBox):
     def _busy_if_slow(self) -> Iterator[None]:
         """Within it, a run still going after :attr:`busy_after` seconds enters the busy state at its next
         progress report (a tenth of its simulated time), and moves the bar from there; left on leaving.
-        Progress reports come between slices of the run and cannot change it."""
+        A run whose pace so far says it will be done within another :attr:`busy_after` does not: the busy
+        state would only flash. Progress reports come between slices of the run and cannot change it."""
         started = time.perf_counter()
         state = ExitStack()
 
         def heard(fraction: float) -> None:
-            if not self.is_busy and fraction < 1.0 and time.perf_counter() - started > self.busy_after:
-                state.enter_context(self.busy())
+            if not self.is_busy and 0.0 < fraction < 1.0:
+                spent = time.perf_counter() - started
+                if spent > self.busy_after and spent * (1.0 - fraction) / fraction >= self.busy_after:
+                    state.enter_context(self.busy())
             if self.is_busy:
                 self._advance(fraction)
 
