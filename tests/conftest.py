@@ -31,3 +31,12 @@ def japanese():
     simlab.i18n.set_language("ja")
     yield
     simlab.i18n.set_language(before)
+
+
+@pytest.fixture
+def english():
+    """simlab speaks English for the test, and the language before it afterwards."""
+    before = simlab.i18n.language()
+    simlab.i18n.set_language("en")
+    yield
+    simlab.i18n.set_language(before)

@@ -47,14 +47,6 @@ CONVERTED = frozenset({
     "simlab/scenarios/site.py"})
 
 
-@pytest.fixture
-def english():
-    before = i18n.language()
-    i18n.set_language("en")
-    yield
-    i18n.set_language(before)
-
-
 def _message(call) -> str:
     with pytest.raises((ConfigError, AddressSyntaxError)) as caught:
         call()

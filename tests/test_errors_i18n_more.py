@@ -37,14 +37,6 @@ FORUM = {
 }
 
 
-@pytest.fixture
-def english():
-    before = i18n.language()
-    i18n.set_language("en")
-    yield
-    i18n.set_language(before)
-
-
 def _message(call) -> str:
     with pytest.raises(ConfigError) as caught:
         call()

@@ -20,14 +20,6 @@ from simlab.scenarios.sender_auth import OUTCOMES, PATHS
 from simlab.ui.sender_auth import flows_html
 
 
-@pytest.fixture
-def english():
-    before = i18n.language()
-    i18n.set_language("en")
-    yield
-    i18n.set_language(before)
-
-
 def _texts(code: str) -> dict[str, str]:
     with i18n.catalog_path(code).open("rb") as po:
         return {message.id: message.string for message in read_po(po) if message.id}

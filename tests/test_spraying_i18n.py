@@ -30,14 +30,6 @@ FILES = {"simlab/ui/spraying.py", "simlab/ui/spraying_chart.py", "simlab/plots/s
 PREFIXES = ("spraying.", "exercise.spraying.", "plots.spraying.")
 
 
-@pytest.fixture
-def english():
-    before = i18n.language()
-    i18n.set_language("en")
-    yield
-    i18n.set_language(before)
-
-
 def _heading(panel) -> str:
     return re.sub(r"<[^>]+>", "", panel.children[0].value)
 
